@@ -1,0 +1,18 @@
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+set(JOBRUNNER_CMAKE_DIR "${CMAKE_INSTALL_DATADIR}/cmake/jobrunner")
+
+install(TARGETS jobrunner EXPORT jobrunnerTargets FILE_SET HEADERS)
+install(EXPORT jobrunnerTargets NAMESPACE jobrunner:: DESTINATION "${JOBRUNNER_CMAKE_DIR}")
+
+configure_package_config_file(cmake/jobrunnerConfig.cmake.in
+  "${PROJECT_BINARY_DIR}/jobrunnerConfig.cmake"
+  INSTALL_DESTINATION "${JOBRUNNER_CMAKE_DIR}")
+write_basic_package_version_file("${PROJECT_BINARY_DIR}/jobrunnerConfigVersion.cmake"
+  COMPATIBILITY SameMajorVersion ARCH_INDEPENDENT)
+install(FILES
+  "${PROJECT_BINARY_DIR}/jobrunnerConfig.cmake"
+  "${PROJECT_BINARY_DIR}/jobrunnerConfigVersion.cmake"
+  DESTINATION "${JOBRUNNER_CMAKE_DIR}")
+install(FILES LICENSE DESTINATION "${CMAKE_INSTALL_DATADIR}/doc/jobrunner")

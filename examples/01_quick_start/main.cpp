@@ -1,0 +1,36 @@
+// Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
+// Quick start: square 1..1000 with 50 workers, an awaitable task, and both callbacks.
+#include <jobrunner/jobrunner.hpp>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <ranges>
+
+namespace asio = boost::asio;
+
+int main()
+{
+  asio::io_context io;
+  // The task: any callable taking the item and returning asio::awaitable<R> (or R).
+  jobrunner::JobRunner<int, long> runner(io, [](int x) -> asio::awaitable<long> {
+    asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(1));
+    co_await t.async_wait(asio::use_awaitable); // stands for real I/O
+    co_return long{x} * x;
+  });
+
+  long sum = 0;
+  runner.add_range(std::views::iota(1, 1001))  // a producer, read lazily
+      .on_task_complete([&](auto& r) { if (r.ok()) sum += *r.value; })
+      .on_job_complete([](const jobrunner::JobSummary& s) {
+        std::printf("%llu items in %.3f s, p99 %.2f ms\n",
+                    static_cast<unsigned long long>(s.succeeded),
+                    std::chrono::duration<double>(s.elapsed).count(),
+                    std::chrono::duration<double, std::milli>(s.latency.p99).count());
+      });
+
+  runner.run();  // or: co_await runner.async_run(asio::use_awaitable)
+  std::printf("sum of squares = %ld\n", sum);
+  return sum == 333'833'500 ? 0 : 1;
+}

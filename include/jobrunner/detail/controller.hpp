@@ -1,0 +1,131 @@
+// Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
+#ifndef JOBRUNNER_DETAIL_CONTROLLER_HPP
+#define JOBRUNNER_DETAIL_CONTROLLER_HPP
+
+// The controller role: the coroutine behind async_run. It spawns the result
+// handler, the workers and the producers, holds one share of the end of
+// input, turns a cancellation of async_run into a cancellation of the job,
+// waits until every coroutine it spawned has finished, then builds the
+// summary and invokes the job-complete callback, exactly once.
+
+#include <jobrunner/detail/asio.hpp>
+#include <jobrunner/detail/job_state.hpp>
+#include <jobrunner/detail/producer.hpp>
+#include <jobrunner/detail/result_handler.hpp>
+#include <jobrunner/detail/worker.hpp>
+#include <jobrunner/error.hpp>
+#include <jobrunner/job_summary.hpp>
+
+#include <cstddef>
+#include <exception>
+#include <limits>
+#include <memory>
+#include <tuple>
+
+namespace jobrunner::detail {
+
+inline constexpr std::size_t no_member = std::numeric_limits<std::size_t>::max();
+
+// Completion handler of every coroutine the controller spawns.
+template <class State>
+struct on_coroutine_exit
+{
+  std::shared_ptr<State> job;
+  std::size_t member_index;
+
+  void operator()(std::exception_ptr e) const
+  {
+    if (member_index != no_member)
+      job->member_at(member_index).finished = true;
+    if (e && !job->internal_error_set.exchange(true))
+      job->internal_error = e;
+    if (job->live.fetch_sub(1, std::memory_order_acq_rel) == 1)
+      asio::post(job->controller_executor, [j = job] { j->done_event->cancel(); });
+  }
+};
+
+template <class Item, class Result, class Threading>
+asio::awaitable<std::tuple<error_code, JobSummary>>
+run_controller(std::shared_ptr<job_state<Item, Result, Threading>> job)
+{
+  using state = job_state<Item, Result, Threading>;
+  std::tuple<error_code, JobSummary> outcome;
+
+  // A cancellation of async_run must not make our own waits throw: it is
+  // turned into a job cancellation below.
+  co_await asio::this_coro::throw_if_cancelled(false);
+
+  int idle = 0;
+  if (!job->phase.compare_exchange_strong(idle, 1))
+  {
+    std::get<0>(outcome) = make_error_code(errc::already_started);
+    co_return outcome;
+  }
+
+  const std::size_t workers = job->config().workers;
+  const std::size_t producers = job->producers.size();
+  job->start_time = clock::now();
+  job->controller_executor = co_await asio::this_coro::executor;
+  job->done_event.emplace(job->controller_executor, clock::time_point::max());
+  job->live.store(workers + producers + 1, std::memory_order_relaxed);
+  job->workers_left.store(workers, std::memory_order_relaxed);
+  job->producers_left.store(producers + 1, std::memory_order_relaxed);
+
+  // Members 0..producers-1 are the producers, then the workers.
+  job->publish_members(producers + workers);
+  std::shared_ptr<job_core<Item, Threading>> core = job;
+
+  asio::co_spawn(Threading::coroutine_executor(job->executor()), run_result_handler(job),
+                 on_coroutine_exit<state>{job, no_member});
+  for (std::size_t w = 0; w < workers; ++w)
+  {
+    auto& m = job->member_at(producers + w);
+    asio::co_spawn(m.executor, run_worker(job),
+                   asio::bind_cancellation_slot(m.signal.slot(),
+                                                on_coroutine_exit<state>{job, producers + w}));
+  }
+  for (std::size_t p = 0; p < producers; ++p)
+  {
+    auto& m = job->member_at(p);
+    asio::co_spawn(m.executor, run_producer(core, p),
+                   asio::bind_cancellation_slot(m.signal.slot(), on_coroutine_exit<state>{job, p}));
+  }
+
+  co_await producer_finished(*job);
+
+  while (job->live.load(std::memory_order_acquire) != 0)
+  {
+    asio::cancellation_state cs = co_await asio::this_coro::cancellation_state;
+    if (cs.cancelled() != asio::cancellation_type::none)
+    {
+      job->request_cancel();
+      co_await asio::this_coro::reset_cancellation_state();
+    }
+    co_await job->done_event->async_wait(asio::as_tuple(asio::deferred));
+  }
+  if (job->internal_error)
+    std::rethrow_exception(job->internal_error);
+
+  auto& [ec, summary] = outcome;
+  summary = job->make_summary();
+  job->phase.store(2, std::memory_order_release);
+  if (summary.status == job_status::cancelled)
+    ec = asio::error::operation_aborted;
+  if (job->on_job)
+  {
+    try
+    {
+      job->on_job(summary);
+    }
+    catch (...)
+    {
+      if (!ec)
+        ec = make_error_code(errc::job_complete_callback_failed);
+    }
+  }
+  co_return outcome;
+}
+
+} // namespace jobrunner::detail
+
+#endif

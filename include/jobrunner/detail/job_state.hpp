@@ -1,0 +1,289 @@
+// Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
+#ifndef JOBRUNNER_DETAIL_JOB_STATE_HPP
+#define JOBRUNNER_DETAIL_JOB_STATE_HPP
+
+#include <jobrunner/config.hpp>
+#include <jobrunner/detail/asio.hpp>
+#include <jobrunner/detail/latency_histogram.hpp>
+#include <jobrunner/job_summary.hpp>
+#include <jobrunner/task_result.hpp>
+#include <jobrunner/threading.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+namespace jobrunner {
+template <class Item, class Threading>
+class Submitter;
+} // namespace jobrunner
+
+namespace jobrunner::detail {
+
+using clock = std::chrono::steady_clock;
+
+// Work messages are optional so that Item need not be default-constructible
+// (the channel default-constructs payloads on cancellation). An empty message
+// with a non-zero error code is an end-of-input marker.
+template <class Item>
+using work_message = std::optional<Item>;
+
+// One cancellable coroutine (a producer or a worker): its executor, the
+// signal bound to it, and whether it has finished. `finished` is touched
+// only on `executor`, where the emits are posted too.
+struct member
+{
+  asio::any_io_executor executor;
+  asio::cancellation_signal signal;
+  bool finished = false;
+};
+
+// The input side of a job, which does not depend on the result type: the work
+// channel, the counters producers and workers keep, and cancellation.
+template <class Item, class Threading>
+class job_core : public std::enable_shared_from_this<job_core<Item, Threading>>
+{
+public:
+  using item_type = Item;
+  using work_channel = typename Threading::template channel<void(error_code, work_message<Item>)>;
+  using producer_function = std::function<asio::awaitable<void>(Submitter<Item, Threading>&)>;
+
+  job_core(asio::any_io_executor ex, const JobConfig& config)
+      : executor_(std::move(ex)), config_(config),
+        work_(executor_, config.work_queue_capacity)
+  {
+  }
+
+  bool cancel_requested() const noexcept { return cancel_requested_.load(std::memory_order_acquire); }
+
+  // Idempotent and safe from any thread. Producers and workers observe the
+  // flag; the emits interrupt the operations they are suspended in.
+  void request_cancel() noexcept
+  {
+    if (cancel_requested_.exchange(true, std::memory_order_seq_cst))
+      return;
+    if (members_ready_.load(std::memory_order_seq_cst))
+      emit_all();
+  }
+
+  // Called by the controller once the members exist, before it spawns them.
+  void publish_members(std::size_t count)
+  {
+    members_ = std::make_unique<member[]>(count);
+    member_count_ = count;
+    for (std::size_t i = 0; i < count; ++i)
+      members_[i].executor = Threading::coroutine_executor(executor_);
+    members_ready_.store(true, std::memory_order_seq_cst);
+    // A cancel() racing with the start may have seen members_ready_ false;
+    // emitting twice is harmless, missing the emit is not.
+    if (cancel_requested_.load(std::memory_order_seq_cst))
+      emit_all();
+  }
+
+  member& member_at(std::size_t i) noexcept { return members_[i]; }
+
+  // Bookkeeping on the per-item path. An item is counted before a waiting
+  // send (a worker may take it before the sender resumes) and uncounted if
+  // that send is cancelled; after a successful try_send, right away.
+  void on_submitted() noexcept
+  {
+    submitted_.add();
+    note_depth();
+  }
+  void on_send_started() noexcept { submitted_.add(); }
+  void on_send_finished(bool sent) noexcept
+  {
+    if (sent)
+      note_depth();
+    else
+      submitted_.sub();
+  }
+  void note_depth() noexcept
+  {
+    auto depth = queued();
+    auto seen = max_depth_.load(std::memory_order_relaxed);
+    while (depth > seen
+           && !max_depth_.compare_exchange_weak(seen, depth, std::memory_order_relaxed))
+    {
+    }
+  }
+  void on_taken() noexcept { taken_.add(); }
+
+  std::uint64_t submitted() const noexcept { return submitted_.load(); }
+  std::uint64_t taken() const noexcept { return taken_.load(); }
+  std::uint64_t queued() const noexcept
+  {
+    auto s = submitted_.load();
+    auto t = taken_.load();
+    return s > t ? s - t : 0;
+  }
+  std::uint64_t max_queue_depth() const noexcept { return max_depth_.load(std::memory_order_relaxed); }
+
+  void record_producer_error(std::exception_ptr e)
+  {
+    std::lock_guard lock(producer_error_mutex_);
+    if (producer_errors_++ == 0)
+      first_producer_error_ = std::move(e);
+  }
+
+  const asio::any_io_executor& executor() const noexcept { return executor_; }
+  const JobConfig& config() const noexcept { return config_; }
+  work_channel& work() noexcept { return work_; }
+
+  std::vector<producer_function> producers;
+  std::atomic<std::size_t> producers_left{0};
+
+protected:
+  void emit_all() noexcept
+  {
+    for (std::size_t i = 0; i < member_count_; ++i)
+    {
+      try
+      {
+        asio::post(members_[i].executor, [self = this->shared_from_this(), i] {
+          auto& m = self->members_[i];
+          if (!m.finished)
+            m.signal.emit(asio::cancellation_type::terminal);
+        });
+      }
+      catch (...)
+      {
+        // Only allocation can fail here. The coroutine still sees the flag
+        // before its next task or submit.
+      }
+    }
+  }
+
+  asio::any_io_executor executor_;
+  JobConfig config_;
+  work_channel work_;
+
+  std::atomic<bool> cancel_requested_{false};
+  std::atomic<bool> members_ready_{false};
+  std::unique_ptr<member[]> members_;
+  std::size_t member_count_ = 0;
+
+  counter<Threading::concurrent> submitted_;
+  counter<Threading::concurrent> taken_;
+  std::atomic<std::uint64_t> max_depth_{0};
+
+  mutable std::mutex producer_error_mutex_;
+  std::uint64_t producer_errors_ = 0;
+  std::exception_ptr first_producer_error_;
+};
+
+// The whole job: the input side plus the function, the result channel, the
+// callbacks and what the result handler counts.
+template <class Item, class Result, class Threading>
+class job_state : public job_core<Item, Threading>
+{
+public:
+  using task_result = TaskResult<Item, Result>;
+  using result_message = std::optional<task_result>;
+  using result_channel = typename Threading::template channel<void(error_code, result_message)>;
+  using async_function = std::function<asio::awaitable<Result>(Item&)>;
+  using sync_function = std::function<Result(Item&)>;
+  using task_callback = std::function<void(task_result&)>;
+  using job_callback = std::function<void(const JobSummary&)>;
+
+  job_state(asio::any_io_executor ex, const JobConfig& config)
+      : job_core<Item, Threading>(std::move(ex), config),
+        results_(this->executor_, config.result_queue_capacity)
+  {
+  }
+
+  result_channel& results() noexcept { return results_; }
+
+  JobStats stats() const noexcept
+  {
+    JobStats s;
+    s.succeeded = succeeded.load();
+    s.failed = failed.load();
+    s.cancelled = cancelled.load();
+    auto taken = this->taken();
+    s.submitted = this->submitted();
+    s.queued = s.submitted > taken ? s.submitted - taken : 0;
+    auto done = s.done();
+    s.in_flight = taken > done ? taken - done : 0;
+    return s;
+  }
+
+  // Set once, before the job starts.
+  async_function async_fn;
+  sync_function sync_fn;
+  task_callback on_task;
+  job_callback on_job;
+
+  // 0 = not started, 1 = running, 2 = ended.
+  std::atomic<int> phase{0};
+  std::atomic<std::size_t> workers_left{0};
+  std::atomic<std::size_t> live{0};
+  clock::time_point start_time;
+
+  // Written by the result handler only.
+  counter<false> succeeded;
+  counter<false> failed;
+  counter<false> cancelled;
+  std::uint64_t callback_errors = 0;
+  std::exception_ptr first_callback_error;
+  latency_histogram latencies;
+
+  // The controller's wake-up: cancelled (on the controller's executor) when
+  // the last coroutine has finished. Owned here, not by the controller's
+  // frame, because that post may run after the controller has returned.
+  asio::any_io_executor controller_executor;
+  std::optional<asio::steady_timer> done_event;
+
+  // Written by a coroutine's completion handler if an internal coroutine
+  // ever lets an exception out (it should not); rethrown by the controller.
+  std::atomic<bool> internal_error_set{false};
+  std::exception_ptr internal_error;
+
+  JobSummary make_summary() const
+  {
+    JobSummary s;
+    s.status = this->cancel_requested() ? job_status::cancelled : job_status::completed;
+    s.submitted = this->submitted();
+    s.succeeded = succeeded.load();
+    s.failed = failed.load();
+    s.cancelled = cancelled.load();
+    {
+      std::lock_guard lock(this->producer_error_mutex_);
+      s.producer_errors = this->producer_errors_;
+      s.first_producer_error = this->first_producer_error_;
+    }
+    s.callback_errors = callback_errors;
+    s.first_callback_error = first_callback_error;
+    s.elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - start_time);
+    auto secs = std::chrono::duration<double>(s.elapsed).count();
+    s.items_per_second = secs > 0 ? static_cast<double>(s.submitted) / secs : 0.0;
+    s.latency.count = latencies.count();
+    s.latency.p50 = std::chrono::nanoseconds(latencies.percentile(0.50));
+    s.latency.p90 = std::chrono::nanoseconds(latencies.percentile(0.90));
+    s.latency.p99 = std::chrono::nanoseconds(latencies.percentile(0.99));
+    s.latency.max = std::chrono::nanoseconds(latencies.max());
+    s.max_queue_depth = static_cast<std::size_t>(this->max_queue_depth());
+    return s;
+  }
+
+private:
+  result_channel results_;
+};
+
+// Asio 1.81 channels take the error code as user data: an end marker is a
+// message carrying eof. Channel errors (cancelled) come from Asio itself.
+inline bool is_end_marker(const error_code& ec) noexcept
+{
+  return ec == asio::error::eof;
+}
+
+} // namespace jobrunner::detail
+
+#endif

@@ -1,0 +1,105 @@
+// Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
+#ifndef JOBRUNNER_DETAIL_PRODUCER_HPP
+#define JOBRUNNER_DETAIL_PRODUCER_HPP
+
+// The producer role: runs one user producer, then reports its end. The last
+// producer to end sends one end marker per worker (in band: Asio 1.81's
+// channel close() would drop the items still buffered).
+
+#include <jobrunner/detail/asio.hpp>
+#include <jobrunner/detail/job_state.hpp>
+#include <jobrunner/submitter.hpp>
+
+#include <cstddef>
+#include <exception>
+#include <iterator>
+#include <memory>
+#include <ranges>
+#include <utility>
+
+namespace jobrunner::detail {
+
+// Sends `count` end-of-input markers. Retries a send that cancellation
+// interrupted: every worker must get its marker or it would never exit.
+template <class Item, class Threading>
+asio::awaitable<void> send_end_markers(job_core<Item, Threading>& job, std::size_t count)
+{
+  for (std::size_t sent = 0; sent < count;)
+  {
+    if (job.work().try_send(error_code(asio::error::eof), work_message<Item>{}))
+    {
+      ++sent;
+      continue;
+    }
+    // After a cancellation every co_await would throw operation_aborted
+    // until the state is reset; ours must go on.
+    if (job.cancel_requested())
+      co_await asio::this_coro::reset_cancellation_state();
+    error_code eof = asio::error::eof;
+    work_message<Item> marker;
+    auto [ec] = co_await job.work().async_send(eof, std::move(marker),
+                                               asio::as_tuple(asio::deferred));
+    if (!ec)
+      ++sent;
+    else
+      job.request_cancel(); // the channel is never closed: only a cancellation gets here
+  }
+}
+
+// One producer's share of the end of input (the controller holds one share
+// too, so that a job with no producer still ends).
+template <class Item, class Threading>
+asio::awaitable<void> producer_finished(job_core<Item, Threading>& job)
+{
+  if (job.producers_left.fetch_sub(1, std::memory_order_acq_rel) == 1)
+    co_await send_end_markers(job, job.config().workers);
+}
+
+// The coroutine spawned for producer `index`.
+template <class Item, class Threading>
+asio::awaitable<void> run_producer(std::shared_ptr<job_core<Item, Threading>> job,
+                                   std::size_t index)
+{
+  {
+    Submitter<Item, Threading> out(*job);
+    try
+    {
+      co_await job->producers[index](out);
+    }
+    catch (const boost::system::system_error& e)
+    {
+      // A submit refused because of the cancellation is the expected way
+      // for a producer to stop, not an error.
+      if (!(e.code() == asio::error::operation_aborted && job->cancel_requested()))
+        job->record_producer_error(std::current_exception());
+    }
+    catch (...)
+    {
+      job->record_producer_error(std::current_exception());
+    }
+  }
+  if (job->cancel_requested())
+    co_await asio::this_coro::reset_cancellation_state();
+  co_await producer_finished(*job);
+}
+
+// A producer over a view that is read lazily, one element per submit.
+template <class Item, class Threading, class View>
+auto make_range_producer(View view)
+{
+  // std::function needs a copyable target; an owning view is move-only.
+  auto shared = std::make_shared<View>(std::move(view));
+  return [shared](Submitter<Item, Threading>& out) -> asio::awaitable<void> {
+    auto last = std::ranges::end(*shared);
+    for (auto it = std::ranges::begin(*shared); it != last; ++it)
+    {
+      Item item(*it);
+      if (!out.try_submit(item))
+        co_await out.submit(std::move(item));
+    }
+  };
+}
+
+} // namespace jobrunner::detail
+
+#endif

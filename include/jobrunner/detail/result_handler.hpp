@@ -1,0 +1,73 @@
+// Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
+#ifndef JOBRUNNER_DETAIL_RESULT_HANDLER_HPP
+#define JOBRUNNER_DETAIL_RESULT_HANDLER_HPP
+
+// The result-handler role: the one coroutine that drains the result channel,
+// counts each result and invokes the task-complete callback. Being a single
+// coroutine, it never runs two callbacks at once. It is not cancellable: it
+// stops at the end marker the last worker sends, after every result.
+
+#include <jobrunner/detail/asio.hpp>
+#include <jobrunner/detail/job_state.hpp>
+#include <jobrunner/detail/worker.hpp>
+#include <jobrunner/task_result.hpp>
+
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <utility>
+
+namespace jobrunner::detail {
+
+template <class Item, class Result, class Threading>
+asio::awaitable<void> run_result_handler(std::shared_ptr<job_state<Item, Result, Threading>> job)
+{
+  using result_message = typename job_state<Item, Result, Threading>::result_message;
+  auto& results = job->results();
+
+  for (;;)
+  {
+    result_message record;
+    error_code ec;
+    if (!results.try_receive([&](error_code e, result_message m) {
+          ec = e;
+          record = std::move(m);
+        }))
+      std::tie(ec, record) = co_await results.async_receive(uncancellable());
+    if (ec) // the end marker: every worker has finished
+      break;
+
+    auto& r = *record;
+    switch (r.status)
+    {
+    case task_status::succeeded:
+      job->succeeded.add();
+      break;
+    case task_status::failed:
+      job->failed.add();
+      break;
+    case task_status::cancelled:
+      job->cancelled.add();
+      break;
+    }
+    if (r.error || r.value)
+      job->latencies.record(static_cast<std::uint64_t>(r.duration.count()));
+
+    if (job->on_task)
+    {
+      try
+      {
+        job->on_task(r);
+      }
+      catch (...)
+      {
+        if (job->callback_errors++ == 0)
+          job->first_callback_error = std::current_exception();
+      }
+    }
+  }
+}
+
+} // namespace jobrunner::detail
+
+#endif

@@ -1,0 +1,131 @@
+// Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
+#ifndef JOBRUNNER_DETAIL_WORKER_HPP
+#define JOBRUNNER_DETAIL_WORKER_HPP
+
+// The worker role: take an item, run the function on it (or, once the job is
+// cancelled, mark it cancelled without running it), push the result record
+// into the result channel. Workers never call user callbacks.
+
+#include <jobrunner/detail/asio.hpp>
+#include <jobrunner/detail/job_state.hpp>
+#include <jobrunner/task_result.hpp>
+
+#include <chrono>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+namespace jobrunner::detail {
+
+// The worker's own channel operations must not be interrupted by the job's
+// cancellation: a receive would lose nothing but trip asio#1241 (the channel
+// then stops buffering), and an interrupted send would destroy a result.
+// Binding an empty slot detaches them from the coroutine's signal (Asio 1.81
+// cannot bind a slot to \`deferred\`, hence use_awaitable on this slow path).
+inline auto uncancellable()
+{
+  return asio::bind_cancellation_slot(asio::cancellation_slot(), asio::as_tuple(asio::use_awaitable));
+}
+
+template <class Item, class Result, class Threading>
+asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threading>> job)
+{
+  using state = job_state<Item, Result, Threading>;
+  using result_message = typename state::result_message;
+
+  auto& work = job->work();
+  auto& results = job->results();
+  const bool is_async = static_cast<bool>(job->async_fn);
+
+  // The clock is read once per task on the fast path: the end of one task is
+  // the start of the next while the worker does not suspend in between.
+  clock::time_point mark{};
+  bool mark_valid = false;
+
+  for (;;)
+  {
+    work_message<Item> item;
+    error_code ec;
+    if (!work.try_receive([&](error_code e, work_message<Item> m) {
+          ec = e;
+          item = std::move(m);
+        }))
+    {
+      mark_valid = false;
+      if (job->cancel_requested())
+        co_await asio::this_coro::reset_cancellation_state();
+      std::tie(ec, item) = co_await work.async_receive(uncancellable());
+    }
+    if (ec) // an end marker: input is over
+      break;
+    job->on_taken();
+
+    result_message record(std::in_place, std::move(*item));
+    auto& r = *record;
+    if (!job->cancel_requested())
+    {
+      if (!mark_valid)
+        mark = clock::now();
+      try
+      {
+        if (is_async)
+        {
+          auto task = job->async_fn(r.item);
+          if constexpr (std::is_void_v<Result>)
+          {
+            co_await std::move(task);
+            r.value.emplace();
+          }
+          else
+            r.value.emplace(co_await std::move(task));
+        }
+        else
+        {
+          if constexpr (std::is_void_v<Result>)
+          {
+            job->sync_fn(r.item);
+            r.value.emplace();
+          }
+          else
+            r.value.emplace(job->sync_fn(r.item));
+        }
+        r.status = task_status::succeeded;
+      }
+      catch (...)
+      {
+        r.error = std::current_exception();
+        r.status = job->cancel_requested() ? task_status::cancelled : task_status::failed;
+      }
+      auto end = clock::now();
+      r.duration = std::chrono::duration_cast<std::chrono::nanoseconds>(end - mark);
+      mark = end;
+      mark_valid = true;
+    }
+    // else: cancelled before it ran (status defaults to cancelled).
+
+    if (!results.try_send(error_code{}, std::move(record)))
+    {
+      mark_valid = false;
+      if (job->cancel_requested())
+        co_await asio::this_coro::reset_cancellation_state();
+      co_await results.async_send(error_code{}, std::move(record), uncancellable());
+    }
+  }
+
+  // The last worker out tells the result handler; FIFO order puts the marker
+  // after every result.
+  if (job->workers_left.fetch_sub(1, std::memory_order_acq_rel) == 1)
+  {
+    if (job->cancel_requested())
+      co_await asio::this_coro::reset_cancellation_state();
+    error_code eof = asio::error::eof;
+    result_message marker;
+    co_await results.async_send(eof, std::move(marker), uncancellable());
+  }
+}
+
+} // namespace jobrunner::detail
+
+#endif

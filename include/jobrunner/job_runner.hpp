@@ -1,0 +1,381 @@
+// Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
+#ifndef JOBRUNNER_JOB_RUNNER_HPP
+#define JOBRUNNER_JOB_RUNNER_HPP
+
+#include <jobrunner/config.hpp>
+#include <jobrunner/detail/asio.hpp>
+#include <jobrunner/detail/controller.hpp>
+#include <jobrunner/detail/job_state.hpp>
+#include <jobrunner/detail/producer.hpp>
+#include <jobrunner/error.hpp>
+#include <jobrunner/job_summary.hpp>
+#include <jobrunner/submitter.hpp>
+#include <jobrunner/task_result.hpp>
+#include <jobrunner/threading.hpp>
+
+#include <concepts>
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <iterator>
+#include <memory>
+#include <new>
+#include <optional>
+#include <ranges>
+#include <stdexcept>
+#include <thread>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace jobrunner {
+
+namespace detail {
+template <class T>
+struct is_awaitable : std::false_type
+{
+};
+template <class T, class Executor>
+struct is_awaitable<asio::awaitable<T, Executor>> : std::true_type
+{
+};
+
+// std::function wants a copyable target; keep move-only callables behind a
+// shared_ptr.
+template <class F>
+auto make_copyable(F&& f)
+{
+  using D = std::decay_t<F>;
+  if constexpr (std::is_copy_constructible_v<D>)
+    return D(std::forward<F>(f));
+  else
+    return [p = std::make_shared<D>(std::forward<F>(f))](auto&&... args) -> decltype(auto) {
+      return (*p)(std::forward<decltype(args)>(args)...);
+    };
+}
+} // namespace detail
+
+/// Runs a function over many work items with bounded concurrency.
+/**
+ * Producers submit items into a bounded work queue; `JobConfig::workers`
+ * worker coroutines run the function on them; each result goes through a
+ * bounded result queue to one result handler, which invokes the
+ * task-complete callback; the job-complete callback runs once, last.
+ *
+ * \tparam Item      the work item; move-constructible (need not be copyable
+ *                   nor default-constructible).
+ * \tparam Result    what the function returns; may be `void`; move-only is fine.
+ * \tparam Threading `single_threaded` (default) or `multi_threaded`.
+ *
+ * A runner runs one job. Configure it (producers, callbacks), then call
+ * `async_run` (or `run`) once.
+ *
+ * *Thread safety*: `cancel()` and `stats()` may be called from any thread
+ * at any time. The other members must not be called concurrently with each
+ * other.
+ *
+ * *Lifetime*: the job's state is shared by its coroutines. Destroying the
+ * runner while its job runs cancels the job; the job still ends normally
+ * (every callback runs, the async_run handler is invoked).
+ */
+template <class Item, class Result, class Threading = single_threaded>
+class JobRunner
+{
+  using state_type = detail::job_state<Item, Result, Threading>;
+
+public:
+  using item_type = Item;
+  using result_type = Result;
+  using threading = Threading;
+  using task_result = TaskResult<Item, Result>;
+  using submitter_type = Submitter<Item, Threading>;
+  using executor_type = asio::any_io_executor;
+
+  /// Creates a runner whose coroutines run on `ex`.
+  /**
+   * `fn` is invoked as `fn(item)` with the item as an lvalue (`Item&`); it
+   * returns either `asio::awaitable<Result>` (an asynchronous task) or a
+   * value convertible to `Result` (a synchronous task, run inline by the
+   * worker).
+   *
+   * *Errors*: throws `std::invalid_argument` if `config` is invalid or `fn`
+   * is empty (a null function pointer or an empty `std::function`).
+   */
+  template <class Fn>
+  JobRunner(executor_type ex, Fn&& fn, JobConfig config = {})
+  {
+    init(std::move(ex), std::forward<Fn>(fn), config);
+  }
+
+  /// Creates a runner on `io`; this also enables the blocking `run()`.
+  template <class Fn>
+  JobRunner(asio::io_context& io, Fn&& fn, JobConfig config = {}) : io_(&io)
+  {
+    init(io.get_executor(), std::forward<Fn>(fn), config);
+  }
+
+  JobRunner(JobRunner&&) noexcept = default;
+  JobRunner& operator=(JobRunner&& other) noexcept
+  {
+    if (this != &other)
+    {
+      cancel_if_running();
+      state_ = std::move(other.state_);
+      io_ = other.io_;
+    }
+    return *this;
+  }
+  JobRunner(const JobRunner&) = delete;
+  JobRunner& operator=(const JobRunner&) = delete;
+
+  /// Cancels a job that is still running; see the class's *Lifetime* note.
+  ~JobRunner() { cancel_if_running(); }
+
+  /// Adds a producer coroutine: `producer(submitter_type&)` returning `asio::awaitable<void>`.
+  /**
+   * Input ends when the last producer returns. A producer that throws stops
+   * only itself: its exception is counted in `JobSummary::producer_errors`.
+   *
+   * *Errors*: `std::logic_error` once the job has started.
+   *
+   * *Example*:
+   * ```
+   * runner.add_producer([](auto& out) -> asio::awaitable<void> {
+   *   for (int i = 0; i < 10; ++i) co_await out.submit(i);
+   * });
+   * ```
+   */
+  template <class Producer>
+    requires std::is_invocable_r_v<asio::awaitable<void>, std::decay_t<Producer>&, submitter_type&>
+  JobRunner& add_producer(Producer&& producer)
+  {
+    check_not_started("add_producer");
+    state_->producers.emplace_back(detail::make_copyable(std::forward<Producer>(producer)));
+    return *this;
+  }
+
+  /// Adds a producer that submits each element of `range`, read lazily.
+  /**
+   * The range is never copied into memory: one element is converted to
+   * `Item` per submit. An lvalue range is referenced (it must outlive the
+   * job); an rvalue range is moved into the runner.
+   */
+  template <std::ranges::viewable_range Range>
+    requires std::constructible_from<Item, std::ranges::range_reference_t<Range>>
+  JobRunner& add_range(Range&& range)
+  {
+    check_not_started("add_range");
+    auto view = std::views::all(std::forward<Range>(range));
+    state_->producers.emplace_back(detail::make_range_producer<Item, Threading>(std::move(view)));
+    return *this;
+  }
+
+  /// Adds a producer that submits each element of `[first, last)`.
+  template <std::input_iterator It, std::sentinel_for<It> Sentinel>
+    requires std::constructible_from<Item, std::iter_reference_t<It>>
+  JobRunner& add_range(It first, Sentinel last)
+  {
+    return add_range(std::ranges::subrange<It, Sentinel>(std::move(first), std::move(last)));
+  }
+
+  /// Sets the task-complete callback: `void(task_result&)`, once per submitted item.
+  /**
+   * Invoked by the result handler, never by a worker, and never concurrently
+   * with another callback of this job. An exception it throws is caught and
+   * counted in `JobSummary::callback_errors`; later results still arrive.
+   */
+  template <class Callback>
+    requires std::is_invocable_v<std::decay_t<Callback>&, task_result&>
+  JobRunner& on_task_complete(Callback&& callback)
+  {
+    check_not_started("on_task_complete");
+    state_->on_task = detail::make_copyable(std::forward<Callback>(callback));
+    return *this;
+  }
+
+  /// Sets the job-complete callback: `void(const JobSummary&)`, exactly once, last.
+  /**
+   * Invoked after the last task-complete callback, when every coroutine of
+   * the job has finished, just before `async_run` completes. If it throws,
+   * `async_run` completes with `errc::job_complete_callback_failed`.
+   */
+  template <class Callback>
+    requires std::is_invocable_v<std::decay_t<Callback>&, const JobSummary&>
+  JobRunner& on_job_complete(Callback&& callback)
+  {
+    check_not_started("on_job_complete");
+    state_->on_job = detail::make_copyable(std::forward<Callback>(callback));
+    return *this;
+  }
+
+  /// Runs the job.
+  /**
+   * Starts the result handler, the workers and the producers, and completes
+   * when every submitted item has been handled and every coroutine of the
+   * job has finished.
+   *
+   * *Completion signature*: `void(boost::system::error_code, JobSummary)`.
+   * - no error: the job completed (`summary.status == job_status::completed`);
+   * - `asio::error::operation_aborted`: the job was cancelled; the summary
+   *   is complete and says so;
+   * - `errc::already_started`: this runner already ran a job (summary empty);
+   * - `errc::job_complete_callback_failed`: the job-complete callback threw;
+   * - `errc::internal_error`: one of the runner's coroutines failed.
+   *
+   * *Executor*: the operation runs on the runner's executor (a strand of it
+   * with `multi_threaded`); the handler is invoked through its associated
+   * executor, as with any Asio operation.
+   *
+   * *Cancellation*: terminal cancellation through the token's bound
+   * cancellation slot has the effect of `cancel()`.
+   *
+   * *Thread safety*: call it once, from one thread.
+   *
+   * *Example*:
+   * ```
+   * auto [ec, summary] = co_await runner.async_run(asio::as_tuple(asio::use_awaitable));
+   * ```
+   */
+  template <asio::completion_token_for<void(error_code, JobSummary)> CompletionToken =
+                asio::deferred_t>
+  auto async_run(CompletionToken&& token = CompletionToken())
+  {
+    auto ex = Threading::coroutine_executor(state_->executor());
+    return asio::co_spawn(ex, detail::run_controller(state_),
+                          asio::deferred([](std::exception_ptr e,
+                                            std::tuple<error_code, JobSummary> outcome) {
+                            auto& [ec, summary] = outcome;
+                            if (e)
+                              ec = to_error_code(e);
+                            return asio::deferred.values(ec, std::move(summary));
+                          }))(std::forward<CompletionToken>(token));
+  }
+
+  /// Runs the job to its end, blocking: for simple `main`s.
+  /**
+   * Needs a runner constructed from an `io_context`: calls `async_run`, then
+   * runs the `io_context` on `threads` threads (the calling one included)
+   * until it runs out of work. `threads > 1` needs `multi_threaded`.
+   *
+   * *Returns* the summary, including for a cancelled job (check
+   * `summary.status`).
+   *
+   * *Errors*: `std::logic_error` without an `io_context`,
+   * `std::invalid_argument` for a bad `threads`, `boost::system::system_error`
+   * for any completion error other than cancellation.
+   */
+  JobSummary run(std::size_t threads = 1)
+  {
+    if (io_ == nullptr)
+      throw std::logic_error("jobrunner: run() needs a JobRunner constructed from an io_context");
+    if (threads == 0 || (threads > 1 && !Threading::concurrent))
+      throw std::invalid_argument(
+          "jobrunner: run(threads) needs threads >= 1, and threads == 1 with single_threaded");
+    std::optional<std::tuple<error_code, JobSummary>> outcome;
+    async_run([&outcome](error_code ec, JobSummary summary) {
+      outcome.emplace(ec, std::move(summary));
+    });
+    io_->restart();
+    std::vector<std::thread> pool;
+    for (std::size_t i = 1; i < threads; ++i)
+      pool.emplace_back([this] { io_->run(); });
+    io_->run();
+    for (auto& t : pool)
+      t.join();
+    if (!outcome)
+      throw std::logic_error("jobrunner: the io_context stopped before the job ended");
+    auto& [ec, summary] = *outcome;
+    if (ec && ec != asio::error::operation_aborted)
+      throw boost::system::system_error(ec, "jobrunner: run");
+    return std::move(summary);
+  }
+
+  /// Cancels the job. Safe from any thread, at any time, any number of times.
+  /**
+   * Producers stop (a pending or later `submit` throws `operation_aborted`);
+   * queued items are reported as cancelled without running; tasks in flight
+   * receive terminal cancellation (their Asio operations end with
+   * `operation_aborted`) and are reported as cancelled unless they still
+   * return a value. Every submitted item still gets exactly one task-complete
+   * call, then the job-complete callback runs. Before `async_run`: the job
+   * will start cancelled and end at once. After the job ended: no effect.
+   */
+  void cancel() noexcept
+  {
+    if (state_)
+      state_->request_cancel();
+  }
+
+  /// A snapshot of the job's progress; safe from any thread. See `JobStats`.
+  JobStats stats() const noexcept { return state_ ? state_->stats() : JobStats{}; }
+
+  /// The executor the runner was created with.
+  executor_type get_executor() const noexcept { return state_->executor(); }
+
+private:
+  template <class Fn>
+  void init(executor_type ex, Fn&& fn, const JobConfig& config)
+  {
+    static_assert(std::is_invocable_v<std::decay_t<Fn>&, Item&>,
+                  "jobrunner: the function must be callable as fn(Item&)");
+    using returned = std::invoke_result_t<std::decay_t<Fn>&, Item&>;
+    config.validate();
+    state_ = std::make_shared<state_type>(std::move(ex), config);
+    if constexpr (detail::is_awaitable<returned>::value)
+    {
+      static_assert(std::is_same_v<returned, asio::awaitable<Result>>,
+                    "jobrunner: an asynchronous function must return asio::awaitable<Result>");
+      state_->async_fn = detail::make_copyable(std::forward<Fn>(fn));
+      if (!state_->async_fn)
+        throw std::invalid_argument("jobrunner: the function is empty");
+    }
+    else
+    {
+      static_assert(std::is_void_v<Result> || std::is_convertible_v<returned, Result>,
+                    "jobrunner: the function's result must convert to Result");
+      state_->sync_fn = detail::make_copyable(std::forward<Fn>(fn));
+      if (!state_->sync_fn)
+        throw std::invalid_argument("jobrunner: the function is empty");
+    }
+  }
+
+  void check_not_started(const char* what) const
+  {
+    if (state_->phase.load(std::memory_order_acquire) != 0)
+      throw std::logic_error(std::string("jobrunner: ") + what + " after the job started");
+  }
+
+  void cancel_if_running() noexcept
+  {
+    if (state_ && state_->phase.load(std::memory_order_acquire) == 1)
+      state_->request_cancel();
+  }
+
+  static error_code to_error_code(std::exception_ptr e) noexcept
+  {
+    try
+    {
+      std::rethrow_exception(e);
+    }
+    catch (const boost::system::system_error& se)
+    {
+      return se.code();
+    }
+    catch (const std::bad_alloc&)
+    {
+      return make_error_code(boost::system::errc::not_enough_memory);
+    }
+    catch (...)
+    {
+      return make_error_code(errc::internal_error);
+    }
+  }
+
+  std::shared_ptr<state_type> state_;
+  asio::io_context* io_ = nullptr;
+};
+
+} // namespace jobrunner
+
+#endif

@@ -1,0 +1,77 @@
+// Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
+#ifndef JOBRUNNER_JOB_SUMMARY_HPP
+#define JOBRUNNER_JOB_SUMMARY_HPP
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+
+namespace jobrunner {
+
+/// How a job ended.
+enum class job_status
+{
+  completed, ///< every producer finished and every submitted item ran
+  cancelled, ///< `cancel()` or the operation's cancellation slot stopped the job
+};
+
+/// Task durations over the tasks that ran (succeeded, failed, or cancelled in flight).
+/**
+ * Percentiles come from a log-linear histogram and are exact to about 3%;
+ * `max` is exact. All zero when no task ran.
+ */
+struct LatencySummary
+{
+  std::uint64_t count = 0;
+  std::chrono::nanoseconds p50{0};
+  std::chrono::nanoseconds p90{0};
+  std::chrono::nanoseconds p99{0};
+  std::chrono::nanoseconds max{0};
+};
+
+/// What the job-complete callback and `async_run` receive when a job ends.
+/**
+ * Invariant: `submitted == succeeded + failed + cancelled`, and it equals
+ * the number of task-complete callbacks that were invoked.
+ */
+struct JobSummary
+{
+  job_status status = job_status::completed;
+
+  std::uint64_t submitted = 0; ///< items producers handed to the work queue
+  std::uint64_t succeeded = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t cancelled = 0; ///< queued items dropped, or tasks in flight cancelled
+
+  std::uint64_t producer_errors = 0; ///< producers that ended with an exception
+  std::uint64_t callback_errors = 0; ///< task-complete callbacks that threw
+  std::exception_ptr first_producer_error; ///< the first of those exceptions, if any
+  std::exception_ptr first_callback_error; ///< the first of those exceptions, if any
+
+  std::chrono::nanoseconds elapsed{0}; ///< from the job's start to its end
+  double items_per_second = 0;         ///< submitted / elapsed
+  LatencySummary latency;
+  std::size_t max_queue_depth = 0; ///< the most items seen waiting in the work queue
+};
+
+/// A snapshot of a job in progress; see `JobRunner::stats()`.
+/**
+ * Each field is read separately (relaxed), so a snapshot taken while the job
+ * runs is consistent only approximately; once the job has ended it is exact.
+ */
+struct JobStats
+{
+  std::uint64_t submitted = 0; ///< items accepted into the work queue so far
+  std::uint64_t queued = 0;    ///< submitted, not yet taken by a worker
+  std::uint64_t in_flight = 0; ///< taken by a worker, result not yet handled
+  std::uint64_t succeeded = 0; ///< results handled, by status
+  std::uint64_t failed = 0;
+  std::uint64_t cancelled = 0;
+
+  std::uint64_t done() const noexcept { return succeeded + failed + cancelled; }
+};
+
+} // namespace jobrunner
+
+#endif

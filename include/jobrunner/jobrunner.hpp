@@ -1,0 +1,15 @@
+// Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
+#ifndef JOBRUNNER_JOBRUNNER_HPP
+#define JOBRUNNER_JOBRUNNER_HPP
+
+// Everything jobrunner offers.
+#include <jobrunner/config.hpp>
+#include <jobrunner/error.hpp>
+#include <jobrunner/job_runner.hpp>
+#include <jobrunner/job_summary.hpp>
+#include <jobrunner/submitter.hpp>
+#include <jobrunner/task_result.hpp>
+#include <jobrunner/threading.hpp>
+#include <jobrunner/version.hpp>
+
+#endif

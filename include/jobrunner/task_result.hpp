@@ -1,0 +1,59 @@
+// Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
+#ifndef JOBRUNNER_TASK_RESULT_HPP
+#define JOBRUNNER_TASK_RESULT_HPP
+
+#include <chrono>
+#include <exception>
+#include <optional>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+namespace jobrunner {
+
+/// How one task ended.
+enum class task_status
+{
+  succeeded, ///< the function returned a value
+  failed,    ///< the function threw; `TaskResult::error` holds the exception
+  cancelled, ///< the job was cancelled before or while the task ran
+};
+
+/// What the task-complete callback receives for each submitted item.
+/**
+ * Exactly one `TaskResult` is delivered for each item a producer submitted.
+ * The callback receives it by non-const reference: moving the item or the
+ * value out of it is allowed.
+ *
+ * - `item`: the work item, as the function saw it.
+ * - `value`: engaged iff `status == task_status::succeeded` (for a `void`
+ *   result it holds `std::monostate`).
+ * - `error`: the exception the function threw; set when `status` is
+ *   `failed`, and when a task in flight was cancelled (usually a
+ *   `system_error` with `operation_aborted`). Null when the item was
+ *   cancelled before it ran.
+ * - `duration`: how long the function ran, measured by the worker (a few
+ *   tens of nanoseconds of the worker's own bookkeeping included). Zero when
+ *   the task never ran.
+ */
+template <class Item, class Result>
+struct TaskResult
+{
+  using item_type = Item;
+  using value_type = std::conditional_t<std::is_void_v<Result>, std::monostate, Result>;
+
+  explicit TaskResult(Item i) : item(std::move(i)) {}
+
+  Item item;
+  std::optional<value_type> value;
+  std::exception_ptr error;
+  task_status status = task_status::cancelled;
+  std::chrono::nanoseconds duration{0};
+
+  /// True iff the task succeeded.
+  bool ok() const noexcept { return status == task_status::succeeded; }
+};
+
+} // namespace jobrunner
+
+#endif

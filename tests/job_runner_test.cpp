@@ -1,0 +1,603 @@
+// Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
+// JobRunner on a single-threaded io_context: the invariants first (exactly
+// one task-complete per item, job-complete once and last, nothing left
+// running), then the function kinds, errors, cancellation, tokens and memory.
+#include <jobrunner/jobrunner.hpp>
+
+#include "test_support.hpp"
+
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <chrono>
+#include <future>
+#include <iterator>
+#include <memory>
+#include <ranges>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using jobrunner::JobConfig;
+using jobrunner::JobRunner;
+using jobrunner::JobSummary;
+using jobrunner::task_status;
+using jobrunner::test::run_to_completion;
+
+namespace {
+
+// Yields to the scheduler on some items so that workers interleave.
+asio::awaitable<long> double_it(long x)
+{
+  if (x % 3 == 0)
+    co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+  co_return x * 2;
+}
+
+asio::awaitable<void> sleep_for(std::chrono::milliseconds d)
+{
+  asio::steady_timer t(co_await asio::this_coro::executor, d);
+  co_await t.async_wait(asio::use_awaitable);
+}
+
+struct outcome
+{
+  bool done = false;
+  boost::system::error_code ec;
+  JobSummary summary;
+};
+
+template <class Runner>
+void start(Runner& runner, outcome& out)
+{
+  runner.async_run([&out](boost::system::error_code ec, JobSummary s) {
+    CHECK_FALSE(out.done); // the handler runs once
+    out.done = true;
+    out.ec = ec;
+    out.summary = std::move(s);
+  });
+}
+
+} // namespace
+
+TEST_CASE("every submitted item gets exactly one task-complete call", "[runner][invariant]")
+{
+  asio::io_context io;
+  const long n = 20000;
+  JobConfig config;
+  config.workers = 7;
+  config.work_queue_capacity = 5;
+  config.result_queue_capacity = 3;
+  JobRunner<long, long> runner(io, double_it, config);
+  std::vector<int> seen(static_cast<std::size_t>(n), 0);
+  long sum = 0;
+  runner.add_range(std::views::iota(0L, n)).on_task_complete([&](auto& r) {
+    REQUIRE(r.ok());
+    ++seen[static_cast<std::size_t>(r.item)];
+    sum += *r.value;
+  });
+  outcome out;
+  start(runner, out);
+  REQUIRE(run_to_completion(io));
+  REQUIRE(out.done);
+  CHECK_FALSE(out.ec);
+  for (int count : seen)
+    REQUIRE(count == 1);
+  CHECK(sum == n * (n - 1));
+  CHECK(out.summary.status == jobrunner::job_status::completed);
+  CHECK(out.summary.submitted == static_cast<std::uint64_t>(n));
+  CHECK(out.summary.succeeded == static_cast<std::uint64_t>(n));
+  CHECK(out.summary.failed == 0);
+  CHECK(out.summary.cancelled == 0);
+  CHECK(out.summary.latency.count == static_cast<std::uint64_t>(n));
+}
+
+TEST_CASE("job-complete runs exactly once, after every task-complete", "[runner][invariant]")
+{
+  asio::io_context io;
+  JobRunner<int, int> runner(io, [](int x) { return x; });
+  std::vector<std::string> events;
+  int job_calls = 0;
+  runner.add_range(std::views::iota(0, 50))
+      .add_range(std::views::iota(50, 100))
+      .on_task_complete([&](auto&) { events.push_back("task"); })
+      .on_job_complete([&](const JobSummary& s) {
+        ++job_calls;
+        events.push_back("job");
+        CHECK(s.succeeded == 100);
+      });
+  outcome out;
+  start(runner, out);
+  REQUIRE(run_to_completion(io));
+  CHECK(job_calls == 1);
+  REQUIRE(events.size() == 101);
+  CHECK(events.back() == "job");
+  CHECK(out.done);
+}
+
+TEST_CASE("the io_context runs out of work when the job ends", "[runner][invariant]")
+{
+  asio::io_context io;
+  JobRunner<int, void> runner(io, [](int) -> asio::awaitable<void> { co_await sleep_for(1ms); });
+  runner.add_range(std::views::iota(0, 200));
+  outcome out;
+  start(runner, out);
+  // run_for returns early only if nothing (no coroutine, no timer) is left.
+  auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(run_to_completion(io, 30s));
+  CHECK(std::chrono::steady_clock::now() - t0 < 25s);
+  CHECK(out.done);
+  CHECK(out.summary.succeeded == 200);
+}
+
+TEST_CASE("a job with no producer or an empty range completes with no item", "[runner][input]")
+{
+  asio::io_context io;
+  JobRunner<int, int> none(io, [](int x) { return x; });
+  JobRunner<int, int> empty(io, [](int x) { return x; });
+  empty.add_range(std::vector<int>{});
+  int calls = 0;
+  none.on_task_complete([&](auto&) { ++calls; });
+  auto a = none.run();
+  auto b = empty.run();
+  CHECK(calls == 0);
+  CHECK(a.submitted == 0);
+  CHECK(b.submitted == 0);
+  CHECK(a.status == jobrunner::job_status::completed);
+}
+
+TEST_CASE("functions: synchronous, void, and move-only items and results", "[runner][function]")
+{
+  asio::io_context io;
+  SECTION("a synchronous function runs inline in the worker")
+  {
+    JobRunner<int, std::string> runner(io, [](const int& x) { return std::to_string(x); });
+    std::vector<std::string> got;
+    runner.add_range(std::views::iota(0, 10)).on_task_complete([&](auto& r) { got.push_back(*r.value); });
+    auto s = runner.run();
+    CHECK(s.succeeded == 10);
+    CHECK(got.size() == 10);
+  }
+  SECTION("a void function reports success with no value")
+  {
+    int ran = 0;
+    JobRunner<int, void> runner(io, [&](int) { ++ran; });
+    runner.add_range(std::views::iota(0, 5)).on_task_complete([](auto& r) { CHECK(r.ok()); });
+    CHECK(runner.run().succeeded == 5);
+    CHECK(ran == 5);
+  }
+  SECTION("move-only items and results travel through both channels")
+  {
+    using item = std::unique_ptr<int>;
+    JobRunner<item, std::unique_ptr<long>> runner(io, [](item& p) -> asio::awaitable<std::unique_ptr<long>> {
+      co_return std::make_unique<long>(*p * 10L);
+    });
+    long sum = 0;
+    runner.add_producer([](auto& out) -> asio::awaitable<void> {
+      for (int i = 1; i <= 4; ++i)
+      {
+        auto p = std::make_unique<int>(i);
+        co_await out.submit(std::move(p));
+      }
+    });
+    runner.on_task_complete([&](auto& r) {
+      std::unique_ptr<int> mine = std::move(r.item); // the callback may move out
+      sum += **r.value + *mine;
+    });
+    CHECK(runner.run().succeeded == 4);
+    CHECK(sum == 110);
+  }
+}
+
+TEST_CASE("invalid configuration is rejected at construction", "[runner][config]")
+{
+  asio::io_context io;
+  JobConfig zero;
+  zero.workers = 0;
+  CHECK_THROWS_AS((JobRunner<int, int>(io, [](int x) { return x; }, zero)), std::invalid_argument);
+  JobConfig huge;
+  huge.workers = JobConfig::max_workers + 1;
+  CHECK_THROWS_AS((JobRunner<int, int>(io, [](int x) { return x; }, huge)), std::invalid_argument);
+  int (*null_fn)(int&) = nullptr;
+  CHECK_THROWS_AS((JobRunner<int, int>(io, null_fn)), std::invalid_argument);
+  std::function<asio::awaitable<int>(int&)> empty_fn;
+  CHECK_THROWS_AS((JobRunner<int, int>(io, empty_fn)), std::invalid_argument);
+  JobConfig rendezvous;
+  rendezvous.work_queue_capacity = 0;
+  rendezvous.result_queue_capacity = 0;
+  JobRunner<int, int> ok(io, [](int x) { return x; }, rendezvous);
+  ok.add_range(std::views::iota(0, 100));
+  CHECK(ok.run().succeeded == 100);
+}
+
+TEST_CASE("a throwing task is a failed result and the job goes on", "[runner][errors]")
+{
+  asio::io_context io;
+  JobRunner<int, int> runner(io, [](int x) -> asio::awaitable<int> {
+    if (x % 10 == 0)
+      throw std::runtime_error("boom " + std::to_string(x));
+    co_return x;
+  });
+  int failed = 0;
+  runner.add_range(std::views::iota(0, 100)).on_task_complete([&](auto& r) {
+    if (r.status == task_status::failed)
+    {
+      ++failed;
+      CHECK_FALSE(r.value);
+      CHECK_THROWS_AS(std::rethrow_exception(r.error), std::runtime_error);
+    }
+  });
+  auto s = runner.run();
+  CHECK(failed == 10);
+  CHECK(s.failed == 10);
+  CHECK(s.succeeded == 90);
+  CHECK(s.status == jobrunner::job_status::completed);
+}
+
+TEST_CASE("a throwing producer stops only itself and is reported", "[runner][errors]")
+{
+  asio::io_context io;
+  JobRunner<int, int> runner(io, [](int x) { return x; });
+  int results = 0;
+  runner.add_producer([](auto& out) -> asio::awaitable<void> {
+    co_await out.submit(1);
+    co_await out.submit(2);
+    throw std::runtime_error("producer failed");
+  });
+  runner.add_range(std::views::iota(100, 200)).on_task_complete([&](auto&) { ++results; });
+  auto s = runner.run();
+  CHECK(results == 102);
+  CHECK(s.submitted == 102);
+  CHECK(s.producer_errors == 1);
+  REQUIRE(s.first_producer_error);
+  CHECK_THROWS_AS(std::rethrow_exception(s.first_producer_error), std::runtime_error);
+  CHECK(s.status == jobrunner::job_status::completed);
+}
+
+TEST_CASE("a throwing task-complete callback is counted and later results still arrive", "[runner][errors]")
+{
+  asio::io_context io;
+  JobRunner<int, int> runner(io, [](int x) { return x; });
+  int calls = 0;
+  runner.add_range(std::views::iota(0, 30)).on_task_complete([&](auto& r) {
+    ++calls;
+    if (r.item % 3 == 0)
+      throw std::logic_error("callback failed");
+  });
+  bool job_ran = false;
+  runner.on_job_complete([&](const JobSummary&) { job_ran = true; });
+  auto s = runner.run();
+  CHECK(calls == 30);
+  CHECK(s.callback_errors == 10);
+  CHECK(s.first_callback_error);
+  CHECK(job_ran);
+}
+
+TEST_CASE("a throwing job-complete callback still runs once and is reported", "[runner][errors]")
+{
+  asio::io_context io;
+  JobRunner<int, int> runner(io, [](int x) { return x; });
+  int calls = 0;
+  runner.add_range(std::views::iota(0, 3)).on_job_complete([&](const JobSummary&) {
+    ++calls;
+    throw std::runtime_error("job callback failed");
+  });
+  outcome out;
+  start(runner, out);
+  REQUIRE(run_to_completion(io));
+  CHECK(calls == 1);
+  CHECK(out.ec == jobrunner::errc::job_complete_callback_failed);
+  CHECK(out.summary.succeeded == 3);
+  CHECK_THROWS_AS(runner.run(), boost::system::system_error); // already started
+}
+
+TEST_CASE("cancel() mid-job: queued items cancelled, in-flight tasks aborted, one call each",
+          "[runner][cancel]")
+{
+  asio::io_context io;
+  JobConfig config;
+  config.workers = 4;
+  config.work_queue_capacity = 8;
+  // Items 0..3 block on a long timer; later ones are fast.
+  JobRunner<long, long> runner(io, [](long x) -> asio::awaitable<long> {
+    co_await sleep_for(x < 4 ? 10s : 1ms);
+    co_return x;
+  }, config);
+  std::vector<int> seen(1000000, 0);
+  int aborted_in_flight = 0;
+  runner.add_range(std::views::iota(0L, 1000000L)).on_task_complete([&](auto& r) {
+    ++seen[static_cast<std::size_t>(r.item)];
+    if (r.status == task_status::cancelled && r.error)
+    {
+      try
+      {
+        std::rethrow_exception(r.error);
+      }
+      catch (const boost::system::system_error& e)
+      {
+        if (e.code() == asio::error::operation_aborted)
+          ++aborted_in_flight;
+      }
+    }
+  });
+  asio::steady_timer timer(io, 50ms);
+  timer.async_wait([&](auto) { runner.cancel(); });
+  outcome out;
+  start(runner, out);
+  auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(run_to_completion(io));
+  CHECK(std::chrono::steady_clock::now() - t0 < 5s); // the 10 s tasks were interrupted
+  REQUIRE(out.done);
+  CHECK(out.ec == asio::error::operation_aborted);
+  const auto& s = out.summary;
+  CHECK(s.status == jobrunner::job_status::cancelled);
+  CHECK(aborted_in_flight == 4);
+  CHECK(s.cancelled >= 4);
+  CHECK(s.submitted == s.succeeded + s.failed + s.cancelled);
+  std::uint64_t calls = 0;
+  for (int c : seen)
+  {
+    REQUIRE(c <= 1);
+    calls += static_cast<std::uint64_t>(c);
+  }
+  CHECK(calls == s.submitted);
+  CHECK(s.submitted < 1000000);
+}
+
+TEST_CASE("cancelling async_run through its cancellation slot cancels the job", "[runner][cancel]")
+{
+  asio::io_context io;
+  JobRunner<int, int> runner(io, [](int x) -> asio::awaitable<int> {
+    co_await sleep_for(5ms);
+    co_return x;
+  });
+  std::uint64_t calls = 0;
+  runner.add_range(std::views::iota(0, 1000000)).on_task_complete([&](auto&) { ++calls; });
+  asio::cancellation_signal signal;
+  outcome out;
+  runner.async_run(asio::bind_cancellation_slot(signal.slot(),
+                                                [&](boost::system::error_code ec, JobSummary s) {
+                                                  out.done = true;
+                                                  out.ec = ec;
+                                                  out.summary = std::move(s);
+                                                }));
+  asio::steady_timer timer(io, 30ms);
+  timer.async_wait([&](auto) { signal.emit(asio::cancellation_type::terminal); });
+  REQUIRE(run_to_completion(io));
+  REQUIRE(out.done);
+  CHECK(out.ec == asio::error::operation_aborted);
+  CHECK(out.summary.status == jobrunner::job_status::cancelled);
+  CHECK(calls == out.summary.submitted);
+  CHECK(out.summary.submitted == out.summary.succeeded + out.summary.cancelled);
+}
+
+TEST_CASE("cancel before the start ends the job at once; after the end it changes nothing",
+          "[runner][cancel]")
+{
+  asio::io_context io;
+  int ran = 0;
+  JobRunner<int, int> before(io, [&](int x) { ++ran; return x; });
+  before.add_range(std::views::iota(0, 100));
+  before.cancel();
+  auto s = before.run();
+  CHECK(ran == 0);
+  CHECK(s.submitted == 0);
+  CHECK(s.status == jobrunner::job_status::cancelled);
+
+  JobRunner<int, int> after(io, [](int x) { return x; });
+  after.add_range(std::views::iota(0, 10));
+  auto done = after.run();
+  after.cancel();
+  after.cancel();
+  CHECK(done.status == jobrunner::job_status::completed);
+  CHECK(after.stats().succeeded == 10);
+}
+
+TEST_CASE("a user producer sees the cancellation as operation_aborted from submit", "[runner][cancel]")
+{
+  asio::io_context io;
+  JobConfig config;
+  config.workers = 1;
+  config.work_queue_capacity = 1;
+  JobRunner<int, int> runner(io, [](int x) -> asio::awaitable<int> {
+    co_await sleep_for(1ms);
+    co_return x;
+  }, config);
+  bool producer_saw_abort = false;
+  runner.add_producer([&](auto& out) -> asio::awaitable<void> {
+    try
+    {
+      for (int i = 0;; ++i)
+        co_await out.submit(i);
+    }
+    catch (const boost::system::system_error& e)
+    {
+      producer_saw_abort = e.code() == asio::error::operation_aborted;
+      throw;
+    }
+  });
+  asio::steady_timer timer(io, 20ms);
+  timer.async_wait([&](auto) { runner.cancel(); });
+  outcome out;
+  start(runner, out);
+  REQUIRE(run_to_completion(io));
+  CHECK(producer_saw_abort);
+  CHECK(out.summary.producer_errors == 0); // stopping on cancellation is not an error
+  CHECK(out.summary.submitted == out.summary.succeeded + out.summary.cancelled);
+}
+
+TEST_CASE("a runner runs one job: a second async_run completes with already_started", "[runner][misuse]")
+{
+  asio::io_context io;
+  JobRunner<int, int> runner(io, [](int x) { return x; });
+  runner.add_range(std::views::iota(0, 10));
+  outcome first, second;
+  start(runner, first);
+  start(runner, second);
+  REQUIRE(run_to_completion(io));
+  CHECK_FALSE(first.ec);
+  CHECK(second.ec == jobrunner::errc::already_started);
+  CHECK(first.summary.succeeded == 10);
+  CHECK_THROWS_AS(runner.add_range(std::views::iota(0, 1)), std::logic_error);
+  CHECK_THROWS_AS(runner.on_task_complete([](auto&) {}), std::logic_error);
+}
+
+TEST_CASE("run() needs an io_context and one thread with single_threaded", "[runner][misuse]")
+{
+  asio::io_context io;
+  JobRunner<int, int> on_executor(io.get_executor(), [](int x) { return x; });
+  CHECK_THROWS_AS(on_executor.run(), std::logic_error);
+  JobRunner<int, int> on_io(io, [](int x) { return x; });
+  CHECK_THROWS_AS(on_io.run(2), std::invalid_argument);
+}
+
+TEST_CASE("destroying the runner while its job runs cancels it; the handler still runs",
+          "[runner][misuse]")
+{
+  asio::io_context io;
+  std::uint64_t calls = 0;
+  outcome out;
+  {
+    auto runner = std::make_unique<JobRunner<int, int>>(io, [](int x) -> asio::awaitable<int> {
+      co_await sleep_for(2ms);
+      co_return x;
+    });
+    runner->add_range(std::views::iota(0, 1000000)).on_task_complete([&](auto&) { ++calls; });
+    start(*runner, out);
+    io.run_for(20ms);
+  }
+  REQUIRE(run_to_completion(io));
+  REQUIRE(out.done);
+  CHECK(out.summary.status == jobrunner::job_status::cancelled);
+  CHECK(calls == out.summary.submitted);
+}
+
+TEST_CASE("async_run works with use_awaitable, use_future and deferred", "[runner][token]")
+{
+  SECTION("use_awaitable, errors as a tuple")
+  {
+    asio::io_context io;
+    JobRunner<int, int> runner(io, [](int x) { return x + 1; });
+    runner.add_range(std::views::iota(0, 10));
+    std::uint64_t got = 0;
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+      auto [ec, s] = co_await runner.async_run(asio::as_tuple(asio::use_awaitable));
+      CHECK_FALSE(ec);
+      got = s.succeeded;
+    }, asio::detached);
+    REQUIRE(run_to_completion(io));
+    CHECK(got == 10);
+  }
+  SECTION("use_future, with the io_context on another thread")
+  {
+    asio::io_context io;
+    JobRunner<int, int> runner(io, [](int x) { return x + 1; });
+    runner.add_range(std::views::iota(0, 10));
+    std::future<JobSummary> f = runner.async_run(asio::use_future);
+    std::thread t([&] { io.run(); });
+    auto s = f.get();
+    t.join();
+    CHECK(s.succeeded == 10);
+  }
+  SECTION("deferred: nothing starts until the operation is invoked")
+  {
+    asio::io_context io;
+    int ran = 0;
+    JobRunner<int, int> runner(io, [&](int x) { ++ran; return x; });
+    runner.add_range(std::views::iota(0, 10));
+    auto op = runner.async_run(asio::deferred);
+    io.run();
+    CHECK(ran == 0);
+    bool done = false;
+    std::move(op)([&](boost::system::error_code ec, JobSummary s) {
+      done = !ec && s.succeeded == 10;
+    });
+    REQUIRE(run_to_completion(io));
+    CHECK(done);
+    CHECK(ran == 10);
+  }
+}
+
+TEST_CASE("stats() tracks the job and agrees with the summary at the end", "[runner][stats]")
+{
+  asio::io_context io;
+  JobConfig config;
+  config.workers = 2;
+  JobRunner<int, int>* self = nullptr;
+  JobRunner<int, int> runner(io, [](int x) { return x; }, config);
+  self = &runner;
+  std::uint64_t handled = 0;
+  runner.add_range(std::views::iota(0, 500)).on_task_complete([&](auto&) {
+    ++handled;
+    auto st = self->stats();
+    // The result being handled is already counted as done.
+    CHECK(st.done() == handled);
+    CHECK(st.submitted >= st.done());
+    CHECK(st.submitted == st.queued + st.in_flight + st.done());
+  });
+  auto s = runner.run();
+  auto st = runner.stats();
+  CHECK(st.succeeded == s.succeeded);
+  CHECK(st.submitted == s.submitted);
+  CHECK(st.queued == 0);
+  CHECK(st.in_flight == 0);
+  CHECK(s.max_queue_depth >= 1);
+  CHECK(s.max_queue_depth <= config.work_queue_capacity + config.workers);
+}
+
+TEST_CASE("memory stays bounded by the capacities whatever the number of items", "[runner][memory]")
+{
+  using jobrunner::test::counted;
+  counted::reset();
+  asio::io_context io;
+  JobConfig config;
+  config.workers = 10;
+  config.work_queue_capacity = 20;
+  config.result_queue_capacity = 30;
+  JobRunner<counted, long> runner(io, [](counted& c) -> asio::awaitable<long> {
+    if (c.value % 7 == 0)
+      co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+    co_return c.value;
+  }, config);
+  const long n = 200000;
+  long sum = 0;
+  runner.add_range(std::views::iota(0L, n) | std::views::transform([](long v) { return counted(v); }))
+      .on_task_complete([&](auto& r) { sum += *r.value; });
+  auto s = runner.run();
+  CHECK(s.succeeded == static_cast<std::uint64_t>(n));
+  CHECK(sum == n * (n - 1) / 2);
+  // Queues + one item per worker + one per blocked worker send + the
+  // producer's and the handler's own; a few temporaries each.
+  const long bound = static_cast<long>(config.work_queue_capacity + config.result_queue_capacity
+                                       + 2 * config.workers) + 16;
+  INFO("peak live items: " << counted::peak.load());
+  CHECK(counted::peak.load() <= bound);
+  CHECK(counted::live.load() == 0);
+}
+
+TEST_CASE("a range producer reads its input lazily", "[runner][input]")
+{
+  asio::io_context io;
+  JobConfig config;
+  config.workers = 3;
+  config.work_queue_capacity = 4;
+  config.result_queue_capacity = 4;
+  long generated = 0;
+  long handled = 0;
+  long max_ahead = 0;
+  auto input = std::views::iota(0L, 100000L) | std::views::transform([&](long v) {
+                 ++generated;
+                 return v;
+               });
+  JobRunner<long, long> runner(io, [](long x) { return x; }, config);
+  runner.add_range(input).on_task_complete([&](auto&) {
+    ++handled;
+    max_ahead = std::max(max_ahead, generated - handled);
+  });
+  runner.run();
+  CHECK(handled == 100000);
+  CHECK(max_ahead <= 4 + 4 + 2 * 3 + 2);
+}

@@ -1,0 +1,66 @@
+// Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
+#ifndef JOBRUNNER_TESTS_SUPPORT_TEST_SUPPORT_HPP
+#define JOBRUNNER_TESTS_SUPPORT_TEST_SUPPORT_HPP
+
+// Catch2 2 (Debian 12) and Catch2 3 behind one include.
+#if __has_include(<catch2/catch_test_macros.hpp>)
+#include <catch2/catch_test_macros.hpp>
+#else
+#include <catch2/catch.hpp>
+#endif
+
+#include <boost/asio/io_context.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+
+namespace jobrunner::test {
+
+// Runs io until it runs out of work, with a generous guard so that a leaked
+// coroutine fails the test instead of hanging it. Returns true if the
+// io_context ran out of work (no coroutine, timer or post left behind).
+inline bool run_to_completion(boost::asio::io_context& io,
+                              std::chrono::seconds guard = std::chrono::seconds(60))
+{
+  io.restart();
+  io.run_for(guard);
+  return io.stopped();
+}
+
+// A work item that counts its live instances, to check that memory stays
+// bounded by the capacities instead of the number of items.
+struct counted
+{
+  static inline std::atomic<long> live{0};
+  static inline std::atomic<long> peak{0};
+
+  static void reset()
+  {
+    live = 0;
+    peak = 0;
+  }
+
+  explicit counted(long v = 0) : value(v) { add(); }
+  counted(const counted& o) : value(o.value) { add(); }
+  counted(counted&& o) noexcept : value(o.value) { add(); }
+  counted& operator=(const counted&) = default;
+  counted& operator=(counted&&) noexcept = default;
+  ~counted() { --live; }
+
+  long value;
+
+private:
+  static void add()
+  {
+    long now = ++live;
+    long seen = peak.load();
+    while (now > seen && !peak.compare_exchange_weak(seen, now))
+    {
+    }
+  }
+};
+
+} // namespace jobrunner::test
+
+#endif

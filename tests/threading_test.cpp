@@ -1,0 +1,163 @@
+// Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
+// multi_threaded JobRunner on an io_context run by several threads; CI runs
+// this file under ThreadSanitizer too.
+#include <jobrunner/jobrunner.hpp>
+
+#include "test_support.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <random>
+#include <ranges>
+#include <thread>
+#include <vector>
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using jobrunner::JobConfig;
+using jobrunner::JobSummary;
+using jobrunner::multi_threaded;
+using Runner = jobrunner::JobRunner<long, long, multi_threaded>;
+
+namespace {
+
+asio::awaitable<long> maybe_yield(long x)
+{
+  if (x % 4 == 0)
+    co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+  if (x % 17 == 0)
+  {
+    asio::steady_timer t(co_await asio::this_coro::executor, 100us);
+    co_await t.async_wait(asio::use_awaitable);
+  }
+  co_return x * 2;
+}
+
+// Fails if two callbacks ever overlap.
+struct overlap_detector
+{
+  std::atomic<int> inside{0};
+  std::atomic<bool> overlapped{false};
+  void enter()
+  {
+    if (inside.fetch_add(1) != 0)
+      overlapped = true;
+  }
+  void leave() { inside.fetch_sub(1); }
+};
+
+struct threaded_result
+{
+  std::vector<std::atomic<int>> seen;
+  explicit threaded_result(std::size_t n) : seen(n) {}
+};
+
+} // namespace
+
+TEST_CASE("multi_threaded: every item once, callbacks never overlap, on 4 threads",
+          "[threads][invariant]")
+{
+  asio::io_context io(4);
+  const long n = 40000;
+  const int producers = 4;
+  JobConfig config;
+  config.workers = 16;
+  config.work_queue_capacity = 8;
+  config.result_queue_capacity = 8;
+  Runner runner(io, maybe_yield, config);
+  threaded_result result(static_cast<std::size_t>(n));
+  overlap_detector detector;
+  long sum = 0; // touched only by the task-complete callback
+  for (int p = 0; p < producers; ++p)
+    runner.add_range(std::views::iota(p * n / producers, (p + 1) * n / producers));
+  int job_calls = 0;
+  std::uint64_t tasks_before_job = 0;
+  std::uint64_t task_calls = 0;
+  runner
+      .on_task_complete([&](auto& r) {
+        detector.enter();
+        REQUIRE(r.ok());
+        result.seen[static_cast<std::size_t>(r.item)].fetch_add(1);
+        sum += *r.value;
+        ++task_calls;
+        detector.leave();
+      })
+      .on_job_complete([&](const JobSummary&) {
+        detector.enter();
+        ++job_calls;
+        tasks_before_job = task_calls;
+        detector.leave();
+      });
+  auto s = runner.run(4);
+  CHECK_FALSE(detector.overlapped.load());
+  CHECK(job_calls == 1);
+  CHECK(tasks_before_job == static_cast<std::uint64_t>(n));
+  for (auto& c : result.seen)
+    REQUIRE(c.load() == 1);
+  CHECK(sum == n * (n - 1));
+  CHECK(s.succeeded == static_cast<std::uint64_t>(n));
+  CHECK(io.stopped());
+}
+
+TEST_CASE("multi_threaded: cancel from another thread at a random moment loses nothing",
+          "[threads][cancel]")
+{
+  std::mt19937 rng(12345);
+  for (int round = 0; round < 6; ++round)
+  {
+    asio::io_context io(2);
+    JobConfig config;
+    config.workers = 1 + static_cast<std::size_t>(rng() % 40);
+    config.work_queue_capacity = static_cast<std::size_t>(rng() % 20);
+    config.result_queue_capacity = static_cast<std::size_t>(rng() % 20);
+    Runner runner(io, maybe_yield, config);
+    const long n = 1000000;
+    auto seen = std::make_unique<std::atomic<int>[]>(static_cast<std::size_t>(n));
+    std::atomic<std::uint64_t> calls{0};
+    runner.add_range(std::views::iota(0L, n / 2)).add_range(std::views::iota(n / 2, n));
+    runner.on_task_complete([&](auto& r) {
+      seen[static_cast<std::size_t>(r.item)].fetch_add(1);
+      calls.fetch_add(1);
+    });
+    auto delay = std::chrono::microseconds(rng() % 20000);
+    std::thread canceller([&] {
+      std::this_thread::sleep_for(delay);
+      (void)runner.stats(); // safe from any thread
+      runner.cancel();
+    });
+    auto s = runner.run(2);
+    canceller.join();
+    INFO("round " << round << " workers " << config.workers << " delay " << delay.count() << "us");
+    CHECK(calls.load() == s.submitted);
+    CHECK(s.submitted == s.succeeded + s.failed + s.cancelled);
+    for (long i = 0; i < n; ++i)
+      REQUIRE(seen[static_cast<std::size_t>(i)].load() <= 1);
+    CHECK(io.stopped());
+  }
+}
+
+TEST_CASE("multi_threaded: stats() read concurrently from another thread", "[threads][stats]")
+{
+  asio::io_context io(2);
+  Runner runner(io, maybe_yield);
+  runner.add_range(std::views::iota(0L, 20000L));
+  std::atomic<bool> stop{false};
+  std::uint64_t last_done = 0;
+  bool monotonic = true;
+  std::thread reader([&] {
+    while (!stop.load())
+    {
+      auto st = runner.stats();
+      if (st.done() < last_done)
+        monotonic = false;
+      last_done = st.done();
+    }
+  });
+  auto s = runner.run(2);
+  stop = true;
+  reader.join();
+  CHECK(monotonic);
+  CHECK(s.succeeded == 20000);
+  CHECK(runner.stats().done() == 20000);
+}
