@@ -18,7 +18,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
-#include <ranges>
 #include <string>
 #include <vector>
 
@@ -124,6 +123,21 @@ long run_fast_path(const params& p)
   return sum;
 }
 
+// 0..n-1, computed on the fly (std::views::iota does not compile with clang 14).
+struct counting
+{
+  long first, last;
+  struct iterator
+  {
+    long v;
+    long operator*() const { return v; }
+    iterator& operator++() { ++v; return *this; }
+    bool operator==(const iterator&) const = default;
+  };
+  iterator begin() const { return {first}; }
+  iterator end() const { return {last}; }
+};
+
 // The runner in its default configuration (workers and capacities from params).
 long run_runner(const params& p)
 {
@@ -134,7 +148,7 @@ long run_runner(const params& p)
   config.result_queue_capacity = p.queue;
   jobrunner::JobRunner<long, long> runner(io, [](long x) { return task(x); }, config);
   long sum = 0;
-  runner.add_range(std::views::iota(0L, p.n)).on_task_complete([&](auto& r) { sum += *r.value; });
+  runner.add_range(counting{0, p.n}).on_task_complete([&](auto& r) { sum += *r.value; });
   runner.run();
   return sum;
 }

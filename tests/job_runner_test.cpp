@@ -13,7 +13,6 @@
 #include <future>
 #include <iterator>
 #include <memory>
-#include <ranges>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -74,7 +73,7 @@ TEST_CASE("every submitted item gets exactly one task-complete call", "[runner][
   JobRunner<long, long> runner(io, double_it, config);
   std::vector<int> seen(static_cast<std::size_t>(n), 0);
   long sum = 0;
-  runner.add_range(std::views::iota(0L, n)).on_task_complete([&](auto& r) {
+  runner.add_range(jobrunner::test::iota(0L, n)).on_task_complete([&](auto& r) {
     REQUIRE(r.ok());
     ++seen[static_cast<std::size_t>(r.item)];
     sum += *r.value;
@@ -101,8 +100,8 @@ TEST_CASE("job-complete runs exactly once, after every task-complete", "[runner]
   JobRunner<int, int> runner(io, [](int x) { return x; });
   std::vector<std::string> events;
   int job_calls = 0;
-  runner.add_range(std::views::iota(0, 50))
-      .add_range(std::views::iota(50, 100))
+  runner.add_range(jobrunner::test::iota(0, 50))
+      .add_range(jobrunner::test::iota(50, 100))
       .on_task_complete([&](auto&) { events.push_back("task"); })
       .on_job_complete([&](const JobSummary& s) {
         ++job_calls;
@@ -122,7 +121,7 @@ TEST_CASE("the io_context runs out of work when the job ends", "[runner][invaria
 {
   asio::io_context io;
   JobRunner<int, void> runner(io, [](int) -> asio::awaitable<void> { co_await sleep_for(1ms); });
-  runner.add_range(std::views::iota(0, 200));
+  runner.add_range(jobrunner::test::iota(0, 200));
   outcome out;
   start(runner, out);
   // run_for returns early only if nothing (no coroutine, no timer) is left.
@@ -156,7 +155,7 @@ TEST_CASE("functions: synchronous, void, and move-only items and results", "[run
   {
     JobRunner<int, std::string> runner(io, [](const int& x) { return std::to_string(x); });
     std::vector<std::string> got;
-    runner.add_range(std::views::iota(0, 10)).on_task_complete([&](auto& r) { got.push_back(*r.value); });
+    runner.add_range(jobrunner::test::iota(0, 10)).on_task_complete([&](auto& r) { got.push_back(*r.value); });
     auto s = runner.run();
     CHECK(s.succeeded == 10);
     CHECK(got.size() == 10);
@@ -165,7 +164,7 @@ TEST_CASE("functions: synchronous, void, and move-only items and results", "[run
   {
     int ran = 0;
     JobRunner<int, void> runner(io, [&](int) { ++ran; });
-    runner.add_range(std::views::iota(0, 5)).on_task_complete([](auto& r) { CHECK(r.ok()); });
+    runner.add_range(jobrunner::test::iota(0, 5)).on_task_complete([](auto& r) { CHECK(r.ok()); });
     CHECK(runner.run().succeeded == 5);
     CHECK(ran == 5);
   }
@@ -209,7 +208,7 @@ TEST_CASE("invalid configuration is rejected at construction", "[runner][config]
   rendezvous.work_queue_capacity = 0;
   rendezvous.result_queue_capacity = 0;
   JobRunner<int, int> ok(io, [](int x) { return x; }, rendezvous);
-  ok.add_range(std::views::iota(0, 100));
+  ok.add_range(jobrunner::test::iota(0, 100));
   CHECK(ok.run().succeeded == 100);
 }
 
@@ -222,7 +221,7 @@ TEST_CASE("a throwing task is a failed result and the job goes on", "[runner][er
     co_return x;
   });
   int failed = 0;
-  runner.add_range(std::views::iota(0, 100)).on_task_complete([&](auto& r) {
+  runner.add_range(jobrunner::test::iota(0, 100)).on_task_complete([&](auto& r) {
     if (r.status == task_status::failed)
     {
       ++failed;
@@ -247,7 +246,7 @@ TEST_CASE("a throwing producer stops only itself and is reported", "[runner][err
     co_await out.submit(2);
     throw std::runtime_error("producer failed");
   });
-  runner.add_range(std::views::iota(100, 200)).on_task_complete([&](auto&) { ++results; });
+  runner.add_range(jobrunner::test::iota(100, 200)).on_task_complete([&](auto&) { ++results; });
   auto s = runner.run();
   CHECK(results == 102);
   CHECK(s.submitted == 102);
@@ -262,7 +261,7 @@ TEST_CASE("a throwing task-complete callback is counted and later results still 
   asio::io_context io;
   JobRunner<int, int> runner(io, [](int x) { return x; });
   int calls = 0;
-  runner.add_range(std::views::iota(0, 30)).on_task_complete([&](auto& r) {
+  runner.add_range(jobrunner::test::iota(0, 30)).on_task_complete([&](auto& r) {
     ++calls;
     if (r.item % 3 == 0)
       throw std::logic_error("callback failed");
@@ -281,7 +280,7 @@ TEST_CASE("a throwing job-complete callback still runs once and is reported", "[
   asio::io_context io;
   JobRunner<int, int> runner(io, [](int x) { return x; });
   int calls = 0;
-  runner.add_range(std::views::iota(0, 3)).on_job_complete([&](const JobSummary&) {
+  runner.add_range(jobrunner::test::iota(0, 3)).on_job_complete([&](const JobSummary&) {
     ++calls;
     throw std::runtime_error("job callback failed");
   });
@@ -308,7 +307,7 @@ TEST_CASE("cancel() mid-job: queued items cancelled, in-flight tasks aborted, on
   }, config);
   std::vector<int> seen(1000000, 0);
   int aborted_in_flight = 0;
-  runner.add_range(std::views::iota(0L, 1000000L)).on_task_complete([&](auto& r) {
+  runner.add_range(jobrunner::test::iota(0L, 1000000L)).on_task_complete([&](auto& r) {
     ++seen[static_cast<std::size_t>(r.item)];
     if (r.status == task_status::cancelled && r.error)
     {
@@ -355,7 +354,7 @@ TEST_CASE("cancelling async_run through its cancellation slot cancels the job", 
     co_return x;
   });
   std::uint64_t calls = 0;
-  runner.add_range(std::views::iota(0, 1000000)).on_task_complete([&](auto&) { ++calls; });
+  runner.add_range(jobrunner::test::iota(0, 1000000)).on_task_complete([&](auto&) { ++calls; });
   asio::cancellation_signal signal;
   outcome out;
   runner.async_run(asio::bind_cancellation_slot(signal.slot(),
@@ -380,7 +379,7 @@ TEST_CASE("cancel before the start ends the job at once; after the end it change
   asio::io_context io;
   int ran = 0;
   JobRunner<int, int> before(io, [&](int x) { ++ran; return x; });
-  before.add_range(std::views::iota(0, 100));
+  before.add_range(jobrunner::test::iota(0, 100));
   before.cancel();
   auto s = before.run();
   CHECK(ran == 0);
@@ -388,7 +387,7 @@ TEST_CASE("cancel before the start ends the job at once; after the end it change
   CHECK(s.status == jobrunner::job_status::cancelled);
 
   JobRunner<int, int> after(io, [](int x) { return x; });
-  after.add_range(std::views::iota(0, 10));
+  after.add_range(jobrunner::test::iota(0, 10));
   auto done = after.run();
   after.cancel();
   after.cancel();
@@ -433,7 +432,7 @@ TEST_CASE("a runner runs one job: a second async_run completes with already_star
 {
   asio::io_context io;
   JobRunner<int, int> runner(io, [](int x) { return x; });
-  runner.add_range(std::views::iota(0, 10));
+  runner.add_range(jobrunner::test::iota(0, 10));
   outcome first, second;
   start(runner, first);
   start(runner, second);
@@ -441,7 +440,7 @@ TEST_CASE("a runner runs one job: a second async_run completes with already_star
   CHECK_FALSE(first.ec);
   CHECK(second.ec == jobrunner::errc::already_started);
   CHECK(first.summary.succeeded == 10);
-  CHECK_THROWS_AS(runner.add_range(std::views::iota(0, 1)), std::logic_error);
+  CHECK_THROWS_AS(runner.add_range(jobrunner::test::iota(0, 1)), std::logic_error);
   CHECK_THROWS_AS(runner.on_task_complete([](auto&) {}), std::logic_error);
 }
 
@@ -465,7 +464,7 @@ TEST_CASE("destroying the runner while its job runs cancels it; the handler stil
       co_await sleep_for(2ms);
       co_return x;
     });
-    runner->add_range(std::views::iota(0, 1000000)).on_task_complete([&](auto&) { ++calls; });
+    runner->add_range(jobrunner::test::iota(0, 1000000)).on_task_complete([&](auto&) { ++calls; });
     start(*runner, out);
     io.run_for(20ms);
   }
@@ -481,7 +480,7 @@ TEST_CASE("async_run works with use_awaitable, use_future and deferred", "[runne
   {
     asio::io_context io;
     JobRunner<int, int> runner(io, [](int x) { return x + 1; });
-    runner.add_range(std::views::iota(0, 10));
+    runner.add_range(jobrunner::test::iota(0, 10));
     std::uint64_t got = 0;
     asio::co_spawn(io, [&]() -> asio::awaitable<void> {
       auto [ec, s] = co_await runner.async_run(asio::as_tuple(asio::use_awaitable));
@@ -495,7 +494,7 @@ TEST_CASE("async_run works with use_awaitable, use_future and deferred", "[runne
   {
     asio::io_context io;
     JobRunner<int, int> runner(io, [](int x) { return x + 1; });
-    runner.add_range(std::views::iota(0, 10));
+    runner.add_range(jobrunner::test::iota(0, 10));
     std::future<JobSummary> f = runner.async_run(asio::use_future);
     std::thread t([&] { io.run(); });
     auto s = f.get();
@@ -507,7 +506,7 @@ TEST_CASE("async_run works with use_awaitable, use_future and deferred", "[runne
     asio::io_context io;
     int ran = 0;
     JobRunner<int, int> runner(io, [&](int x) { ++ran; return x; });
-    runner.add_range(std::views::iota(0, 10));
+    runner.add_range(jobrunner::test::iota(0, 10));
     auto op = runner.async_run(asio::deferred);
     io.run();
     CHECK(ran == 0);
@@ -530,7 +529,7 @@ TEST_CASE("stats() tracks the job and agrees with the summary at the end", "[run
   JobRunner<int, int> runner(io, [](int x) { return x; }, config);
   self = &runner;
   std::uint64_t handled = 0;
-  runner.add_range(std::views::iota(0, 500)).on_task_complete([&](auto&) {
+  runner.add_range(jobrunner::test::iota(0, 500)).on_task_complete([&](auto&) {
     ++handled;
     auto st = self->stats();
     // The result being handled is already counted as done.
@@ -564,7 +563,7 @@ TEST_CASE("memory stays bounded by the capacities whatever the number of items",
   }, config);
   const long n = 200000;
   long sum = 0;
-  runner.add_range(std::views::iota(0L, n) | std::views::transform([](long v) { return counted(v); }))
+  runner.add_range(jobrunner::test::mapped(0L, n, [](long v) { return counted(v); }))
       .on_task_complete([&](auto& r) { sum += *r.value; });
   auto s = runner.run();
   CHECK(s.succeeded == static_cast<std::uint64_t>(n));
@@ -588,10 +587,10 @@ TEST_CASE("a range producer reads its input lazily", "[runner][input]")
   long generated = 0;
   long handled = 0;
   long max_ahead = 0;
-  auto input = std::views::iota(0L, 100000L) | std::views::transform([&](long v) {
-                 ++generated;
-                 return v;
-               });
+  auto input = jobrunner::test::mapped(0L, 100000L, [&](long v) {
+    ++generated;
+    return v;
+  });
   JobRunner<long, long> runner(io, [](long x) { return x; }, config);
   runner.add_range(input).on_task_complete([&](auto&) {
     ++handled;
@@ -600,4 +599,21 @@ TEST_CASE("a range producer reads its input lazily", "[runner][input]")
   runner.run();
   CHECK(handled == 100000);
   CHECK(max_ahead <= 4 + 4 + 2 * 3 + 2);
+}
+
+TEST_CASE("add_range takes a container by reference or by value, or an iterator pair", "[runner][input]")
+{
+  asio::io_context io;
+  std::vector<int> kept{1, 2, 3};
+  std::vector<std::string> words{"a", "bb", "ccc"};
+  JobRunner<std::string, std::size_t> runner(io, [](const std::string& s) { return s.size(); });
+  std::size_t total = 0;
+  runner.add_range(words)                                  // referenced
+      .add_range(std::vector<std::string>{"dddd"})          // moved in
+      .add_range(words.begin(), words.begin() + 1)          // iterator pair
+      .on_task_complete([&](auto& r) { total += *r.value; });
+  auto s = runner.run();
+  CHECK(s.succeeded == 5);
+  CHECK(total == 1 + 2 + 3 + 4 + 1);
+  CHECK(kept.size() == 3);
 }

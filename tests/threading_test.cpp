@@ -9,7 +9,6 @@
 #include <chrono>
 #include <memory>
 #include <random>
-#include <ranges>
 #include <thread>
 #include <vector>
 
@@ -70,7 +69,7 @@ TEST_CASE("multi_threaded: every item once, callbacks never overlap, on 4 thread
   overlap_detector detector;
   long sum = 0; // touched only by the task-complete callback
   for (int p = 0; p < producers; ++p)
-    runner.add_range(std::views::iota(p * n / producers, (p + 1) * n / producers));
+    runner.add_range(jobrunner::test::iota(p * n / producers, (p + 1) * n / producers));
   int job_calls = 0;
   std::uint64_t tasks_before_job = 0;
   std::uint64_t task_calls = 0;
@@ -115,7 +114,7 @@ TEST_CASE("multi_threaded: cancel from another thread at a random moment loses n
     const long n = 1000000;
     auto seen = std::make_unique<std::atomic<int>[]>(static_cast<std::size_t>(n));
     std::atomic<std::uint64_t> calls{0};
-    runner.add_range(std::views::iota(0L, n / 2)).add_range(std::views::iota(n / 2, n));
+    runner.add_range(jobrunner::test::iota(0L, n / 2)).add_range(jobrunner::test::iota(n / 2, n));
     runner.on_task_complete([&](auto& r) {
       seen[static_cast<std::size_t>(r.item)].fetch_add(1);
       calls.fetch_add(1);
@@ -141,7 +140,7 @@ TEST_CASE("multi_threaded: stats() read concurrently from another thread", "[thr
 {
   asio::io_context io(2);
   Runner runner(io, maybe_yield);
-  runner.add_range(std::views::iota(0L, 20000L));
+  runner.add_range(jobrunner::test::iota(0L, 20000L));
   std::atomic<bool> stop{false};
   std::uint64_t last_done = 0;
   bool monotonic = true;

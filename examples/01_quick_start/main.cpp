@@ -6,7 +6,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <ranges>
 
 namespace asio = boost::asio;
 
@@ -21,7 +20,10 @@ int main()
   });
 
   long sum = 0;
-  runner.add_range(std::views::iota(1, 1001))  // a producer, read lazily
+  runner.add_producer([](auto& out) -> asio::awaitable<void> {  // any number of producers
+          for (int i = 1; i <= 1000; ++i)
+            co_await out.submit(i);  // waits while the work queue is full
+        })
       .on_task_complete([&](auto& r) { if (r.ok()) sum += *r.value; })
       .on_job_complete([](const jobrunner::JobSummary& s) {
         std::printf("%llu items in %.3f s, p99 %.2f ms\n",

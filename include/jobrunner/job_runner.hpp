@@ -21,7 +21,6 @@
 #include <memory>
 #include <new>
 #include <optional>
-#include <ranges>
 #include <stdexcept>
 #include <thread>
 #include <tuple>
@@ -155,28 +154,40 @@ public:
     return *this;
   }
 
-  /// Adds a producer that submits each element of `range`, read lazily.
+  /// Adds a producer that submits each element of \`range\`, read lazily.
   /**
-   * The range is never copied into memory: one element is converted to
-   * `Item` per submit. An lvalue range is referenced (it must outlive the
-   * job); an rvalue range is moved into the runner.
+   * Any range a range-for loop accepts. Its elements are converted to
+   * \`Item\` one per submit, so the input is never materialised. An lvalue
+   * range is referenced (it must outlive the job); an rvalue range is moved
+   * into the runner. The range is iterated on the producer's executor.
+   *
+   * *Example*: \`runner.add_range(cars);\` or
+   * \`runner.add_range(std::views::iota(0, 1'000'000));\` (g++).
    */
-  template <std::ranges::viewable_range Range>
-    requires std::constructible_from<Item, std::ranges::range_reference_t<Range>>
+  template <class Range>
+    requires detail::iterable<std::remove_reference_t<Range>>
+             && std::constructible_from<
+                 Item, decltype(*detail::adl::range_begin(std::declval<Range&>()))>
   JobRunner& add_range(Range&& range)
   {
     check_not_started("add_range");
-    auto view = std::views::all(std::forward<Range>(range));
-    state_->producers.emplace_back(detail::make_range_producer<Item, Threading>(std::move(view)));
+    using stored = std::remove_reference_t<Range>;
+    std::shared_ptr<stored> holder;
+    if constexpr (std::is_lvalue_reference_v<Range>)
+      holder = std::shared_ptr<stored>(std::shared_ptr<void>(), &range); // not owning
+    else
+      holder = std::make_shared<stored>(std::move(range));
+    state_->producers.emplace_back(
+        detail::make_range_producer<Item, Threading>(std::move(holder)));
     return *this;
   }
 
-  /// Adds a producer that submits each element of `[first, last)`.
+  /// Adds a producer that submits each element of \`[first, last)\`, read lazily.
   template <std::input_iterator It, std::sentinel_for<It> Sentinel>
     requires std::constructible_from<Item, std::iter_reference_t<It>>
   JobRunner& add_range(It first, Sentinel last)
   {
-    return add_range(std::ranges::subrange<It, Sentinel>(std::move(first), std::move(last)));
+    return add_range(detail::iterator_range<It, Sentinel>{std::move(first), std::move(last)});
   }
 
   /// Sets the task-complete callback: `void(task_result&)`, once per submitted item.

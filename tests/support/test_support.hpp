@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <utility>
 
 namespace jobrunner::test {
 
@@ -26,6 +27,49 @@ inline bool run_to_completion(boost::asio::io_context& io,
   io.restart();
   io.run_for(guard);
   return io.stopped();
+}
+
+// [first, last) computed on the fly, passing each value through f: a lazy
+// input for the runner. (The tests avoid std::views: clang 14 cannot compile
+// libstdc++ 12's ranges.)
+template <class T, class F>
+class mapped_range
+{
+public:
+  mapped_range(T first, T last, F f) : first_(first), last_(last), f_(std::move(f)) {}
+
+  struct iterator
+  {
+    T value;
+    const F* f;
+    decltype(auto) operator*() const { return (*f)(value); }
+    iterator& operator++()
+    {
+      ++value;
+      return *this;
+    }
+    bool operator==(const iterator& o) const { return value == o.value; }
+  };
+
+  iterator begin() const { return {first_, &f_}; }
+  iterator end() const { return {last_, &f_}; }
+
+private:
+  T first_;
+  T last_;
+  F f_;
+};
+
+template <class T, class F>
+mapped_range<T, F> mapped(T first, T last, F f)
+{
+  return {first, last, std::move(f)};
+}
+
+template <class T>
+auto iota(T first, T last)
+{
+  return mapped(first, last, [](T v) { return v; });
 }
 
 // A work item that counts its live instances, to check that memory stays

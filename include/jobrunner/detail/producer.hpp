@@ -14,7 +14,6 @@
 #include <exception>
 #include <iterator>
 #include <memory>
-#include <ranges>
 #include <utility>
 
 namespace jobrunner::detail {
@@ -83,15 +82,46 @@ asio::awaitable<void> run_producer(std::shared_ptr<job_core<Item, Threading>> jo
   co_await producer_finished(*job);
 }
 
-// A producer over a view that is read lazily, one element per submit.
-template <class Item, class Threading, class View>
-auto make_range_producer(View view)
+// begin/end found as a range-for loop finds them (members, then ADL). Not
+// std::ranges: clang 14 cannot compile libstdc++ 12's ranges::begin.
+namespace adl {
+using std::begin;
+using std::end;
+template <class Range>
+auto range_begin(Range& r) -> decltype(begin(r))
 {
-  // std::function needs a copyable target; an owning view is move-only.
-  auto shared = std::make_shared<View>(std::move(view));
-  return [shared](Submitter<Item, Threading>& out) -> asio::awaitable<void> {
-    auto last = std::ranges::end(*shared);
-    for (auto it = std::ranges::begin(*shared); it != last; ++it)
+  return begin(r);
+}
+template <class Range>
+auto range_end(Range& r) -> decltype(end(r))
+{
+  return end(r);
+}
+} // namespace adl
+
+template <class Range>
+concept iterable = requires(Range& r) {
+  adl::range_begin(r) != adl::range_end(r);
+  *adl::range_begin(r);
+};
+
+template <class It, class Sentinel>
+struct iterator_range
+{
+  It first;
+  Sentinel last;
+  It begin() const { return first; }
+  Sentinel end() const { return last; }
+};
+
+// A producer over a range that is read lazily, one element per submit.
+// \`range\` owns the range, or (for an lvalue the user keeps) merely points to it.
+template <class Item, class Threading, class Range>
+auto make_range_producer(std::shared_ptr<Range> range)
+{
+  return [range](Submitter<Item, Threading>& out) -> asio::awaitable<void> {
+    auto last = adl::range_end(*range);
+    for (auto it = adl::range_begin(*range); it != last; ++it)
     {
       Item item(*it);
       if (!out.try_submit(item))
