@@ -72,7 +72,7 @@ run_controller(std::shared_ptr<job_state<Item, Result, Threading>> job)
   job->producers_left.store(producers + 1, std::memory_order_relaxed);
 
   // Members 0..producers-1 are the producers, then the workers.
-  job->publish_members(producers + workers);
+  job->create_members(producers + workers);
   std::shared_ptr<job_core<Item, Threading>> core = job;
 
   asio::co_spawn(Threading::coroutine_executor(job->executor()), run_result_handler(job),
@@ -90,6 +90,8 @@ run_controller(std::shared_ptr<job_state<Item, Result, Threading>> job)
     asio::co_spawn(m.executor, run_producer(core, p),
                    asio::bind_cancellation_slot(m.signal.slot(), on_coroutine_exit<state>{job, p}));
   }
+
+  job->publish_members();
 
   co_await producer_finished(*job);
 

@@ -73,13 +73,20 @@ public:
       emit_all();
   }
 
-  // Called by the controller once the members exist, before it spawns them.
-  void publish_members(std::size_t count)
+  // The controller creates the members, spawns them, and only then
+  // publishes them. An emit must not run before a coroutine has started: it
+  // would race with co_spawn connecting the slot, and co_spawn's entry point
+  // would throw operation_aborted out of io_context::run().
+  void create_members(std::size_t count)
   {
     members_ = std::make_unique<member[]>(count);
     member_count_ = count;
     for (std::size_t i = 0; i < count; ++i)
       members_[i].executor = Threading::coroutine_executor(executor_);
+  }
+
+  void publish_members() noexcept
+  {
     members_ready_.store(true, std::memory_order_seq_cst);
     // A cancel() racing with the start may have seen members_ready_ false;
     // emitting twice is harmless, missing the emit is not.

@@ -8,6 +8,7 @@
 
 #include <jobrunner/detail/asio.hpp>
 #include <jobrunner/detail/job_state.hpp>
+#include <jobrunner/detail/worker.hpp>
 #include <jobrunner/submitter.hpp>
 
 #include <cstddef>
@@ -80,6 +81,7 @@ asio::awaitable<void> run_producer(std::shared_ptr<job_core<Item, Threading>> jo
   if (job->cancel_requested())
     co_await asio::this_coro::reset_cancellation_state();
   co_await producer_finished(*job);
+  co_await leave_cancelled_state_quietly();
 }
 
 // begin/end found as a range-for loop finds them (members, then ADL). Not

@@ -29,6 +29,14 @@ inline auto uncancellable()
   return asio::bind_cancellation_slot(asio::cancellation_slot(), asio::as_tuple(asio::use_awaitable));
 }
 
+// co_spawn's entry point (Asio 1.81) may co_await a post after our body
+// returns; with a cancelled state that co_await would throw out of
+// io_context::run(). Every cancellable coroutine calls this last.
+inline asio::this_coro::throw_if_cancelled_1_t leave_cancelled_state_quietly() noexcept
+{
+  return asio::this_coro::throw_if_cancelled(false);
+}
+
 template <class Item, class Result, class Threading>
 asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threading>> job)
 {
@@ -124,6 +132,7 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
     result_message marker;
     co_await results.async_send(eof, std::move(marker), uncancellable());
   }
+  co_await leave_cancelled_state_quietly();
 }
 
 } // namespace jobrunner::detail

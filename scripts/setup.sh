@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what jobrunner needs on Debian 12, from Debian's archive only.
+# Idempotent: installs only the packages that are missing.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build clang
+  libboost1.81-dev        # Asio channels and co_composed need Boost >= 1.81 (not libboost-dev: 1.74)
+  libboost-json1.81-dev   # the car-price example
+  catch2                  # tests (Catch2 2.13 on Debian 12)
+  libbenchmark-dev        # benchmarks
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "setup: all packages present"
+fi

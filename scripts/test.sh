@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, builds with warnings as
+# errors, and runs the whole test suite.
+#
+#   scripts/test.sh [gcc|clang|asan|tsan|all]...   (default: gcc)
+#
+#   gcc    g++ Release, -Werror, every test
+#   clang  clang++ Release, -Werror, every test
+#   asan   g++ Debug with ASan+UBSan and _GLIBCXX_ASSERTIONS, every test
+#          (g++ 12 is the compiler whose coroutine double-destroy ASan catches)
+#   tsan   g++ with ThreadSanitizer, the threaded tests
+#   all    all four, in that order
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+"$(dirname "$0")/setup.sh"
+
+jobs=$(nproc)
+configs=("$@")
+[ ${#configs[@]} -eq 0 ] && configs=(gcc)
+[ "${configs[0]}" = all ] && configs=(gcc clang asan tsan)
+
+run() { echo "+ $*"; "$@"; }
+
+for c in "${configs[@]}"; do
+  echo "=== $c ==="
+  dir="build/ci-$c"
+  case "$c" in
+    gcc)   run cmake -S . -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=Release \
+             -DJOBRUNNER_WERROR=ON -DJOBRUNNER_BUILD_BENCHMARKS=ON
+           filter=() ;;
+    clang) run cmake -S . -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Release \
+             -DJOBRUNNER_WERROR=ON -DJOBRUNNER_BUILD_BENCHMARKS=ON
+           filter=() ;;
+    asan)  run cmake -S . -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=Debug \
+             -DJOBRUNNER_WERROR=ON -DJOBRUNNER_SANITIZE=address,undefined \
+             -DCMAKE_CXX_FLAGS=-D_GLIBCXX_ASSERTIONS
+           filter=() ;;
+    tsan)  run cmake -S . -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+             -DJOBRUNNER_WERROR=ON -DJOBRUNNER_SANITIZE=thread -DJOBRUNNER_BUILD_EXAMPLES=OFF
+           filter=(-R '^threading_test\.') ;;
+    *) echo "unknown configuration: $c" >&2; exit 2 ;;
+  esac
+  run cmake --build "$dir" -j "$jobs"
+  ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 \
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+    run ctest --test-dir "$dir" --output-on-failure --no-tests=error -j "$jobs" "${filter[@]}"
+done
