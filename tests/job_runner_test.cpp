@@ -617,3 +617,32 @@ TEST_CASE("add_range takes a container by reference or by value, or an iterator 
   CHECK(total == 1 + 2 + 3 + 4 + 1);
   CHECK(kept.size() == 3);
 }
+
+TEST_CASE("task durations are measured and summarised", "[runner][timing]")
+{
+  asio::io_context io;
+  JobConfig config;
+  config.workers = 4;
+  JobRunner<int, int> runner(io, [](int x) -> asio::awaitable<int> {
+    co_await sleep_for(std::chrono::milliseconds(x));
+    co_return x;
+  }, config);
+  std::vector<std::chrono::nanoseconds> durations;
+  runner.add_range(std::vector<int>{20, 20, 20, 40}).on_task_complete([&](auto& r) {
+    durations.push_back(r.duration);
+  });
+  auto s = runner.run();
+  REQUIRE(durations.size() == 4);
+  for (auto d : durations)
+  {
+    CHECK(d >= 19ms); // a timer never fires early; the bound above is loose on purpose
+    CHECK(d < 5s);
+  }
+  CHECK(s.latency.count == 4);
+  CHECK(s.latency.max >= 39ms);
+  CHECK(s.latency.p50 >= 19ms);
+  CHECK(s.latency.p50 <= s.latency.p90);
+  CHECK(s.latency.p99 <= s.latency.max);
+  CHECK(s.elapsed >= 39ms);
+  CHECK(s.items_per_second > 0);
+}

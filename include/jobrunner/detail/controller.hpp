@@ -12,6 +12,7 @@
 #include <jobrunner/detail/job_state.hpp>
 #include <jobrunner/detail/producer.hpp>
 #include <jobrunner/detail/result_handler.hpp>
+#include <jobrunner/detail/task_clock.hpp>
 #include <jobrunner/detail/worker.hpp>
 #include <jobrunner/error.hpp>
 #include <jobrunner/job_summary.hpp>
@@ -62,6 +63,7 @@ run_controller(std::shared_ptr<job_state<Item, Result, Threading>> job)
     co_return outcome;
   }
 
+  (void)task_clock::instance(); // calibrated once per process, before any task runs
   const std::size_t workers = job->config().workers;
   const std::size_t producers = job->producers.size();
   job->start_time = clock::now();

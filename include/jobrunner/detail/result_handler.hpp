@@ -4,7 +4,7 @@
 
 // The result-handler role: the one coroutine that drains the result channel,
 // counts each result and invokes the task-complete callback. Being a single
-// coroutine, it never runs two callbacks at once. It is not cancellable: it
+// coroutine, it never runs two callbacks at once. No signal is bound to it: it
 // stops at the end marker the last worker sends, after every result.
 
 #include <jobrunner/detail/asio.hpp>
@@ -33,7 +33,7 @@ asio::awaitable<void> run_result_handler(std::shared_ptr<job_state<Item, Result,
           ec = e;
           record = std::move(m);
         }))
-      std::tie(ec, record) = co_await results.async_receive(uncancellable());
+      std::tie(ec, record) = co_await results.async_receive(asio::as_tuple(asio::deferred));
     if (ec) // the end marker: every worker has finished
       break;
 

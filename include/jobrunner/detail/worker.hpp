@@ -8,6 +8,7 @@
 
 #include <jobrunner/detail/asio.hpp>
 #include <jobrunner/detail/job_state.hpp>
+#include <jobrunner/detail/task_clock.hpp>
 #include <jobrunner/task_result.hpp>
 
 #include <chrono>
@@ -20,13 +21,15 @@
 namespace jobrunner::detail {
 
 // The worker's own channel operations must not be interrupted by the job's
-// cancellation: a receive would lose nothing but trip asio#1241 (the channel
-// then stops buffering), and an interrupted send would destroy a result.
-// Binding an empty slot detaches them from the coroutine's signal (Asio 1.81
-// cannot bind a slot to \`deferred\`, hence use_awaitable on this slow path).
-inline auto uncancellable()
+// cancellation: an interrupted receive would trip asio#1241 (the channel then
+// stops buffering) and an interrupted send would destroy a result. Before
+// waiting in one, the worker filters cancellation out (which also clears a
+// cancellation its last task received); before the next task it lets
+// terminal cancellation in again. (Asio 1.81 cannot bind an empty slot to
+// \`deferred\`, and use_awaitable costs a coroutine frame per wait.)
+inline auto shield_from_cancellation()
 {
-  return asio::bind_cancellation_slot(asio::cancellation_slot(), asio::as_tuple(asio::use_awaitable));
+  return asio::this_coro::reset_cancellation_state(asio::disable_cancellation());
 }
 
 // co_spawn's entry point (Asio 1.81) may co_await a post after our body
@@ -49,8 +52,10 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
 
   // The clock is read once per task on the fast path: the end of one task is
   // the start of the next while the worker does not suspend in between.
-  clock::time_point mark{};
+  const task_clock& stopwatch = task_clock::instance();
+  task_clock::ticks mark = 0;
   bool mark_valid = false;
+  bool shielded = false;
 
   for (;;)
   {
@@ -62,9 +67,12 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
         }))
     {
       mark_valid = false;
-      if (job->cancel_requested())
-        co_await asio::this_coro::reset_cancellation_state();
-      std::tie(ec, item) = co_await work.async_receive(uncancellable());
+      if (!shielded)
+      {
+        co_await shield_from_cancellation();
+        shielded = true;
+      }
+      std::tie(ec, item) = co_await work.async_receive(asio::as_tuple(asio::deferred));
     }
     if (ec) // an end marker: input is over
       break;
@@ -74,8 +82,13 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
     auto& r = *record;
     if (!job->cancel_requested())
     {
+      if (shielded)
+      {
+        co_await asio::this_coro::reset_cancellation_state(); // terminal cancellation reaches the task
+        shielded = false;
+      }
       if (!mark_valid)
-        mark = clock::now();
+        mark = stopwatch.now();
       try
       {
         if (is_async)
@@ -106,8 +119,8 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
         r.error = std::current_exception();
         r.status = job->cancel_requested() ? task_status::cancelled : task_status::failed;
       }
-      auto end = clock::now();
-      r.duration = std::chrono::duration_cast<std::chrono::nanoseconds>(end - mark);
+      auto end = stopwatch.now();
+      r.duration = stopwatch.to_duration(end - mark);
       mark = end;
       mark_valid = true;
     }
@@ -116,9 +129,12 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
     if (!results.try_send(error_code{}, std::move(record)))
     {
       mark_valid = false;
-      if (job->cancel_requested())
-        co_await asio::this_coro::reset_cancellation_state();
-      co_await results.async_send(error_code{}, std::move(record), uncancellable());
+      if (!shielded)
+      {
+        co_await shield_from_cancellation();
+        shielded = true;
+      }
+      co_await results.async_send(error_code{}, std::move(record), asio::deferred);
     }
   }
 
@@ -126,11 +142,10 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
   // after every result.
   if (job->workers_left.fetch_sub(1, std::memory_order_acq_rel) == 1)
   {
-    if (job->cancel_requested())
-      co_await asio::this_coro::reset_cancellation_state();
+    co_await shield_from_cancellation();
     error_code eof = asio::error::eof;
     result_message marker;
-    co_await results.async_send(eof, std::move(marker), uncancellable());
+    co_await results.async_send(eof, std::move(marker), asio::deferred);
   }
   co_await leave_cancelled_state_quietly();
 }
