@@ -501,6 +501,19 @@ TEST_CASE("async_run works with use_awaitable, use_future and deferred", "[runne
     t.join();
     CHECK(s.succeeded == 10);
   }
+  SECTION("a handler bound to a strand runs on that strand")
+  {
+    asio::io_context io;
+    auto strand = asio::make_strand(io);
+    JobRunner<int, int> runner(io, [](int x) { return x; });
+    runner.add_range(std::vector<int>{1, 2, 3});
+    bool on_strand = false;
+    runner.async_run(asio::bind_executor(strand, [&](boost::system::error_code, JobSummary) {
+      on_strand = strand.running_in_this_thread();
+    }));
+    REQUIRE(run_to_completion(io));
+    CHECK(on_strand);
+  }
   SECTION("deferred: nothing starts until the operation is invoked")
   {
     asio::io_context io;

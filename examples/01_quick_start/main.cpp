@@ -2,8 +2,6 @@
 // Quick start: square 1..1000 with 50 workers, an awaitable task, and both callbacks.
 #include <jobrunner/jobrunner.hpp>
 
-#include <boost/asio/steady_timer.hpp>
-
 #include <chrono>
 #include <cstdio>
 
@@ -20,19 +18,23 @@ int main()
   });
 
   long sum = 0;
-  runner.add_producer([](auto& out) -> asio::awaitable<void> {  // any number of producers
-          for (int i = 1; i <= 1000; ++i)
-            co_await out.submit(i);  // waits while the work queue is full
-        })
-      .on_task_complete([&](auto& r) { if (r.ok()) sum += *r.value; })
-      .on_job_complete([](const jobrunner::JobSummary& s) {
+  runner
+      .add_producer([](auto& out) -> asio::awaitable<void> { // any number of producers
+        for (int i = 1; i <= 1000; ++i)
+          co_await out.submit(i); // waits while the work queue is full
+      })
+      .on_task_complete([&](auto& r) { // one call per item, never concurrently
+        if (r.ok())
+          sum += *r.value;
+      })
+      .on_job_complete([](const jobrunner::JobSummary& s) { // once, last
         std::printf("%llu items in %.3f s, p99 %.2f ms\n",
                     static_cast<unsigned long long>(s.succeeded),
                     std::chrono::duration<double>(s.elapsed).count(),
                     std::chrono::duration<double, std::milli>(s.latency.p99).count());
       });
 
-  runner.run();  // or: co_await runner.async_run(asio::use_awaitable)
+  runner.run(); // or: co_await runner.async_run(asio::use_awaitable)
   std::printf("sum of squares = %ld\n", sum);
   return sum == 333'833'500 ? 0 : 1;
 }
