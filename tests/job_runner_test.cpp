@@ -6,6 +6,7 @@
 
 #include "test_support.hpp"
 
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_future.hpp>
 
