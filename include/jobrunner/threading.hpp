@@ -3,6 +3,7 @@
 #define JOBRUNNER_THREADING_HPP
 
 #include <jobrunner/detail/asio.hpp>
+#include <jobrunner/detail/ring_buffer.hpp>
 
 #include <atomic>
 #include <cstdint>
@@ -20,7 +21,8 @@ namespace jobrunner {
 struct single_threaded
 {
   template <class Signature>
-  using channel = asio::experimental::channel<Signature>;
+  using channel = asio::experimental::basic_channel<asio::any_io_executor,
+                                                    detail::ring_channel_traits<>, Signature>;
 
   static constexpr bool concurrent = false;
 
@@ -37,7 +39,8 @@ struct single_threaded
 struct multi_threaded
 {
   template <class Signature>
-  using channel = asio::experimental::concurrent_channel<Signature>;
+  using channel = asio::experimental::basic_concurrent_channel<asio::any_io_executor,
+                                                               detail::ring_channel_traits<>, Signature>;
 
   static constexpr bool concurrent = true;
 

@@ -43,8 +43,16 @@ public:
 
   std::chrono::nanoseconds to_duration(ticks elapsed) const noexcept
   {
+#if JOBRUNNER_DETAIL_HAS_TSC
+    // Fixed point (32 fractional bits) in 128-bit arithmetic: no floating
+    // point conversion on the per-item path, and no overflow.
+    __extension__ using wide = unsigned __int128;
+    return std::chrono::nanoseconds(static_cast<std::chrono::nanoseconds::rep>(
+        (static_cast<wide>(elapsed) * ns_per_tick_q32_) >> 32));
+#else
     return std::chrono::nanoseconds(
         static_cast<std::chrono::nanoseconds::rep>(static_cast<double>(elapsed) * ns_per_tick_));
+#endif
   }
 
   bool uses_tsc() const noexcept { return use_tsc_; }
@@ -72,10 +80,12 @@ private:
       }
     }
 #endif
+    ns_per_tick_q32_ = static_cast<std::uint64_t>(ns_per_tick_ * 4294967296.0);
   }
 
   bool use_tsc_ = false;
   double ns_per_tick_ = 1.0;
+  std::uint64_t ns_per_tick_q32_ = std::uint64_t{1} << 32;
 };
 
 } // namespace jobrunner::detail

@@ -59,11 +59,14 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
 
   for (;;)
   {
-    work_message<Item> item;
+    // The record is built straight from the received message: one move of
+    // the item on the fast path.
+    result_message record;
     error_code ec;
     if (!work.try_receive([&](error_code e, work_message<Item> m) {
           ec = e;
-          item = std::move(m);
+          if (m)
+            record.emplace(std::move(*m));
         }))
     {
       mark_valid = false;
@@ -72,13 +75,15 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
         co_await shield_from_cancellation();
         shielded = true;
       }
-      std::tie(ec, item) = co_await work.async_receive(asio::as_tuple(asio::deferred));
+      auto [e, m] = co_await work.async_receive(asio::as_tuple(asio::deferred));
+      ec = e;
+      if (m)
+        record.emplace(std::move(*m));
     }
     if (ec) // an end marker: input is over
       break;
     job->on_taken();
 
-    result_message record(std::in_place, std::move(*item));
     auto& r = *record;
     if (!job->cancel_requested())
     {
