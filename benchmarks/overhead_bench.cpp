@@ -27,7 +27,10 @@ using channel = asio::experimental::channel<void(error_code, long)>;
 
 namespace {
 
-asio::awaitable<long> task(long x) { co_return x * 2; }
+asio::awaitable<long> task(long x)
+{
+  co_return x * 2;
+}
 
 struct params
 {
@@ -43,34 +46,43 @@ long run_await_all(const params& p)
   channel work(io, p.queue), results(io, p.queue);
   long sum = 0;
   std::size_t workers_left = p.workers;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    for (long i = 0; i < p.n; ++i)
-      co_await work.async_send(error_code{}, i, asio::deferred);
-    for (std::size_t w = 0; w < p.workers; ++w)
-      co_await work.async_send(asio::error::eof, 0L, asio::deferred);
-  }, asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        for (long i = 0; i < p.n; ++i)
+          co_await work.async_send(error_code{}, i, asio::deferred);
+        for (std::size_t w = 0; w < p.workers; ++w)
+          co_await work.async_send(asio::error::eof, 0L, asio::deferred);
+      },
+      asio::detached);
   for (std::size_t w = 0; w < p.workers; ++w)
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-      for (;;)
-      {
-        auto [ec, x] = co_await work.async_receive(asio::as_tuple(asio::deferred));
-        if (ec)
-          break;
-        long r = co_await task(x);
-        co_await results.async_send(error_code{}, r, asio::deferred);
-      }
-      if (--workers_left == 0)
-        co_await results.async_send(asio::error::eof, 0L, asio::deferred);
-    }, asio::detached);
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    for (;;)
-    {
-      auto [ec, r] = co_await results.async_receive(asio::as_tuple(asio::deferred));
-      if (ec)
-        break;
-      sum += r;
-    }
-  }, asio::detached);
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          for (;;)
+          {
+            auto [ec, x] = co_await work.async_receive(asio::as_tuple(asio::deferred));
+            if (ec)
+              break;
+            long r = co_await task(x);
+            co_await results.async_send(error_code{}, r, asio::deferred);
+          }
+          if (--workers_left == 0)
+            co_await results.async_send(asio::error::eof, 0L, asio::deferred);
+        },
+        asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        for (;;)
+        {
+          auto [ec, r] = co_await results.async_receive(asio::as_tuple(asio::deferred));
+          if (ec)
+            break;
+          sum += r;
+        }
+      },
+      asio::detached);
   io.run();
   return sum;
 }
@@ -82,43 +94,58 @@ long run_fast_path(const params& p)
   channel work(io, p.queue), results(io, p.queue);
   long sum = 0;
   std::size_t workers_left = p.workers;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    for (long i = 0; i < p.n; ++i)
-      if (!work.try_send(error_code{}, i))
-        co_await work.async_send(error_code{}, i, asio::deferred);
-    for (std::size_t w = 0; w < p.workers; ++w)
-      if (!work.try_send(asio::error::eof, 0L))
-        co_await work.async_send(asio::error::eof, 0L, asio::deferred);
-  }, asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        for (long i = 0; i < p.n; ++i)
+          if (!work.try_send(error_code{}, i))
+            co_await work.async_send(error_code{}, i, asio::deferred);
+        for (std::size_t w = 0; w < p.workers; ++w)
+          if (!work.try_send(asio::error::eof, 0L))
+            co_await work.async_send(asio::error::eof, 0L, asio::deferred);
+      },
+      asio::detached);
   for (std::size_t w = 0; w < p.workers; ++w)
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-      for (;;)
-      {
-        error_code ec;
-        long x = 0;
-        if (!work.try_receive([&](error_code e, long v) { ec = e; x = v; }))
-          std::tie(ec, x) = co_await work.async_receive(asio::as_tuple(asio::deferred));
-        if (ec)
-          break;
-        long r = co_await task(x);
-        if (!results.try_send(error_code{}, r))
-          co_await results.async_send(error_code{}, r, asio::deferred);
-      }
-      if (--workers_left == 0)
-        co_await results.async_send(asio::error::eof, 0L, asio::deferred);
-    }, asio::detached);
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    for (;;)
-    {
-      error_code ec;
-      long r = 0;
-      if (!results.try_receive([&](error_code e, long v) { ec = e; r = v; }))
-        std::tie(ec, r) = co_await results.async_receive(asio::as_tuple(asio::deferred));
-      if (ec)
-        break;
-      sum += r;
-    }
-  }, asio::detached);
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          for (;;)
+          {
+            error_code ec;
+            long x = 0;
+            if (!work.try_receive([&](error_code e, long v) {
+                  ec = e;
+                  x = v;
+                }))
+              std::tie(ec, x) = co_await work.async_receive(asio::as_tuple(asio::deferred));
+            if (ec)
+              break;
+            long r = co_await task(x);
+            if (!results.try_send(error_code{}, r))
+              co_await results.async_send(error_code{}, r, asio::deferred);
+          }
+          if (--workers_left == 0)
+            co_await results.async_send(asio::error::eof, 0L, asio::deferred);
+        },
+        asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        for (;;)
+        {
+          error_code ec;
+          long r = 0;
+          if (!results.try_receive([&](error_code e, long v) {
+                ec = e;
+                r = v;
+              }))
+            std::tie(ec, r) = co_await results.async_receive(asio::as_tuple(asio::deferred));
+          if (ec)
+            break;
+          sum += r;
+        }
+      },
+      asio::detached);
   io.run();
   return sum;
 }
@@ -131,7 +158,11 @@ struct counting
   {
     long v;
     long operator*() const { return v; }
-    iterator& operator++() { ++v; return *this; }
+    iterator& operator++()
+    {
+      ++v;
+      return *this;
+    }
     bool operator==(const iterator&) const = default;
   };
   iterator begin() const { return {first}; }
@@ -146,7 +177,8 @@ long run_runner(const params& p)
   config.workers = p.workers;
   config.work_queue_capacity = p.queue;
   config.result_queue_capacity = p.queue;
-  jobrunner::JobRunner<long, long> runner(io, [](long x) { return task(x); }, config);
+  jobrunner::JobRunner<long, long> runner(
+      io, [](long x) { return task(x); }, config);
   long sum = 0;
   runner.add_range(counting{0, p.n}).on_task_complete([&](auto& r) { sum += *r.value; });
   runner.run();
@@ -165,10 +197,14 @@ int main(int argc, char** argv)
 {
   params p;
   int rounds = 7;
-  if (argc > 1) p.n = std::atol(argv[1]);
-  if (argc > 2) p.workers = static_cast<std::size_t>(std::atol(argv[2]));
-  if (argc > 3) p.queue = static_cast<std::size_t>(std::atol(argv[3]));
-  if (argc > 4) rounds = std::atoi(argv[4]);
+  if (argc > 1)
+    p.n = std::atol(argv[1]);
+  if (argc > 2)
+    p.workers = static_cast<std::size_t>(std::atol(argv[2]));
+  if (argc > 3)
+    p.queue = static_cast<std::size_t>(std::atol(argv[3]));
+  if (argc > 4)
+    rounds = std::atoi(argv[4]);
   const std::string only = argc > 5 ? argv[5] : ""; // profile one implementation
 
   struct impl
@@ -197,7 +233,8 @@ int main(int argc, char** argv)
       auto t0 = std::chrono::steady_clock::now();
       long sum = impls[i].run(p);
       auto t1 = std::chrono::steady_clock::now();
-      double ns = std::chrono::duration<double, std::nano>(t1 - t0).count() / static_cast<double>(p.n);
+      double ns =
+          std::chrono::duration<double, std::nano>(t1 - t0).count() / static_cast<double>(p.n);
       this_round[i] = ns;
       impls[i].ns.push_back(ns);
       ok = ok && sum == expected;

@@ -42,8 +42,7 @@ void busy_for(std::chrono::microseconds d)
 {
   auto until = clock_type::now() + d;
   while (clock_type::now() < until)
-  {
-  }
+  {}
 }
 
 } // namespace
@@ -71,7 +70,8 @@ int main(int argc, char** argv)
     config.workers = workers;
     config.work_queue_capacity = q;
     config.result_queue_capacity = q;
-    jobrunner::JobRunner<counted, long> runner(io, [](counted& c) { return c.value; }, config);
+    jobrunner::JobRunner<counted, long> runner(
+        io, [](counted& c) { return c.value; }, config);
     auto start = clock_type::now();
     clock_type::time_point producer_done;
     runner.add_producer([&](auto& out) -> asio::awaitable<void> {

@@ -8,8 +8,9 @@
 #   clang  clang++ Release, -Werror, every test
 #   asan   g++ Debug with ASan+UBSan and _GLIBCXX_ASSERTIONS, every test
 #          (g++ 12 is the compiler whose coroutine double-destroy ASan catches)
-#   tsan   g++ with ThreadSanitizer, the threaded tests
-#   all    all four, in that order
+#   tsan   g++ with ThreadSanitizer, the threaded and stress tests
+#   format clang-format check of every C++ file (.clang-format)
+#   all    format, then the four builds, in that order
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,12 +19,17 @@ cd "$(dirname "$0")/.."
 jobs=$(nproc)
 configs=("$@")
 [ ${#configs[@]} -eq 0 ] && configs=(gcc)
-[ "${configs[0]}" = all ] && configs=(gcc clang asan tsan)
+[ "${configs[0]}" = all ] && configs=(format gcc clang asan tsan)
 
 run() { echo "+ $*"; "$@"; }
 
 for c in "${configs[@]}"; do
   echo "=== $c ==="
+  if [ "$c" = format ]; then
+    git ls-files '*.hpp' '*.cpp' | xargs clang-format --dry-run --Werror
+    echo "format: clean"
+    continue
+  fi
   dir="build/ci-$c"
   case "$c" in
     gcc)   run cmake -S . -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=Release \
@@ -38,7 +44,7 @@ for c in "${configs[@]}"; do
            filter=() ;;
     tsan)  run cmake -S . -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
              -DJOBRUNNER_WERROR=ON -DJOBRUNNER_SANITIZE=thread -DJOBRUNNER_BUILD_EXAMPLES=OFF
-           filter=(-R '^threading_test\.') ;;
+           filter=(-R '^(threading_test|stress_test)\.') ;;
     *) echo "unknown configuration: $c" >&2; exit 2 ;;
   esac
   run cmake --build "$dir" -j "$jobs"

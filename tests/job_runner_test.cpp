@@ -156,7 +156,9 @@ TEST_CASE("functions: synchronous, void, and move-only items and results", "[run
   {
     JobRunner<int, std::string> runner(io, [](const int& x) { return std::to_string(x); });
     std::vector<std::string> got;
-    runner.add_range(jobrunner::test::iota(0, 10)).on_task_complete([&](auto& r) { got.push_back(*r.value); });
+    runner.add_range(jobrunner::test::iota(0, 10)).on_task_complete([&](auto& r) {
+      got.push_back(*r.value);
+    });
     auto s = runner.run();
     CHECK(s.succeeded == 10);
     CHECK(got.size() == 10);
@@ -172,9 +174,10 @@ TEST_CASE("functions: synchronous, void, and move-only items and results", "[run
   SECTION("move-only items and results travel through both channels")
   {
     using item = std::unique_ptr<int>;
-    JobRunner<item, std::unique_ptr<long>> runner(io, [](item& p) -> asio::awaitable<std::unique_ptr<long>> {
-      co_return std::make_unique<long>(*p * 10L);
-    });
+    JobRunner<item, std::unique_ptr<long>> runner(
+        io, [](item& p) -> asio::awaitable<std::unique_ptr<long>> {
+          co_return std::make_unique<long>(*p * 10L);
+        });
     long sum = 0;
     runner.add_producer([](auto& out) -> asio::awaitable<void> {
       for (int i = 1; i <= 4; ++i)
@@ -197,10 +200,14 @@ TEST_CASE("invalid configuration is rejected at construction", "[runner][config]
   asio::io_context io;
   JobConfig zero;
   zero.workers = 0;
-  CHECK_THROWS_AS((JobRunner<int, int>(io, [](int x) { return x; }, zero)), std::invalid_argument);
+  CHECK_THROWS_AS((JobRunner<int, int>(
+                      io, [](int x) { return x; }, zero)),
+                  std::invalid_argument);
   JobConfig huge;
   huge.workers = JobConfig::max_workers + 1;
-  CHECK_THROWS_AS((JobRunner<int, int>(io, [](int x) { return x; }, huge)), std::invalid_argument);
+  CHECK_THROWS_AS((JobRunner<int, int>(
+                      io, [](int x) { return x; }, huge)),
+                  std::invalid_argument);
   int (*null_fn)(int&) = nullptr;
   CHECK_THROWS_AS((JobRunner<int, int>(io, null_fn)), std::invalid_argument);
   std::function<asio::awaitable<int>(int&)> empty_fn;
@@ -208,7 +215,8 @@ TEST_CASE("invalid configuration is rejected at construction", "[runner][config]
   JobConfig rendezvous;
   rendezvous.work_queue_capacity = 0;
   rendezvous.result_queue_capacity = 0;
-  JobRunner<int, int> ok(io, [](int x) { return x; }, rendezvous);
+  JobRunner<int, int> ok(
+      io, [](int x) { return x; }, rendezvous);
   ok.add_range(jobrunner::test::iota(0, 100));
   CHECK(ok.run().succeeded == 100);
 }
@@ -257,7 +265,8 @@ TEST_CASE("a throwing producer stops only itself and is reported", "[runner][err
   CHECK(s.status == jobrunner::job_status::completed);
 }
 
-TEST_CASE("a throwing task-complete callback is counted and later results still arrive", "[runner][errors]")
+TEST_CASE("a throwing task-complete callback is counted and later results still arrive",
+          "[runner][errors]")
 {
   asio::io_context io;
   JobRunner<int, int> runner(io, [](int x) { return x; });
@@ -302,10 +311,13 @@ TEST_CASE("cancel() mid-job: queued items cancelled, in-flight tasks aborted, on
   config.workers = 4;
   config.work_queue_capacity = 8;
   // Items 0..3 block on a long timer; later ones are fast.
-  JobRunner<long, long> runner(io, [](long x) -> asio::awaitable<long> {
-    co_await sleep_for(x < 4 ? 10s : 1ms);
-    co_return x;
-  }, config);
+  JobRunner<long, long> runner(
+      io,
+      [](long x) -> asio::awaitable<long> {
+        co_await sleep_for(x < 4 ? 10s : 1ms);
+        co_return x;
+      },
+      config);
   std::vector<int> seen(1000000, 0);
   int aborted_in_flight = 0;
   runner.add_range(jobrunner::test::iota(0L, 1000000L)).on_task_complete([&](auto& r) {
@@ -358,12 +370,12 @@ TEST_CASE("cancelling async_run through its cancellation slot cancels the job", 
   runner.add_range(jobrunner::test::iota(0, 1000000)).on_task_complete([&](auto&) { ++calls; });
   asio::cancellation_signal signal;
   outcome out;
-  runner.async_run(asio::bind_cancellation_slot(signal.slot(),
-                                                [&](boost::system::error_code ec, JobSummary s) {
-                                                  out.done = true;
-                                                  out.ec = ec;
-                                                  out.summary = std::move(s);
-                                                }));
+  runner.async_run(
+      asio::bind_cancellation_slot(signal.slot(), [&](boost::system::error_code ec, JobSummary s) {
+        out.done = true;
+        out.ec = ec;
+        out.summary = std::move(s);
+      }));
   asio::steady_timer timer(io, 30ms);
   timer.async_wait([&](auto) { signal.emit(asio::cancellation_type::terminal); });
   REQUIRE(run_to_completion(io));
@@ -374,12 +386,15 @@ TEST_CASE("cancelling async_run through its cancellation slot cancels the job", 
   CHECK(out.summary.submitted == out.summary.succeeded + out.summary.cancelled);
 }
 
-TEST_CASE("cancel before the start ends the job at once; after the end it changes nothing",
+TEST_CASE("cancel before the start ends the job at once, after the end it changes nothing",
           "[runner][cancel]")
 {
   asio::io_context io;
   int ran = 0;
-  JobRunner<int, int> before(io, [&](int x) { ++ran; return x; });
+  JobRunner<int, int> before(io, [&](int x) {
+    ++ran;
+    return x;
+  });
   before.add_range(jobrunner::test::iota(0, 100));
   before.cancel();
   auto s = before.run();
@@ -396,16 +411,20 @@ TEST_CASE("cancel before the start ends the job at once; after the end it change
   CHECK(after.stats().succeeded == 10);
 }
 
-TEST_CASE("a user producer sees the cancellation as operation_aborted from submit", "[runner][cancel]")
+TEST_CASE("a user producer sees the cancellation as operation_aborted from submit",
+          "[runner][cancel]")
 {
   asio::io_context io;
   JobConfig config;
   config.workers = 1;
   config.work_queue_capacity = 1;
-  JobRunner<int, int> runner(io, [](int x) -> asio::awaitable<int> {
-    co_await sleep_for(1ms);
-    co_return x;
-  }, config);
+  JobRunner<int, int> runner(
+      io,
+      [](int x) -> asio::awaitable<int> {
+        co_await sleep_for(1ms);
+        co_return x;
+      },
+      config);
   bool producer_saw_abort = false;
   runner.add_producer([&](auto& out) -> asio::awaitable<void> {
     try
@@ -429,7 +448,8 @@ TEST_CASE("a user producer sees the cancellation as operation_aborted from submi
   CHECK(out.summary.submitted == out.summary.succeeded + out.summary.cancelled);
 }
 
-TEST_CASE("a runner runs one job: a second async_run completes with already_started", "[runner][misuse]")
+TEST_CASE("a runner runs one job: a second async_run completes with already_started",
+          "[runner][misuse]")
 {
   asio::io_context io;
   JobRunner<int, int> runner(io, [](int x) { return x; });
@@ -454,7 +474,7 @@ TEST_CASE("run() needs an io_context and one thread with single_threaded", "[run
   CHECK_THROWS_AS(on_io.run(2), std::invalid_argument);
 }
 
-TEST_CASE("destroying the runner while its job runs cancels it; the handler still runs",
+TEST_CASE("destroying the runner while its job runs cancels it and the handler still runs",
           "[runner][misuse]")
 {
   asio::io_context io;
@@ -483,11 +503,14 @@ TEST_CASE("async_run works with use_awaitable, use_future and deferred", "[runne
     JobRunner<int, int> runner(io, [](int x) { return x + 1; });
     runner.add_range(jobrunner::test::iota(0, 10));
     std::uint64_t got = 0;
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-      auto [ec, s] = co_await runner.async_run(asio::as_tuple(asio::use_awaitable));
-      CHECK_FALSE(ec);
-      got = s.succeeded;
-    }, asio::detached);
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          auto [ec, s] = co_await runner.async_run(asio::as_tuple(asio::use_awaitable));
+          CHECK_FALSE(ec);
+          got = s.succeeded;
+        },
+        asio::detached);
     REQUIRE(run_to_completion(io));
     CHECK(got == 10);
   }
@@ -519,15 +542,17 @@ TEST_CASE("async_run works with use_awaitable, use_future and deferred", "[runne
   {
     asio::io_context io;
     int ran = 0;
-    JobRunner<int, int> runner(io, [&](int x) { ++ran; return x; });
+    JobRunner<int, int> runner(io, [&](int x) {
+      ++ran;
+      return x;
+    });
     runner.add_range(jobrunner::test::iota(0, 10));
     auto op = runner.async_run(asio::deferred);
     io.run();
     CHECK(ran == 0);
     bool done = false;
-    std::move(op)([&](boost::system::error_code ec, JobSummary s) {
-      done = !ec && s.succeeded == 10;
-    });
+    std::move(op)(
+        [&](boost::system::error_code ec, JobSummary s) { done = !ec && s.succeeded == 10; });
     REQUIRE(run_to_completion(io));
     CHECK(done);
     CHECK(ran == 10);
@@ -540,7 +565,8 @@ TEST_CASE("stats() tracks the job and agrees with the summary at the end", "[run
   JobConfig config;
   config.workers = 2;
   JobRunner<int, int>* self = nullptr;
-  JobRunner<int, int> runner(io, [](int x) { return x; }, config);
+  JobRunner<int, int> runner(
+      io, [](int x) { return x; }, config);
   self = &runner;
   std::uint64_t handled = 0;
   runner.add_range(jobrunner::test::iota(0, 500)).on_task_complete([&](auto&) {
@@ -570,11 +596,14 @@ TEST_CASE("memory stays bounded by the capacities whatever the number of items",
   config.workers = 10;
   config.work_queue_capacity = 20;
   config.result_queue_capacity = 30;
-  JobRunner<counted, long> runner(io, [](counted& c) -> asio::awaitable<long> {
-    if (c.value % 7 == 0)
-      co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
-    co_return c.value;
-  }, config);
+  JobRunner<counted, long> runner(
+      io,
+      [](counted& c) -> asio::awaitable<long> {
+        if (c.value % 7 == 0)
+          co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+        co_return c.value;
+      },
+      config);
   const long n = 200000;
   long sum = 0;
   runner.add_range(jobrunner::test::mapped(0L, n, [](long v) { return counted(v); }))
@@ -585,7 +614,8 @@ TEST_CASE("memory stays bounded by the capacities whatever the number of items",
   // Queues + one item per worker + one per blocked worker send + the
   // producer's and the handler's own; a few temporaries each.
   const long bound = static_cast<long>(config.work_queue_capacity + config.result_queue_capacity
-                                       + 2 * config.workers) + 16;
+                                       + 2 * config.workers)
+                     + 16;
   INFO("peak live items: " << counted::peak.load());
   CHECK(counted::peak.load() <= bound);
   CHECK(counted::live.load() == 0);
@@ -605,7 +635,8 @@ TEST_CASE("a range producer reads its input lazily", "[runner][input]")
     ++generated;
     return v;
   });
-  JobRunner<long, long> runner(io, [](long x) { return x; }, config);
+  JobRunner<long, long> runner(
+      io, [](long x) { return x; }, config);
   runner.add_range(input).on_task_complete([&](auto&) {
     ++handled;
     max_ahead = std::max(max_ahead, generated - handled);
@@ -615,16 +646,18 @@ TEST_CASE("a range producer reads its input lazily", "[runner][input]")
   CHECK(max_ahead <= 4 + 4 + 2 * 3 + 2);
 }
 
-TEST_CASE("add_range takes a container by reference or by value, or an iterator pair", "[runner][input]")
+TEST_CASE("add_range takes a container by reference or by value, or an iterator pair",
+          "[runner][input]")
 {
   asio::io_context io;
   std::vector<int> kept{1, 2, 3};
   std::vector<std::string> words{"a", "bb", "ccc"};
   JobRunner<std::string, std::size_t> runner(io, [](const std::string& s) { return s.size(); });
   std::size_t total = 0;
-  runner.add_range(words)                                  // referenced
-      .add_range(std::vector<std::string>{"dddd"})          // moved in
-      .add_range(words.begin(), words.begin() + 1)          // iterator pair
+  runner
+      .add_range(words)                            // referenced
+      .add_range(std::vector<std::string>{"dddd"}) // moved in
+      .add_range(words.begin(), words.begin() + 1) // iterator pair
       .on_task_complete([&](auto& r) { total += *r.value; });
   auto s = runner.run();
   CHECK(s.succeeded == 5);
@@ -637,10 +670,13 @@ TEST_CASE("task durations are measured and summarised", "[runner][timing]")
   asio::io_context io;
   JobConfig config;
   config.workers = 4;
-  JobRunner<int, int> runner(io, [](int x) -> asio::awaitable<int> {
-    co_await sleep_for(std::chrono::milliseconds(x));
-    co_return x;
-  }, config);
+  JobRunner<int, int> runner(
+      io,
+      [](int x) -> asio::awaitable<int> {
+        co_await sleep_for(std::chrono::milliseconds(x));
+        co_return x;
+      },
+      config);
   std::vector<std::chrono::nanoseconds> durations;
   runner.add_range(std::vector<int>{20, 20, 20, 40}).on_task_complete([&](auto& r) {
     durations.push_back(r.duration);

@@ -71,7 +71,6 @@ inline error_code make_error_code(errc e) noexcept
 
 template <>
 struct boost::system::is_error_code_enum<jobrunner::errc> : std::true_type
-{
-};
+{};
 
 #endif

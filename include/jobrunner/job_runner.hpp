@@ -33,12 +33,10 @@ namespace jobrunner {
 namespace detail {
 template <class T>
 struct is_awaitable : std::false_type
-{
-};
+{};
 template <class T, class Executor>
 struct is_awaitable<asio::awaitable<T, Executor>> : std::true_type
-{
-};
+{};
 
 // std::function wants a copyable target; keep move-only callables behind a
 // shared_ptr.
@@ -146,8 +144,8 @@ public:
    * ```
    */
   template <class Producer>
-    requires std::is_invocable_r_v<asio::awaitable<void>, std::decay_t<Producer>&, submitter_type&>
-  JobRunner& add_producer(Producer&& producer)
+  requires std::is_invocable_r_v < asio::awaitable<void>, std::decay_t<Producer>
+  &, submitter_type& > JobRunner& add_producer(Producer&& producer)
   {
     check_not_started("add_producer");
     state_->producers.emplace_back(detail::make_copyable(std::forward<Producer>(producer)));
@@ -165,10 +163,9 @@ public:
    * \`runner.add_range(std::views::iota(0, 1'000'000));\` (g++).
    */
   template <class Range>
-    requires detail::iterable<std::remove_reference_t<Range>>
-             && std::constructible_from<
-                 Item, decltype(*detail::adl::range_begin(std::declval<Range&>()))>
-  JobRunner& add_range(Range&& range)
+  requires detail::iterable<std::remove_reference_t<Range>> && std::constructible_from<
+      Item, decltype(*detail::adl::range_begin(std::declval<Range&>()))>
+      JobRunner& add_range(Range&& range)
   {
     check_not_started("add_range");
     using stored = std::remove_reference_t<Range>;
@@ -177,15 +174,14 @@ public:
       holder = std::shared_ptr<stored>(std::shared_ptr<void>(), &range); // not owning
     else
       holder = std::make_shared<stored>(std::move(range));
-    state_->producers.emplace_back(
-        detail::make_range_producer<Item, Threading>(std::move(holder)));
+    state_->producers.emplace_back(detail::make_range_producer<Item, Threading>(std::move(holder)));
     return *this;
   }
 
   /// Adds a producer that submits each element of \`[first, last)\`, read lazily.
   template <std::input_iterator It, std::sentinel_for<It> Sentinel>
-    requires std::constructible_from<Item, std::iter_reference_t<It>>
-  JobRunner& add_range(It first, Sentinel last)
+  requires std::constructible_from<Item, std::iter_reference_t<It>> JobRunner&
+  add_range(It first, Sentinel last)
   {
     return add_range(detail::iterator_range<It, Sentinel>{std::move(first), std::move(last)});
   }
@@ -197,8 +193,8 @@ public:
    * counted in `JobSummary::callback_errors`; later results still arrive.
    */
   template <class Callback>
-    requires std::is_invocable_v<std::decay_t<Callback>&, task_result&>
-  JobRunner& on_task_complete(Callback&& callback)
+  requires std::is_invocable_v < std::decay_t<Callback>
+  &, task_result& > JobRunner& on_task_complete(Callback&& callback)
   {
     check_not_started("on_task_complete");
     state_->on_task = detail::make_copyable(std::forward<Callback>(callback));
@@ -212,8 +208,8 @@ public:
    * `async_run` completes with `errc::job_complete_callback_failed`.
    */
   template <class Callback>
-    requires std::is_invocable_v<std::decay_t<Callback>&, const JobSummary&>
-  JobRunner& on_job_complete(Callback&& callback)
+  requires std::is_invocable_v < std::decay_t<Callback>
+  &, const JobSummary& > JobRunner& on_job_complete(Callback&& callback)
   {
     check_not_started("on_job_complete");
     state_->on_job = detail::make_copyable(std::forward<Callback>(callback));
@@ -248,19 +244,19 @@ public:
    * auto [ec, summary] = co_await runner.async_run(asio::as_tuple(asio::use_awaitable));
    * ```
    */
-  template <asio::completion_token_for<void(error_code, JobSummary)> CompletionToken =
-                asio::deferred_t>
+  template <
+      asio::completion_token_for<void(error_code, JobSummary)> CompletionToken = asio::deferred_t>
   auto async_run(CompletionToken&& token = CompletionToken())
   {
     auto ex = Threading::coroutine_executor(state_->executor());
-    return asio::co_spawn(ex, detail::run_controller(state_),
-                          asio::deferred([](std::exception_ptr e,
-                                            std::tuple<error_code, JobSummary> outcome) {
-                            auto& [ec, summary] = outcome;
-                            if (e)
-                              ec = to_error_code(e);
-                            return asio::deferred.values(ec, std::move(summary));
-                          }))(std::forward<CompletionToken>(token));
+    return asio::co_spawn(
+        ex, detail::run_controller(state_),
+        asio::deferred([](std::exception_ptr e, std::tuple<error_code, JobSummary> outcome) {
+          auto& [ec, summary] = outcome;
+          if (e)
+            ec = to_error_code(e);
+          return asio::deferred.values(ec, std::move(summary));
+        }))(std::forward<CompletionToken>(token));
   }
 
   /// Runs the job to its end, blocking: for simple `main`s.
@@ -284,9 +280,8 @@ public:
       throw std::invalid_argument(
           "jobrunner: run(threads) needs threads >= 1, and threads == 1 with single_threaded");
     std::optional<std::tuple<error_code, JobSummary>> outcome;
-    async_run([&outcome](error_code ec, JobSummary summary) {
-      outcome.emplace(ec, std::move(summary));
-    });
+    async_run(
+        [&outcome](error_code ec, JobSummary summary) { outcome.emplace(ec, std::move(summary)); });
     io_->restart();
     std::vector<std::thread> pool;
     for (std::size_t i = 1; i < threads; ++i)

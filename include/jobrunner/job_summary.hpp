@@ -44,8 +44,8 @@ struct JobSummary
   std::uint64_t failed = 0;
   std::uint64_t cancelled = 0; ///< queued items dropped, or tasks in flight cancelled
 
-  std::uint64_t producer_errors = 0; ///< producers that ended with an exception
-  std::uint64_t callback_errors = 0; ///< task-complete callbacks that threw
+  std::uint64_t producer_errors = 0;       ///< producers that ended with an exception
+  std::uint64_t callback_errors = 0;       ///< task-complete callbacks that threw
   std::exception_ptr first_producer_error; ///< the first of those exceptions, if any
   std::exception_ptr first_callback_error; ///< the first of those exceptions, if any
 

@@ -39,8 +39,9 @@ struct single_threaded
 struct multi_threaded
 {
   template <class Signature>
-  using channel = asio::experimental::basic_concurrent_channel<asio::any_io_executor,
-                                                               detail::ring_channel_traits<>, Signature>;
+  using channel =
+      asio::experimental::basic_concurrent_channel<asio::any_io_executor,
+                                                   detail::ring_channel_traits<>, Signature>;
 
   static constexpr bool concurrent = true;
 

@@ -100,8 +100,7 @@ private:
     long now = ++live;
     long seen = peak.load();
     while (now > seen && !peak.compare_exchange_weak(seen, now))
-    {
-    }
+    {}
   }
 };
 

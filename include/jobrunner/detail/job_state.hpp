@@ -56,12 +56,13 @@ public:
   using producer_function = std::function<asio::awaitable<void>(Submitter<Item, Threading>&)>;
 
   job_core(asio::any_io_executor ex, const JobConfig& config)
-      : executor_(std::move(ex)), config_(config),
-        work_(executor_, config.work_queue_capacity)
-  {
-  }
+      : executor_(std::move(ex)), config_(config), work_(executor_, config.work_queue_capacity)
+  {}
 
-  bool cancel_requested() const noexcept { return cancel_requested_.load(std::memory_order_acquire); }
+  bool cancel_requested() const noexcept
+  {
+    return cancel_requested_.load(std::memory_order_acquire);
+  }
 
   // Idempotent and safe from any thread. Producers and workers observe the
   // flag; the emits interrupt the operations they are suspended in.
@@ -118,8 +119,7 @@ public:
     auto seen = max_depth_.load(std::memory_order_relaxed);
     while (depth > seen
            && !max_depth_.compare_exchange_weak(seen, depth, std::memory_order_relaxed))
-    {
-    }
+    {}
   }
   void on_taken() noexcept { taken_.add(); }
 
@@ -131,7 +131,10 @@ public:
     auto t = taken_.load();
     return s > t ? s - t : 0;
   }
-  std::uint64_t max_queue_depth() const noexcept { return max_depth_.load(std::memory_order_relaxed); }
+  std::uint64_t max_queue_depth() const noexcept
+  {
+    return max_depth_.load(std::memory_order_relaxed);
+  }
 
   void record_producer_error(std::exception_ptr e)
   {
@@ -203,8 +206,7 @@ public:
   job_state(asio::any_io_executor ex, const JobConfig& config)
       : job_core<Item, Threading>(std::move(ex), config),
         results_(this->executor_, config.result_queue_capacity)
-  {
-  }
+  {}
 
   result_channel& results() noexcept { return results_; }
 

@@ -37,8 +37,8 @@ asio::awaitable<void> send_end_markers(job_core<Item, Threading>& job, std::size
       co_await asio::this_coro::reset_cancellation_state();
     error_code eof = asio::error::eof;
     work_message<Item> marker;
-    auto [ec] = co_await job.work().async_send(eof, std::move(marker),
-                                               asio::as_tuple(asio::deferred));
+    auto [ec] =
+        co_await job.work().async_send(eof, std::move(marker), asio::as_tuple(asio::deferred));
     if (!ec)
       ++sent;
     else
@@ -102,7 +102,8 @@ auto range_end(Range& r) -> decltype(end(r))
 } // namespace adl
 
 template <class Range>
-concept iterable = requires(Range& r) {
+concept iterable = requires(Range& r)
+{
   adl::range_begin(r) != adl::range_end(r);
   *adl::range_begin(r);
 };

@@ -74,7 +74,8 @@ private:
   void grow()
   {
     std::size_t capacity = capacity_ == 0 ? 8 : capacity_ * 2; // a power of two
-    auto* fresh = static_cast<std::byte*>(::operator new(capacity * sizeof(T), std::align_val_t(alignof(T))));
+    auto* fresh =
+        static_cast<std::byte*>(::operator new(capacity * sizeof(T), std::align_val_t(alignof(T))));
     for (std::size_t i = 0; i < size_; ++i)
     {
       T& from = slot((head_ + i) & (capacity_ - 1));

@@ -55,7 +55,10 @@ public:
 #endif
   }
 
-  bool uses_tsc() const noexcept { return use_tsc_; }
+  bool uses_tsc() const noexcept
+  {
+    return use_tsc_;
+  }
 
 private:
   task_clock()

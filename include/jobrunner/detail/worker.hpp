@@ -89,7 +89,8 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
     {
       if (shielded)
       {
-        co_await asio::this_coro::reset_cancellation_state(); // terminal cancellation reaches the task
+        // Terminal cancellation reaches the task again.
+        co_await asio::this_coro::reset_cancellation_state();
         shielded = false;
       }
       if (!mark_valid)
