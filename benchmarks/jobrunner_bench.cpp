@@ -1,0 +1,97 @@
+// Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
+// The runner under the benchmark contract (benchmarks/README.md):
+//   jobrunner_bench WORKLOAD [N] [W] [Q] [P] [L]
+#include <jobrunner/jobrunner.hpp>
+
+#include "bench_common.hpp"
+
+#include <chrono>
+#include <thread>
+#include <vector>
+
+namespace asio = boost::asio;
+
+namespace {
+
+// 0..n-1 computed on the fly (std::views::iota does not compile with clang 14).
+struct counting
+{
+  long first, last;
+  struct iterator
+  {
+    long v;
+    long operator*() const { return v; }
+    iterator& operator++()
+    {
+      ++v;
+      return *this;
+    }
+    bool operator==(const iterator&) const = default;
+  };
+  iterator begin() const { return {first}; }
+  iterator end() const { return {last}; }
+};
+
+asio::awaitable<long> instant(long x)
+{
+  co_return x * 2;
+}
+
+template <class Threading>
+int run(const bench::options& o)
+{
+  asio::io_context io(static_cast<int>(o.threads));
+  jobrunner::JobConfig config;
+  config.workers = static_cast<std::size_t>(o.workers);
+  config.work_queue_capacity = static_cast<std::size_t>(o.queue);
+  config.result_queue_capacity = static_cast<std::size_t>(o.queue);
+
+  const long latency_ms = o.latency_ms;
+  const bool cpu = o.workload == "cpu";
+  jobrunner::JobRunner<long, long, Threading> runner(
+      io,
+      [latency_ms, cpu](long x) -> asio::awaitable<long> {
+        if (latency_ms > 0)
+        {
+          asio::steady_timer t(co_await asio::this_coro::executor,
+                               std::chrono::milliseconds(latency_ms));
+          co_await t.async_wait(asio::use_awaitable);
+          co_return x * 2;
+        }
+        if (cpu)
+          co_return bench::cpu_work(x);
+        co_return co_await instant(x);
+      },
+      config);
+
+  long sum = 0;
+  long results = 0;
+  for (long p = 0; p < o.producers; ++p)
+  {
+    long first = 0, last = 0;
+    bench::slice(o, p, first, last);
+    runner.add_range(counting{first, last});
+  }
+  std::chrono::steady_clock::time_point end;
+  runner
+      .on_task_complete([&](auto& r) {
+        ++results;
+        if (r.ok())
+          sum += *r.value;
+      })
+      .on_job_complete(
+          [&](const jobrunner::JobSummary&) { end = std::chrono::steady_clock::now(); });
+
+  auto start = std::chrono::steady_clock::now();
+  runner.run(o.threads);
+  bench::report("jobrunner", o, std::chrono::duration<double>(end - start).count(), sum, results);
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+  auto o = bench::parse(argc, argv);
+  return o.threads > 1 ? run<jobrunner::multi_threaded>(o) : run<jobrunner::single_threaded>(o);
+}
