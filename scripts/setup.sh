@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build clang clang-format git python3
+  gnuplot-nox             # benchmark plots
   libboost1.81-dev        # Asio channels and co_composed need Boost >= 1.81 (not libboost-dev: 1.74)
   libboost-json1.81-dev   # the car-price example
   catch2                  # tests (Catch2 2.13 on Debian 12)
