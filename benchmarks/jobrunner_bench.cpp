@@ -37,32 +37,27 @@ asio::awaitable<long> instant(long x)
   co_return x * 2;
 }
 
-template <class Threading>
-int run(const bench::options& o)
+asio::awaitable<long> sleep_then_double(long x, long ms)
+{
+  asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(ms));
+  co_await t.async_wait(asio::use_awaitable);
+  co_return x * 2;
+}
+
+asio::awaitable<long> cpu_task(long x)
+{
+  co_return bench::cpu_work(x);
+}
+
+template <class Threading, class Fn>
+int run(const bench::options& o, Fn fn)
 {
   asio::io_context io(static_cast<int>(o.threads));
   jobrunner::JobConfig config;
   config.workers = static_cast<std::size_t>(o.workers);
   config.work_queue_capacity = static_cast<std::size_t>(o.queue);
   config.result_queue_capacity = static_cast<std::size_t>(o.queue);
-
-  const long latency_ms = o.latency_ms;
-  const bool cpu = o.workload == "cpu";
-  jobrunner::JobRunner<long, long, Threading> runner(
-      io,
-      [latency_ms, cpu](long x) -> asio::awaitable<long> {
-        if (latency_ms > 0)
-        {
-          asio::steady_timer t(co_await asio::this_coro::executor,
-                               std::chrono::milliseconds(latency_ms));
-          co_await t.async_wait(asio::use_awaitable);
-          co_return x * 2;
-        }
-        if (cpu)
-          co_return bench::cpu_work(x);
-        co_return co_await instant(x);
-      },
-      config);
+  jobrunner::JobRunner<long, long, Threading> runner(io, std::move(fn), config);
 
   long sum = 0;
   long results = 0;
@@ -86,6 +81,21 @@ int run(const bench::options& o)
   runner.run(o.threads);
   bench::report("jobrunner", o, std::chrono::duration<double>(end - start).count(), sum, results);
   return 0;
+}
+
+// The task is chosen outside the runner, so that each workload's function is
+// one coroutine, as in the hand-written pipelines.
+template <class Threading>
+int run(const bench::options& o)
+{
+  if (o.latency_ms > 0)
+  {
+    const long ms = o.latency_ms;
+    return run<Threading>(o, [ms](long x) { return sleep_then_double(x, ms); });
+  }
+  if (o.workload == "cpu")
+    return run<Threading>(o, [](long x) { return cpu_task(x); });
+  return run<Threading>(o, [](long x) { return instant(x); });
 }
 
 } // namespace
