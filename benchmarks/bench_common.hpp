@@ -86,6 +86,26 @@ inline void slice(const options& o, long p, long& first, long& last)
   last = p == o.producers - 1 ? o.n : first + per;
 }
 
+// first..last-1 computed on the fly (std::views::iota does not compile with
+// clang 14 and libstdc++ 12).
+struct counting
+{
+  long first, last;
+  struct iterator
+  {
+    long v;
+    long operator*() const { return v; }
+    iterator& operator++()
+    {
+      ++v;
+      return *this;
+    }
+    bool operator==(const iterator&) const = default;
+  };
+  iterator begin() const { return {first}; }
+  iterator end() const { return {last}; }
+};
+
 // About 5 us of CPU work that the compiler cannot remove (the cpu workload).
 inline long cpu_work(long x)
 {

@@ -13,25 +13,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-// 0..n-1 computed on the fly (std::views::iota does not compile with clang 14).
-struct counting
-{
-  long first, last;
-  struct iterator
-  {
-    long v;
-    long operator*() const { return v; }
-    iterator& operator++()
-    {
-      ++v;
-      return *this;
-    }
-    bool operator==(const iterator&) const = default;
-  };
-  iterator begin() const { return {first}; }
-  iterator end() const { return {last}; }
-};
-
 asio::awaitable<long> instant(long x)
 {
   co_return x * 2;
@@ -65,7 +46,7 @@ int run(const bench::options& o, Fn fn)
   {
     long first = 0, last = 0;
     bench::slice(o, p, first, last);
-    runner.add_range(counting{first, last});
+    runner.add_range(bench::counting{first, last});
   }
   std::chrono::steady_clock::time_point end;
   runner
