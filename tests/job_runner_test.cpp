@@ -696,3 +696,32 @@ TEST_CASE("task durations are measured and summarised", "[runner][timing]")
   CHECK(s.elapsed >= 39ms);
   CHECK(s.items_per_second > 0);
 }
+
+namespace {
+// An item with no default constructor and no copy: the channels must cope.
+struct no_default
+{
+  explicit no_default(int v) : value(v) {}
+  no_default(no_default&&) = default;
+  no_default& operator=(no_default&&) = default;
+  no_default(const no_default&) = delete;
+  int value;
+};
+} // namespace
+
+TEST_CASE("items need neither a default constructor nor a copy", "[runner][function]")
+{
+  asio::io_context io;
+  JobRunner<no_default, int> runner(io, [](no_default& d) { return d.value * 3; });
+  runner.add_producer([](auto& out) -> asio::awaitable<void> {
+    for (int i = 0; i < 5; ++i)
+    {
+      no_default item(i);
+      co_await out.submit(std::move(item));
+    }
+  });
+  int sum = 0;
+  runner.on_task_complete([&](auto& r) { sum += *r.value + r.item.value; });
+  CHECK(runner.run().succeeded == 5);
+  CHECK(sum == 4 * (0 + 1 + 2 + 3 + 4));
+}

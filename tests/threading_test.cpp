@@ -160,3 +160,31 @@ TEST_CASE("multi_threaded: stats() read concurrently from another thread", "[thr
   CHECK(s.succeeded == 20000);
   CHECK(runner.stats().done() == 20000);
 }
+
+TEST_CASE("single_threaded on a strand of an io_context run by 2 threads", "[threads][strand]")
+{
+  asio::io_context io(2);
+  auto strand = asio::make_strand(io);
+  jobrunner::JobRunner<long, long> runner(strand, maybe_yield); // single_threaded
+  const long n = 20000;
+  long sum = 0;
+  std::atomic<int> inside{0};
+  bool overlapped = false;
+  runner.add_range(std::vector<long>(static_cast<std::size_t>(n), 1L))
+      .on_task_complete([&](auto& r) {
+        if (inside.fetch_add(1) != 0)
+          overlapped = true;
+        sum += *r.value;
+        inside.fetch_sub(1);
+      });
+  bool done = false;
+  runner.async_run([&](boost::system::error_code ec, JobSummary s) {
+    done = !ec && s.succeeded == static_cast<std::uint64_t>(n);
+  });
+  std::thread other([&] { io.run(); });
+  io.run();
+  other.join();
+  CHECK(done);
+  CHECK_FALSE(overlapped);
+  CHECK(sum == 2 * n);
+}
