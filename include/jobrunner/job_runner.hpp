@@ -191,6 +191,16 @@ public:
    * Invoked by the result handler, never by a worker, and never concurrently
    * with another callback of this job. An exception it throws is caught and
    * counted in `JobSummary::callback_errors`; later results still arrive.
+   *
+   * *Errors*: `std::logic_error` once the job has started.
+   *
+   * *Example*:
+   * ```
+   * runner.on_task_complete([&](auto& r) {
+   *   if (r.ok()) total += *r.value;
+   *   else log_failure(r.item, r.error);
+   * });
+   * ```
    */
   template <class Callback>
   requires std::is_invocable_v < std::decay_t<Callback>
@@ -206,6 +216,16 @@ public:
    * Invoked after the last task-complete callback, when every coroutine of
    * the job has finished, just before `async_run` completes. If it throws,
    * `async_run` completes with `errc::job_complete_callback_failed`.
+   *
+   * *Errors*: `std::logic_error` once the job has started.
+   *
+   * *Example*:
+   * ```
+   * runner.on_job_complete([](const jobrunner::JobSummary& s) {
+   *   std::printf("%llu failed, p99 %lld ns\n", (unsigned long long)s.failed,
+   *               (long long)s.latency.p99.count());
+   * });
+   * ```
    */
   template <class Callback>
   requires std::is_invocable_v < std::decay_t<Callback>
@@ -271,6 +291,10 @@ public:
    * *Errors*: `std::logic_error` without an `io_context`,
    * `std::invalid_argument` for a bad `threads`, `boost::system::system_error`
    * for any completion error other than cancellation.
+   *
+   * *Thread safety*: call it once, from one thread; it blocks that thread.
+   *
+   * *Example*: `auto summary = runner.run();`
    */
   JobSummary run(std::size_t threads = 1)
   {
@@ -306,6 +330,11 @@ public:
    * return a value. Every submitted item still gets exactly one task-complete
    * call, then the job-complete callback runs. Before `async_run`: the job
    * will start cancelled and end at once. After the job ended: no effect.
+   *
+   * *Thread safety*: safe from any thread, concurrently with anything.
+   *
+   * *Example*: `std::signal`-style shutdown: `asio::signal_set` handler calls
+   * `runner.cancel();`, and `async_run` completes with `operation_aborted`.
    */
   void cancel() noexcept
   {
@@ -314,6 +343,10 @@ public:
   }
 
   /// A snapshot of the job's progress; safe from any thread. See `JobStats`.
+  /**
+   * *Example*: a progress line from a timer:
+   * `auto st = runner.stats(); std::printf("%llu/%llu\r", st.done(), st.submitted);`
+   */
   JobStats stats() const noexcept { return state_ ? state_->stats() : JobStats{}; }
 
   /// The executor the runner was created with.
