@@ -188,3 +188,13 @@ TEST_CASE("single_threaded on a strand of an io_context run by 2 threads", "[thr
   CHECK_FALSE(overlapped);
   CHECK(sum == 2 * n);
 }
+
+TEST_CASE("run(threads) rethrows an exception from another handler instead of terminating",
+          "[threads][misuse]")
+{
+  asio::io_context io(2);
+  Runner runner(io, maybe_yield);
+  runner.add_range(std::vector<long>(1000, 1L));
+  asio::post(io, [] { throw std::runtime_error("someone else's handler"); });
+  CHECK_THROWS_AS(runner.run(2), std::runtime_error);
+}

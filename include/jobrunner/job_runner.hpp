@@ -307,12 +307,29 @@ public:
     async_run(
         [&outcome](error_code ec, JobSummary summary) { outcome.emplace(ec, std::move(summary)); });
     io_->restart();
+    // An exception from some other handler of the io_context leaves run() on
+    // that thread; it is rethrown here once every thread has returned.
+    std::vector<std::exception_ptr> errors(threads);
+    auto run_thread = [this, &errors](std::size_t i) {
+      try
+      {
+        io_->run();
+      }
+      catch (...)
+      {
+        errors[i] = std::current_exception();
+        io_->stop();
+      }
+    };
     std::vector<std::thread> pool;
     for (std::size_t i = 1; i < threads; ++i)
-      pool.emplace_back([this] { io_->run(); });
-    io_->run();
+      pool.emplace_back(run_thread, i);
+    run_thread(0);
     for (auto& t : pool)
       t.join();
+    for (auto& e : errors)
+      if (e)
+        std::rethrow_exception(e);
     if (!outcome)
       throw std::logic_error("jobrunner: the io_context stopped before the job ended");
     auto& [ec, summary] = *outcome;
