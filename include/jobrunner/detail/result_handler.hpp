@@ -29,7 +29,7 @@ asio::awaitable<void> run_result_handler(std::shared_ptr<job_state<Item, Result,
   {
     result_message record;
     error_code ec;
-    if (!results.try_receive([&](error_code e, result_message m) {
+    if (!results.try_receive([&](error_code e, result_message&& m) {
           ec = e;
           record = std::move(m);
         }))

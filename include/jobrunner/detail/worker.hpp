@@ -63,7 +63,7 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
     // the item on the fast path.
     result_message record;
     error_code ec;
-    if (!work.try_receive([&](error_code e, work_message<Item> m) {
+    if (!work.try_receive([&](error_code e, work_message<Item>&& m) {
           ec = e;
           if (m)
             record.emplace(std::move(*m));
