@@ -45,6 +45,7 @@ struct scenario
   int cancel_kind = 0; // 0 none, 1 from another thread, 2 from a callback
   std::chrono::microseconds cancel_after{0};
   long cancel_at_result = 0;
+  bool budget = false;
 
   std::string describe() const
   {
@@ -54,7 +55,10 @@ struct scenario
            + " Qr=" + std::to_string(config.result_queue_capacity)
            + " P=" + std::to_string(producers) + " items/P=" + std::to_string(items_per_producer)
            + " latency=" + std::to_string(latency_kind) + " sync=" + std::to_string(sync_task)
-           + " cancel=" + std::to_string(cancel_kind);
+           + " cancel=" + std::to_string(cancel_kind)
+           + " timeout_us=" + std::to_string(config.task_timeout.count() / 1000)
+           + " budget=" + std::to_string(config.failure_budget.max_failures) + "/"
+           + std::to_string(config.failure_budget.max_failure_ratio);
   }
 };
 
@@ -79,6 +83,19 @@ scenario make_scenario(std::uint64_t seed)
   s.cancel_kind = pick(3) == 0 ? static_cast<int>(1 + pick(2)) : 0;
   s.cancel_after = std::chrono::microseconds(pick(5000));
   s.cancel_at_result = static_cast<long>(pick(500));
+  if (pick(4) == 0)
+    s.config.task_timeout = std::chrono::microseconds(50 + pick(400));
+  if (pick(5) == 0)
+  {
+    s.budget = true;
+    if (pick(2) == 0)
+      s.config.failure_budget.max_failures = 1 + pick(50);
+    else
+    {
+      s.config.failure_budget.max_failure_ratio = static_cast<double>(pick(50)) / 100.0;
+      s.config.failure_budget.min_results = pick(100);
+    }
+  }
   return s;
 }
 
@@ -158,7 +175,7 @@ void run_scenario(const scenario& sc)
       std::vector<int>(static_cast<std::size_t>(sc.items_per_producer), 0));
   std::atomic<int> inside{0};
   bool overlapped = false;
-  long results = 0, succeeded = 0, failed = 0, cancelled = 0, callback_throws = 0;
+  long results = 0, succeeded = 0, failed = 0, cancelled = 0, timed_out = 0, callback_throws = 0;
   int job_calls = 0;
   long results_at_job = -1;
   runner_type* self = runner.get();
@@ -180,6 +197,9 @@ void run_scenario(const scenario& sc)
       break;
     case jobrunner::task_status::cancelled:
       ++cancelled;
+      break;
+    case jobrunner::task_status::timed_out:
+      ++timed_out;
       break;
     }
     if (sc.cancel_kind == 2 && results == sc.cancel_at_result)
@@ -246,12 +266,21 @@ void run_scenario(const scenario& sc)
   CHECK(summary.succeeded == static_cast<std::uint64_t>(succeeded));
   CHECK(summary.failed == static_cast<std::uint64_t>(failed));
   CHECK(summary.cancelled == static_cast<std::uint64_t>(cancelled));
+  CHECK(summary.timed_out == static_cast<std::uint64_t>(timed_out));
+  if (sc.config.task_timeout.count() == 0 || sc.sync_task)
+    CHECK(timed_out == 0);
   CHECK(summary.callback_errors == static_cast<std::uint64_t>(callback_throws));
   CHECK(summary.producer_errors <= 1);
   if (summary.status == jobrunner::job_status::completed)
   {
     CHECK_FALSE(ec);
     CHECK(summary.cancelled == 0);
+  }
+  else if (summary.status == jobrunner::job_status::aborted)
+  {
+    CHECK(sc.budget);
+    CHECK(ec == jobrunner::errc::failure_budget_exceeded);
+    CHECK(summary.failed + summary.timed_out >= 1);
   }
   else
     CHECK(ec == asio::error::operation_aborted);

@@ -2,7 +2,9 @@
 #ifndef JOBRUNNER_CONFIG_HPP
 #define JOBRUNNER_CONFIG_HPP
 
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -25,8 +27,20 @@ namespace jobrunner {
  *   callback. A slow callback blocks workers only once this queue is full.
  *   Default 100.
  *
- * Rejected at construction with `std::invalid_argument`: `workers == 0` and
- * `workers > max_workers`.
+ * Policies for calling real APIs (all off by default):
+ * - `task_timeout`: an asynchronous task still running after this long
+ *   receives terminal cancellation (its Asio operations end with
+ *   `operation_aborted`) and is reported as `task_status::timed_out`. A
+ *   synchronous function is never interrupted. Zero: no timeout.
+ * - `failure_budget`: the job is aborted (`job_status::aborted`; the items not
+ *   yet run are reported as cancelled) after `max_failures` failures, or once
+ *   at least `min_results` results are in and the failure ratio exceeds
+ *   `max_failure_ratio`. Failures are `failed` and `timed_out` results. Zero
+ *   fields are off.
+ *
+ * Rejected at construction with `std::invalid_argument`: `workers == 0`,
+ * `workers > max_workers`, a negative `task_timeout`, a `max_failure_ratio`
+ * outside [0, 1].
  */
 struct JobConfig
 {
@@ -36,6 +50,15 @@ struct JobConfig
   std::size_t work_queue_capacity = 100;
   std::size_t result_queue_capacity = 100;
 
+  std::chrono::nanoseconds task_timeout{0};
+
+  struct FailureBudget
+  {
+    std::uint64_t max_failures = 0; ///< abort at this many failures; 0: no limit
+    double max_failure_ratio = 0;   ///< abort above this ratio of failures; 0: no limit
+    std::uint64_t min_results = 0;  ///< ... once at least this many results are in
+  } failure_budget;
+
   /// Throws `std::invalid_argument` describing the first invalid field.
   void validate() const
   {
@@ -44,6 +67,11 @@ struct JobConfig
     if (workers > max_workers)
       throw std::invalid_argument("jobrunner: JobConfig::workers is " + std::to_string(workers)
                                   + ", more than the limit of " + std::to_string(max_workers));
+    if (task_timeout.count() < 0)
+      throw std::invalid_argument("jobrunner: JobConfig::task_timeout must not be negative");
+    if (!(failure_budget.max_failure_ratio >= 0 && failure_budget.max_failure_ratio <= 1))
+      throw std::invalid_argument(
+          "jobrunner: JobConfig::failure_budget.max_failure_ratio must be within [0, 1]");
   }
 };
 

@@ -22,6 +22,8 @@ enum class errc
   job_complete_callback_failed = 2,
   /// One of the runner's own coroutines failed (for example, out of memory).
   internal_error = 3,
+  /// The job was aborted: `JobConfig::failure_budget` was exceeded.
+  failure_budget_exceeded = 4,
 };
 
 namespace detail {
@@ -46,6 +48,8 @@ public:
       return "the job-complete callback threw an exception";
     case errc::internal_error:
       return "jobrunner internal error";
+    case errc::failure_budget_exceeded:
+      return "the job was aborted: its failure budget was exceeded";
     }
     return "unknown jobrunner error";
   }

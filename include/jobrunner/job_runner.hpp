@@ -246,6 +246,8 @@ public:
    * - no error: the job completed (`summary.status == job_status::completed`);
    * - `asio::error::operation_aborted`: the job was cancelled; the summary
    *   is complete and says so;
+   * - `errc::failure_budget_exceeded`: the job was aborted by
+   *   `JobConfig::failure_budget`; the summary is complete and says so;
    * - `errc::already_started`: this runner already ran a job (summary empty);
    * - `errc::job_complete_callback_failed`: the job-complete callback threw;
    * - `errc::internal_error`: one of the runner's coroutines failed.
@@ -285,7 +287,7 @@ public:
    * runs the `io_context` on `threads` threads (the calling one included)
    * until it runs out of work. `threads > 1` needs `multi_threaded`.
    *
-   * *Returns* the summary, including for a cancelled job (check
+   * *Returns* the summary, including for a cancelled or aborted job (check
    * `summary.status`).
    *
    * *Errors*: `std::logic_error` without an `io_context`,
@@ -333,7 +335,8 @@ public:
     if (!outcome)
       throw std::logic_error("jobrunner: the io_context stopped before the job ended");
     auto& [ec, summary] = *outcome;
-    if (ec && ec != asio::error::operation_aborted)
+    // A cancelled or aborted job still has a complete summary that says so.
+    if (ec && ec != asio::error::operation_aborted && ec != errc::failure_budget_exceeded)
       throw boost::system::system_error(ec, "jobrunner: run");
     return std::move(summary);
   }

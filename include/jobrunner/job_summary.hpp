@@ -14,9 +14,10 @@ enum class job_status
 {
   completed, ///< every producer finished and every submitted item ran
   cancelled, ///< `cancel()` or the operation's cancellation slot stopped the job
+  aborted,   ///< the failure budget (`JobConfig::failure_budget`) was exceeded
 };
 
-/// Task durations over the tasks that ran (succeeded, failed, or cancelled in flight).
+/// Task durations over the tasks that ran (succeeded, failed, timed out, or cancelled in flight).
 /**
  * Percentiles come from a log-linear histogram and are exact to about 3%;
  * `max` is exact. All zero when no task ran.
@@ -32,8 +33,8 @@ struct LatencySummary
 
 /// What the job-complete callback and `async_run` receive when a job ends.
 /**
- * Invariant: `submitted == succeeded + failed + cancelled`, and it equals
- * the number of task-complete callbacks that were invoked.
+ * Invariant: `submitted == succeeded + failed + cancelled + timed_out`, and
+ * it equals the number of task-complete callbacks that were invoked.
  */
 struct JobSummary
 {
@@ -43,6 +44,7 @@ struct JobSummary
   std::uint64_t succeeded = 0;
   std::uint64_t failed = 0;
   std::uint64_t cancelled = 0; ///< queued items dropped, or tasks in flight cancelled
+  std::uint64_t timed_out = 0; ///< tasks cancelled by `JobConfig::task_timeout`
 
   std::uint64_t producer_errors = 0;       ///< producers that ended with an exception
   std::uint64_t callback_errors = 0;       ///< task-complete callbacks that threw
@@ -68,8 +70,9 @@ struct JobStats
   std::uint64_t succeeded = 0; ///< results handled, by status
   std::uint64_t failed = 0;
   std::uint64_t cancelled = 0;
+  std::uint64_t timed_out = 0;
 
-  std::uint64_t done() const noexcept { return succeeded + failed + cancelled; }
+  std::uint64_t done() const noexcept { return succeeded + failed + cancelled + timed_out; }
 };
 
 } // namespace jobrunner

@@ -16,7 +16,8 @@ enum class task_status
 {
   succeeded, ///< the function returned a value
   failed,    ///< the function threw; `TaskResult::error` holds the exception
-  cancelled, ///< the job was cancelled before or while the task ran
+  cancelled, ///< the job was cancelled (or aborted) before or while the task ran
+  timed_out, ///< the task ran longer than `JobConfig::task_timeout` and was cancelled
 };
 
 /// What the task-complete callback receives for each submitted item.
@@ -29,7 +30,7 @@ enum class task_status
  * - `value`: engaged iff `status == task_status::succeeded` (for a `void`
  *   result it holds `std::monostate`).
  * - `error`: the exception the function threw; set when `status` is
- *   `failed`, and when a task in flight was cancelled (usually a
+ *   `failed`, and when a task in flight was cancelled or timed out (usually a
  *   `system_error` with `operation_aborted`). Null when the item was
  *   cancelled before it ran.
  * - `duration`: how long the function ran, measured by the worker (a few

@@ -82,7 +82,7 @@ run_controller(std::shared_ptr<job_state<Item, Result, Threading>> job)
   for (std::size_t w = 0; w < workers; ++w)
   {
     auto& m = job->member_at(producers + w);
-    asio::co_spawn(m.executor, run_worker(job),
+    asio::co_spawn(m.executor, run_worker(job, producers + w),
                    asio::bind_cancellation_slot(m.signal.slot(),
                                                 on_coroutine_exit<state>{job, producers + w}));
   }
@@ -113,7 +113,9 @@ run_controller(std::shared_ptr<job_state<Item, Result, Threading>> job)
   auto& [ec, summary] = outcome;
   summary = job->make_summary();
   job->phase.store(2, std::memory_order_release);
-  if (summary.status == job_status::cancelled)
+  if (summary.status == job_status::aborted)
+    ec = make_error_code(errc::failure_budget_exceeded);
+  else if (summary.status == job_status::cancelled)
     ec = asio::error::operation_aborted;
   if (job->on_job)
   {

@@ -43,6 +43,12 @@ struct member
   asio::any_io_executor executor;
   asio::cancellation_signal signal;
   bool finished = false;
+
+  // A worker's per-task timeout (JobConfig::task_timeout): the deadline
+  // timer, the number of the task it guards, and whether it fired.
+  std::optional<asio::steady_timer> deadline;
+  std::uint64_t task_seq = 0;
+  bool timed_out = false;
 };
 
 // The input side of a job, which does not depend on the result type: the work
@@ -216,6 +222,7 @@ public:
     s.succeeded = succeeded.load();
     s.failed = failed.load();
     s.cancelled = cancelled.load();
+    s.timed_out = timed_out.load();
     auto taken = this->taken();
     s.submitted = this->submitted();
     s.queued = s.submitted > taken ? s.submitted - taken : 0;
@@ -232,6 +239,15 @@ public:
 
   // 0 = not started, 1 = running, 2 = ended.
   std::atomic<int> phase{0};
+  // Set by the result handler when the failure budget is exceeded; the job
+  // is then cancelled, and ends as aborted.
+  std::atomic<bool> aborted{false};
+
+  void abort() noexcept
+  {
+    aborted.store(true, std::memory_order_release);
+    this->request_cancel();
+  }
   std::atomic<std::size_t> workers_left{0};
   std::atomic<std::size_t> live{0};
   clock::time_point start_time;
@@ -240,6 +256,7 @@ public:
   counter<false> succeeded;
   counter<false> failed;
   counter<false> cancelled;
+  counter<false> timed_out;
   std::uint64_t callback_errors = 0;
   std::exception_ptr first_callback_error;
   latency_histogram latencies;
@@ -258,11 +275,14 @@ public:
   JobSummary make_summary() const
   {
     JobSummary s;
-    s.status = this->cancel_requested() ? job_status::cancelled : job_status::completed;
+    s.status = aborted.load(std::memory_order_acquire) ? job_status::aborted
+               : this->cancel_requested()              ? job_status::cancelled
+                                                       : job_status::completed;
     s.submitted = this->submitted();
     s.succeeded = succeeded.load();
     s.failed = failed.load();
     s.cancelled = cancelled.load();
+    s.timed_out = timed_out.load();
     {
       std::lock_guard lock(this->producer_error_mutex_);
       s.producer_errors = this->producer_errors_;

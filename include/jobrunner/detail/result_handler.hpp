@@ -19,11 +19,31 @@
 
 namespace jobrunner::detail {
 
+// Whether the failures so far exceed JobConfig::failure_budget.
+template <class State>
+bool over_budget(const State& job) noexcept
+{
+  const auto& budget = job.config().failure_budget;
+  const auto failures = job.failed.load() + job.timed_out.load();
+  if (budget.max_failures != 0 && failures >= budget.max_failures)
+    return true;
+  if (budget.max_failure_ratio > 0)
+  {
+    const auto results = job.succeeded.load() + job.cancelled.load() + failures;
+    return results >= budget.min_results
+           && static_cast<double>(failures)
+                  > budget.max_failure_ratio * static_cast<double>(results);
+  }
+  return false;
+}
+
 template <class Item, class Result, class Threading>
 asio::awaitable<void> run_result_handler(std::shared_ptr<job_state<Item, Result, Threading>> job)
 {
   using result_message = typename job_state<Item, Result, Threading>::result_message;
   auto& results = job->results();
+  const auto& budget = job->config().failure_budget;
+  const bool budgeted = budget.max_failures != 0 || budget.max_failure_ratio > 0;
 
   for (;;)
   {
@@ -49,7 +69,13 @@ asio::awaitable<void> run_result_handler(std::shared_ptr<job_state<Item, Result,
     case task_status::cancelled:
       job->cancelled.add();
       break;
+    case task_status::timed_out:
+      job->timed_out.add();
+      break;
     }
+    if (budgeted && (r.status == task_status::failed || r.status == task_status::timed_out)
+        && over_budget(*job))
+      job->abort(); // idempotent: the job is cancelled once
     if (r.error || r.value)
       job->latencies.record(static_cast<std::uint64_t>(r.duration.count()));
 

@@ -40,8 +40,38 @@ inline asio::this_coro::throw_if_cancelled_1_t leave_cancelled_state_quietly() n
   return asio::this_coro::throw_if_cancelled(false);
 }
 
+// JobConfig::task_timeout. The deadline timer lives in the worker's member,
+// runs on the worker's executor, and on expiry emits the worker's own
+// cancellation signal, which interrupts the task's pending operation. The
+// task number makes a late expiry (the task already over) a no-op.
+template <class State>
+void arm_deadline(const std::shared_ptr<State>& job, std::size_t index,
+                  std::chrono::nanoseconds timeout)
+{
+  member& m = job->member_at(index);
+  if (!m.deadline)
+    m.deadline.emplace(m.executor);
+  m.timed_out = false;
+  const auto seq = ++m.task_seq;
+  m.deadline->expires_after(timeout);
+  m.deadline->async_wait([job, index, seq](error_code ec) {
+    member& self = job->member_at(index);
+    if (ec || self.task_seq != seq || self.finished)
+      return;
+    self.timed_out = true;
+    self.signal.emit(asio::cancellation_type::terminal);
+  });
+}
+
+inline void disarm_deadline(member& m)
+{
+  ++m.task_seq;
+  m.deadline->cancel();
+}
+
 template <class Item, class Result, class Threading>
-asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threading>> job)
+asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threading>> job,
+                                 std::size_t index)
 {
   using state = job_state<Item, Result, Threading>;
   using result_message = typename state::result_message;
@@ -49,6 +79,10 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
   auto& work = job->work();
   auto& results = job->results();
   const bool is_async = static_cast<bool>(job->async_fn);
+  // A synchronous function cannot be interrupted: only async tasks time out.
+  const auto timeout = job->config().task_timeout;
+  const bool timed = is_async && timeout.count() > 0;
+  member& self = job->member_at(index);
 
   // The clock is read once per task on the fast path: the end of one task is
   // the start of the next while the worker does not suspend in between.
@@ -95,6 +129,8 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
       }
       if (!mark_valid)
         mark = stopwatch.now();
+      if (timed)
+        arm_deadline(job, index, timeout);
       try
       {
         if (is_async)
@@ -123,7 +159,20 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
       catch (...)
       {
         r.error = std::current_exception();
-        r.status = job->cancel_requested() ? task_status::cancelled : task_status::failed;
+        r.status = timed && self.timed_out   ? task_status::timed_out
+                   : job->cancel_requested() ? task_status::cancelled
+                                             : task_status::failed;
+      }
+      if (timed)
+      {
+        disarm_deadline(self);
+        if (self.timed_out)
+        {
+          // The expiry cancelled this coroutine's state; the next task
+          // must start clean.
+          self.timed_out = false;
+          co_await asio::this_coro::reset_cancellation_state();
+        }
       }
       auto end = stopwatch.now();
       r.duration = stopwatch.to_duration(end - mark);

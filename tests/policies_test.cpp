@@ -1,0 +1,227 @@
+// Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
+// The API-calling policies of JobConfig: per-task timeout and failure budget,
+// with real Asio timers (short durations, loose bounds for a loaded machine).
+#include <jobrunner/config.hpp>
+#include <jobrunner/jobrunner.hpp>
+
+#include "test_support.hpp"
+
+#include <chrono>
+#include <stdexcept>
+#include <vector>
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using jobrunner::JobConfig;
+using jobrunner::JobRunner;
+using jobrunner::JobSummary;
+using jobrunner::task_status;
+using jobrunner::test::run_to_completion;
+
+namespace {
+
+asio::awaitable<int> sleep_ms(int ms)
+{
+  asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(ms));
+  co_await t.async_wait(asio::use_awaitable);
+  co_return ms;
+}
+
+struct outcome
+{
+  int calls = 0;
+  boost::system::error_code ec;
+  JobSummary summary;
+};
+
+template <class Runner>
+void start(Runner& runner, outcome& out)
+{
+  runner.async_run([&out](boost::system::error_code ec, JobSummary s) {
+    ++out.calls;
+    out.ec = ec;
+    out.summary = std::move(s);
+  });
+}
+
+} // namespace
+
+TEST_CASE("a task running past task_timeout is interrupted and reported timed out",
+          "[policies][timeout]")
+{
+  asio::io_context io;
+  JobConfig config;
+  config.workers = 2;
+  config.task_timeout = 50ms;
+  JobRunner<int, int> runner(
+      io, [](int ms) { return sleep_ms(ms); }, config);
+  std::vector<task_status> statuses(6);
+  int aborted_errors = 0;
+  runner.add_range(std::vector<int>{10000, 1, 10000, 1, 10000, 1}).on_task_complete([&](auto& r) {
+    if (r.status == task_status::timed_out)
+    {
+      try
+      {
+        std::rethrow_exception(r.error);
+      }
+      catch (const boost::system::system_error& e)
+      {
+        aborted_errors += e.code() == asio::error::operation_aborted;
+      }
+      CHECK(r.duration >= 49ms);
+    }
+    else
+      CHECK(r.status == task_status::succeeded);
+  });
+  outcome out;
+  start(runner, out);
+  auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(run_to_completion(io));
+  CHECK(std::chrono::steady_clock::now() - t0 < 5s); // not the 10 s of the slow tasks
+  CHECK(out.calls == 1);
+  CHECK_FALSE(out.ec);
+  CHECK(out.summary.status == jobrunner::job_status::completed);
+  CHECK(out.summary.timed_out == 3);
+  CHECK(out.summary.succeeded == 3);
+  CHECK(aborted_errors == 3);
+}
+
+TEST_CASE("after a timeout the same worker runs its next task normally", "[policies][timeout]")
+{
+  asio::io_context io;
+  JobConfig config;
+  config.workers = 1;
+  config.task_timeout = 30ms;
+  JobRunner<int, int> runner(
+      io, [](int ms) { return sleep_ms(ms); }, config);
+  std::vector<task_status> statuses;
+  runner.add_range(std::vector<int>{10000, 1, 2, 10000, 1}).on_task_complete([&](auto& r) {
+    statuses.push_back(r.status);
+  });
+  auto s = runner.run();
+  CHECK(statuses
+        == std::vector<task_status>{task_status::timed_out, task_status::succeeded,
+                                    task_status::succeeded, task_status::timed_out,
+                                    task_status::succeeded});
+  CHECK(s.timed_out == 2);
+}
+
+TEST_CASE("a task that throws before its timeout is failed at once, not timed out",
+          "[policies][timeout]")
+{
+  asio::io_context io;
+  JobConfig config;
+  config.workers = 1;
+  config.task_timeout = 2s;
+  JobRunner<int, int> runner(
+      io,
+      [](int ms) -> asio::awaitable<int> {
+        co_await sleep_ms(ms);
+        throw std::runtime_error("early");
+      },
+      config);
+  runner.add_range(std::vector<int>{5});
+  auto t0 = std::chrono::steady_clock::now();
+  auto s = runner.run();
+  CHECK(std::chrono::steady_clock::now() - t0 < 1s);
+  CHECK(s.failed == 1);
+  CHECK(s.timed_out == 0);
+}
+
+TEST_CASE("a synchronous function is never timed out", "[policies][timeout]")
+{
+  asio::io_context io;
+  JobConfig config;
+  config.task_timeout = 1ms;
+  JobRunner<int, int> runner(
+      io,
+      [](int x) {
+        auto until = std::chrono::steady_clock::now() + 10ms;
+        while (std::chrono::steady_clock::now() < until)
+        {}
+        return x;
+      },
+      config);
+  runner.add_range(std::vector<int>{1, 2});
+  auto s = runner.run();
+  CHECK(s.succeeded == 2);
+  CHECK(s.timed_out == 0);
+}
+
+TEST_CASE("exceeding max_failures aborts the job and every submitted item still gets one call",
+          "[policies][budget]")
+{
+  asio::io_context io;
+  JobConfig config;
+  config.workers = 4;
+  config.failure_budget.max_failures = 10;
+  JobRunner<int, int> runner(
+      io,
+      [](int x) -> asio::awaitable<int> {
+        co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+        throw std::runtime_error("always " + std::to_string(x));
+      },
+      config);
+  std::vector<int> calls(100000, 0);
+  int job_calls = 0;
+  runner.add_range(jobrunner::test::iota(0, 100000))
+      .on_task_complete([&](auto& r) { ++calls[static_cast<std::size_t>(r.item)]; })
+      .on_job_complete([&](const JobSummary&) { ++job_calls; });
+  outcome out;
+  start(runner, out);
+  REQUIRE(run_to_completion(io));
+  const auto& s = out.summary;
+  CHECK(out.ec == jobrunner::errc::failure_budget_exceeded);
+  CHECK(s.status == jobrunner::job_status::aborted);
+  CHECK(job_calls == 1);
+  CHECK(s.failed >= 10);
+  CHECK(s.submitted < 100000);
+  CHECK(s.submitted == s.failed + s.cancelled);
+  std::uint64_t total = 0;
+  for (int c : calls)
+  {
+    REQUIRE(c <= 1);
+    total += static_cast<std::uint64_t>(c);
+  }
+  CHECK(total == s.submitted);
+}
+
+TEST_CASE("a failure ratio aborts only above the ratio and after min_results", "[policies][budget]")
+{
+  auto run_with = [](double ratio) {
+    asio::io_context io;
+    JobConfig config;
+    config.workers = 2;
+    config.failure_budget.max_failure_ratio = ratio;
+    config.failure_budget.min_results = 20;
+    JobRunner<int, int> runner(
+        io,
+        [](int x) {
+          if (x % 2 == 0)
+            throw std::runtime_error("half of them");
+          return x;
+        },
+        config);
+    runner.add_range(jobrunner::test::iota(0, 1000));
+    return runner.run();
+  };
+  auto aborted = run_with(0.4); // 50% fail: above 40%
+  CHECK(aborted.status == jobrunner::job_status::aborted);
+  CHECK(aborted.failed + aborted.succeeded >= 20);
+  CHECK(aborted.submitted < 1000);
+  auto completed = run_with(0.6); // 50% fail: within 60%
+  CHECK(completed.status == jobrunner::job_status::completed);
+  CHECK(completed.failed == 500);
+}
+
+TEST_CASE("invalid policy values are rejected at construction", "[policies][config]")
+{
+  asio::io_context io;
+  auto fn = [](int x) { return x; };
+  JobConfig negative;
+  negative.task_timeout = -1ms;
+  CHECK_THROWS_AS((JobRunner<int, int>(io, fn, negative)), std::invalid_argument);
+  JobConfig ratio;
+  ratio.failure_budget.max_failure_ratio = 1.5;
+  CHECK_THROWS_AS((JobRunner<int, int>(io, fn, ratio)), std::invalid_argument);
+}
