@@ -6,6 +6,7 @@
 
 #include "test_support.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 #include <vector>
@@ -224,4 +225,75 @@ TEST_CASE("invalid policy values are rejected at construction", "[policies][conf
   JobConfig ratio;
   ratio.failure_budget.max_failure_ratio = 1.5;
   CHECK_THROWS_AS((JobRunner<int, int>(io, fn, ratio)), std::invalid_argument);
+}
+
+TEST_CASE("rate_limit caps the task starts in every window", "[policies][rate]")
+{
+  asio::io_context io;
+  JobConfig config;
+  config.workers = 8;
+  config.rate_limit.per_second = 200;
+  config.rate_limit.burst = 10;
+  std::vector<std::chrono::steady_clock::time_point> starts;
+  JobRunner<int, int> runner(
+      io,
+      [&](int x) -> asio::awaitable<int> {
+        starts.push_back(std::chrono::steady_clock::now());
+        co_return x;
+      },
+      config);
+  runner.add_range(jobrunner::test::iota(0, 150));
+  auto t0 = std::chrono::steady_clock::now();
+  auto s = runner.run();
+  auto elapsed = std::chrono::steady_clock::now() - t0;
+  CHECK(s.succeeded == 150);
+  REQUIRE(starts.size() == 150);
+  // 10 at once, then one every 5 ms: 140 x 5 ms at least.
+  CHECK(elapsed >= 695ms);
+  CHECK(elapsed < 10s);
+  std::size_t worst = 0;
+  for (std::size_t i = 0; i < starts.size(); ++i)
+  {
+    std::size_t in_window = 0;
+    for (auto t : starts)
+      in_window += t >= starts[i] && t < starts[i] + 100ms;
+    worst = std::max(worst, in_window);
+  }
+  INFO("most starts in a 100 ms window: " << worst);
+  CHECK(worst <= 200 / 10 + 10);
+}
+
+TEST_CASE("a cancel ends the waits for rate-limited starts", "[policies][rate]")
+{
+  asio::io_context io;
+  JobConfig config;
+  config.workers = 4;
+  config.rate_limit.per_second = 1;
+  config.rate_limit.burst = 1;
+  JobRunner<int, int> runner(
+      io, [](int x) -> asio::awaitable<int> { co_return x; }, config);
+  runner.add_range(jobrunner::test::iota(0, 100));
+  asio::steady_timer timer(io, 50ms);
+  timer.async_wait([&](auto) { runner.cancel(); });
+  outcome out;
+  start(runner, out);
+  auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(run_to_completion(io));
+  CHECK(std::chrono::steady_clock::now() - t0 < 2s);
+  CHECK(out.summary.status == jobrunner::job_status::cancelled);
+  CHECK(out.summary.succeeded <= 2);
+  CHECK(out.summary.submitted == out.summary.succeeded + out.summary.cancelled);
+}
+
+TEST_CASE("invalid rate limits are rejected at construction", "[policies][config]")
+{
+  asio::io_context io;
+  auto fn = [](int x) { return x; };
+  JobConfig negative;
+  negative.rate_limit.per_second = -5;
+  CHECK_THROWS_AS((JobRunner<int, int>(io, fn, negative)), std::invalid_argument);
+  JobConfig no_burst;
+  no_burst.rate_limit.per_second = 10;
+  no_burst.rate_limit.burst = 0;
+  CHECK_THROWS_AS((JobRunner<int, int>(io, fn, no_burst)), std::invalid_argument);
 }

@@ -57,6 +57,7 @@ struct scenario
            + " latency=" + std::to_string(latency_kind) + " sync=" + std::to_string(sync_task)
            + " cancel=" + std::to_string(cancel_kind)
            + " timeout_us=" + std::to_string(config.task_timeout.count() / 1000)
+           + " rate=" + std::to_string(config.rate_limit.per_second)
            + " budget=" + std::to_string(config.failure_budget.max_failures) + "/"
            + std::to_string(config.failure_budget.max_failure_ratio);
   }
@@ -85,6 +86,11 @@ scenario make_scenario(std::uint64_t seed)
   s.cancel_at_result = static_cast<long>(pick(500));
   if (pick(4) == 0)
     s.config.task_timeout = std::chrono::microseconds(50 + pick(400));
+  if (pick(6) == 0)
+  {
+    s.config.rate_limit.per_second = static_cast<double>(20000 + pick(80000));
+    s.config.rate_limit.burst = 1 + pick(50);
+  }
   if (pick(5) == 0)
   {
     s.budget = true;

@@ -37,10 +37,14 @@ namespace jobrunner {
  *   at least `min_results` results are in and the failure ratio exceeds
  *   `max_failure_ratio`. Failures are `failed` and `timed_out` results. Zero
  *   fields are off.
+ * - `rate_limit`: at most `per_second` task starts a second, shared by all
+ *   workers, with bursts of up to `burst` (in any window of d seconds at most
+ *   `per_second * d + burst` starts). A worker waits for its start holding
+ *   its slot. 0: no limit.
  *
  * Rejected at construction with `std::invalid_argument`: `workers == 0`,
  * `workers > max_workers`, a negative `task_timeout`, a `max_failure_ratio`
- * outside [0, 1].
+ * outside [0, 1], a negative or NaN rate, a zero burst with a rate.
  */
 struct JobConfig
 {
@@ -59,6 +63,12 @@ struct JobConfig
     std::uint64_t min_results = 0;  ///< ... once at least this many results are in
   } failure_budget;
 
+  struct RateLimit
+  {
+    double per_second = 0; ///< at most this many task starts a second; 0: no limit
+    std::size_t burst = 1; ///< starts allowed at once on top of the rate (at least 1)
+  } rate_limit;
+
   /// Throws `std::invalid_argument` describing the first invalid field.
   void validate() const
   {
@@ -69,6 +79,11 @@ struct JobConfig
                                   + ", more than the limit of " + std::to_string(max_workers));
     if (task_timeout.count() < 0)
       throw std::invalid_argument("jobrunner: JobConfig::task_timeout must not be negative");
+    if (!(rate_limit.per_second >= 0 && rate_limit.per_second <= 1e9))
+      throw std::invalid_argument(
+          "jobrunner: JobConfig::rate_limit.per_second must be within [0, 1e9]");
+    if (rate_limit.per_second > 0 && rate_limit.burst == 0)
+      throw std::invalid_argument("jobrunner: JobConfig::rate_limit.burst must be at least 1");
     if (!(failure_budget.max_failure_ratio >= 0 && failure_budget.max_failure_ratio <= 1))
       throw std::invalid_argument(
           "jobrunner: JobConfig::failure_budget.max_failure_ratio must be within [0, 1]");

@@ -5,6 +5,7 @@
 #include <jobrunner/config.hpp>
 #include <jobrunner/detail/asio.hpp>
 #include <jobrunner/detail/latency_histogram.hpp>
+#include <jobrunner/detail/rate_gate.hpp>
 #include <jobrunner/job_summary.hpp>
 #include <jobrunner/task_result.hpp>
 #include <jobrunner/threading.hpp>
@@ -49,6 +50,9 @@ struct member
   std::optional<asio::steady_timer> deadline;
   std::uint64_t task_seq = 0;
   bool timed_out = false;
+
+  // Where a worker waits for its start under JobConfig::rate_limit.
+  std::optional<asio::steady_timer> gate_timer;
 };
 
 // The input side of a job, which does not depend on the result type: the work
@@ -212,7 +216,13 @@ public:
   job_state(asio::any_io_executor ex, const JobConfig& config)
       : job_core<Item, Threading>(std::move(ex), config),
         results_(this->executor_, config.result_queue_capacity)
-  {}
+  {
+    if (config.rate_limit.per_second > 0)
+      rate.emplace(config.rate_limit.per_second, config.rate_limit.burst);
+  }
+
+  // JobConfig::rate_limit, when set.
+  std::optional<rate_gate> rate;
 
   result_channel& results() noexcept { return results_; }
 

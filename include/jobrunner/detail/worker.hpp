@@ -119,6 +119,25 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
     job->on_taken();
 
     auto& r = *record;
+    if (!job->cancel_requested() && job->rate)
+    {
+      // Wait for this start's slot; a cancellation of the job ends the wait.
+      const auto now = std::chrono::steady_clock::now();
+      const auto start_at = job->rate->reserve(now);
+      if (start_at > now)
+      {
+        mark_valid = false;
+        if (shielded)
+        {
+          co_await asio::this_coro::reset_cancellation_state();
+          shielded = false;
+        }
+        if (!self.gate_timer)
+          self.gate_timer.emplace(self.executor);
+        self.gate_timer->expires_at(start_at);
+        co_await self.gate_timer->async_wait(asio::as_tuple(asio::deferred));
+      }
+    }
     if (!job->cancel_requested())
     {
       if (shielded)
