@@ -4,6 +4,7 @@
 // running), then the function kinds, errors, cancellation, tokens and memory.
 #include <jobrunner/jobrunner.hpp>
 
+#include "job_outcome.hpp"
 #include "test_support.hpp"
 
 #include <boost/asio/bind_executor.hpp>
@@ -25,7 +26,9 @@ using jobrunner::JobConfig;
 using jobrunner::JobRunner;
 using jobrunner::JobSummary;
 using jobrunner::task_status;
+using jobrunner::test::outcome;
 using jobrunner::test::run_to_completion;
+using jobrunner::test::start;
 
 namespace {
 
@@ -41,24 +44,6 @@ asio::awaitable<void> sleep_for(std::chrono::milliseconds d)
 {
   asio::steady_timer t(co_await asio::this_coro::executor, d);
   co_await t.async_wait(asio::use_awaitable);
-}
-
-struct outcome
-{
-  bool done = false;
-  boost::system::error_code ec;
-  JobSummary summary;
-};
-
-template <class Runner>
-void start(Runner& runner, outcome& out)
-{
-  runner.async_run([&out](boost::system::error_code ec, JobSummary s) {
-    CHECK_FALSE(out.done); // the handler runs once
-    out.done = true;
-    out.ec = ec;
-    out.summary = std::move(s);
-  });
 }
 
 } // namespace
@@ -82,7 +67,7 @@ TEST_CASE("every submitted item gets exactly one task-complete call", "[runner][
   outcome out;
   start(runner, out);
   REQUIRE(run_to_completion(io));
-  REQUIRE(out.done);
+  REQUIRE(out.done());
   CHECK_FALSE(out.ec);
   for (int count : seen)
     REQUIRE(count == 1);
@@ -115,7 +100,7 @@ TEST_CASE("job-complete runs exactly once, after every task-complete", "[runner]
   CHECK(job_calls == 1);
   REQUIRE(events.size() == 101);
   CHECK(events.back() == "job");
-  CHECK(out.done);
+  CHECK(out.done());
 }
 
 TEST_CASE("the io_context runs out of work when the job ends", "[runner][invariant]")
@@ -129,7 +114,7 @@ TEST_CASE("the io_context runs out of work when the job ends", "[runner][invaria
   auto t0 = std::chrono::steady_clock::now();
   REQUIRE(run_to_completion(io, 30s));
   CHECK(std::chrono::steady_clock::now() - t0 < 25s);
-  CHECK(out.done);
+  CHECK(out.done());
   CHECK(out.summary.succeeded == 200);
 }
 
@@ -342,7 +327,7 @@ TEST_CASE("cancel() mid-job: queued items cancelled, in-flight tasks aborted, on
   auto t0 = std::chrono::steady_clock::now();
   REQUIRE(run_to_completion(io));
   CHECK(std::chrono::steady_clock::now() - t0 < 5s); // the 10 s tasks were interrupted
-  REQUIRE(out.done);
+  REQUIRE(out.done());
   CHECK(out.ec == asio::error::operation_aborted);
   const auto& s = out.summary;
   CHECK(s.status == jobrunner::job_status::cancelled);
@@ -372,14 +357,14 @@ TEST_CASE("cancelling async_run through its cancellation slot cancels the job", 
   outcome out;
   runner.async_run(
       asio::bind_cancellation_slot(signal.slot(), [&](boost::system::error_code ec, JobSummary s) {
-        out.done = true;
+        ++out.calls;
         out.ec = ec;
         out.summary = std::move(s);
       }));
   asio::steady_timer timer(io, 30ms);
   timer.async_wait([&](auto) { signal.emit(asio::cancellation_type::terminal); });
   REQUIRE(run_to_completion(io));
-  REQUIRE(out.done);
+  REQUIRE(out.done());
   CHECK(out.ec == asio::error::operation_aborted);
   CHECK(out.summary.status == jobrunner::job_status::cancelled);
   CHECK(calls == out.summary.submitted);
@@ -490,7 +475,7 @@ TEST_CASE("destroying the runner while its job runs cancels it and the handler s
     io.run_for(20ms);
   }
   REQUIRE(run_to_completion(io));
-  REQUIRE(out.done);
+  REQUIRE(out.done());
   CHECK(out.summary.status == jobrunner::job_status::cancelled);
   CHECK(calls == out.summary.submitted);
 }

@@ -4,6 +4,7 @@
 #include <jobrunner/config.hpp>
 #include <jobrunner/jobrunner.hpp>
 
+#include "job_outcome.hpp"
 #include "test_support.hpp"
 
 #include <algorithm>
@@ -17,7 +18,9 @@ using jobrunner::JobConfig;
 using jobrunner::JobRunner;
 using jobrunner::JobSummary;
 using jobrunner::task_status;
+using jobrunner::test::outcome;
 using jobrunner::test::run_to_completion;
+using jobrunner::test::start;
 
 namespace {
 
@@ -26,23 +29,6 @@ asio::awaitable<int> sleep_ms(int ms)
   asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(ms));
   co_await t.async_wait(asio::use_awaitable);
   co_return ms;
-}
-
-struct outcome
-{
-  int calls = 0;
-  boost::system::error_code ec;
-  JobSummary summary;
-};
-
-template <class Runner>
-void start(Runner& runner, outcome& out)
-{
-  runner.async_run([&out](boost::system::error_code ec, JobSummary s) {
-    ++out.calls;
-    out.ec = ec;
-    out.summary = std::move(s);
-  });
 }
 
 } // namespace
