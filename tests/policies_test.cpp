@@ -283,3 +283,103 @@ TEST_CASE("invalid rate limits are rejected at construction", "[policies][config
   no_burst.rate_limit.burst = 0;
   CHECK_THROWS_AS((JobRunner<int, int>(io, fn, no_burst)), std::invalid_argument);
 }
+
+TEST_CASE("a push-back pauses every worker, then the item runs again", "[policies][pushback]")
+{
+  asio::io_context io;
+  JobConfig config;
+  config.workers = 4;
+  using clock = std::chrono::steady_clock;
+  struct start_record
+  {
+    clock::time_point at;
+    int item;
+  };
+  std::vector<start_record> starts;
+  clock::time_point pushed_at{};
+  bool pushed = false;
+  JobRunner<int, int> runner(
+      io,
+      [&](int x) -> asio::awaitable<int> {
+        starts.push_back({clock::now(), x});
+        co_await sleep_ms(1);
+        if (x == 5 && !pushed)
+        {
+          pushed = true;
+          pushed_at = clock::now();
+          throw jobrunner::retry_after(100ms);
+        }
+        co_return x;
+      },
+      config);
+  unsigned attempts_of_5 = 0;
+  runner.add_range(jobrunner::test::iota(0, 40)).on_task_complete([&](auto& r) {
+    CHECK(r.ok());
+    if (r.item == 5)
+      attempts_of_5 = r.attempts;
+    else
+      CHECK(r.attempts == 1);
+  });
+  auto s = runner.run();
+  CHECK(s.succeeded == 40);
+  CHECK(attempts_of_5 == 2);
+  CHECK(s.retried == 1);
+  CHECK(s.paused >= 99ms);
+  REQUIRE(pushed);
+  // No task started during the pause.
+  for (const auto& st : starts)
+    if (st.at > pushed_at)
+      CHECK(st.at >= pushed_at + 99ms);
+}
+
+TEST_CASE("an item pushed back more than max_pushbacks times fails with retry_after",
+          "[policies][pushback]")
+{
+  asio::io_context io;
+  JobConfig config;
+  config.max_pushbacks = 3;
+  JobRunner<int, int> runner(
+      io,
+      [](int) -> asio::awaitable<int> {
+        co_await sleep_ms(0);
+        throw jobrunner::retry_after(1ms);
+      },
+      config);
+  unsigned attempts = 0;
+  runner.add_range(std::vector<int>{1}).on_task_complete([&](auto& r) {
+    attempts = r.attempts;
+    CHECK(r.status == task_status::failed);
+    CHECK_THROWS_AS(std::rethrow_exception(r.error), jobrunner::retry_after);
+  });
+  auto s = runner.run();
+  CHECK(attempts == 4);
+  CHECK(s.failed == 1);
+  CHECK(s.retried == 3);
+}
+
+TEST_CASE("a cancel ends a push-back pause at once", "[policies][pushback]")
+{
+  asio::io_context io;
+  JobConfig config;
+  config.workers = 2;
+  JobRunner<int, int> runner(
+      io,
+      [](int x) -> asio::awaitable<int> {
+        co_await sleep_ms(1);
+        if (x == 0)
+          throw jobrunner::retry_after(10s);
+        co_return x;
+      },
+      config);
+  runner.add_range(jobrunner::test::iota(0, 100));
+  asio::steady_timer timer(io, 50ms);
+  timer.async_wait([&](auto) { runner.cancel(); });
+  outcome out;
+  start(runner, out);
+  auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(run_to_completion(io));
+  CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+  CHECK(out.summary.status == jobrunner::job_status::cancelled);
+  CHECK(out.summary.submitted
+        == out.summary.succeeded + out.summary.failed + out.summary.cancelled);
+}

@@ -46,6 +46,7 @@ struct scenario
   std::chrono::microseconds cancel_after{0};
   long cancel_at_result = 0;
   bool budget = false;
+  unsigned pushback_permille = 0;
 
   std::string describe() const
   {
@@ -88,6 +89,11 @@ scenario make_scenario(std::uint64_t seed)
     s.config.task_timeout = std::chrono::microseconds(50 + pick(400));
   if (pick(6) == 0)
   {
+    s.pushback_permille = static_cast<unsigned>(1 + pick(30));
+    s.config.max_pushbacks = pick(4);
+  }
+  if (pick(6) == 0)
+  {
     s.config.rate_limit.per_second = static_cast<double>(20000 + pick(80000));
     s.config.rate_limit.burst = 1 + pick(50);
   }
@@ -125,12 +131,20 @@ void run_scenario(const scenario& sc)
   auto throws = [task_throw, seed](long x) {
     return task_throw != 0 && mix(seed ^ static_cast<std::uint64_t>(x)) % 1000 < task_throw;
   };
+  // Server push-back at random (a shared draw counter: attempts differ).
+  auto draws = std::make_shared<std::atomic<std::uint64_t>>(0);
+  const unsigned pushback = sc.pushback_permille;
+  auto push_back = [pushback, seed, draws] {
+    return pushback != 0 && mix(seed ^ (draws->fetch_add(1) * 0x51ed27ULL)) % 1000 < pushback;
+  };
 
   std::unique_ptr<runner_type> runner;
   if (sc.sync_task)
     runner = std::make_unique<runner_type>(
         io,
-        [throws](long x) -> long {
+        [throws, push_back](long x) -> long {
+          if (push_back())
+            throw jobrunner::retry_after(std::chrono::microseconds(x % 200));
           if (throws(x))
             throw std::runtime_error("task");
           return x;
@@ -139,7 +153,7 @@ void run_scenario(const scenario& sc)
   else
     runner = std::make_unique<runner_type>(
         io,
-        [throws, latency](long x) -> asio::awaitable<long> {
+        [throws, latency, push_back](long x) -> asio::awaitable<long> {
           if (latency == 1 && x % 2 == 0)
             co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
           if (latency == 2 && x % 5 == 0)
@@ -148,6 +162,8 @@ void run_scenario(const scenario& sc)
                                  std::chrono::microseconds(x % 300));
             co_await t.async_wait(asio::use_awaitable);
           }
+          if (push_back())
+            throw jobrunner::retry_after(std::chrono::microseconds(x % 200));
           if (throws(x))
             throw std::runtime_error("task");
           co_return x;
@@ -273,6 +289,8 @@ void run_scenario(const scenario& sc)
   CHECK(summary.failed == static_cast<std::uint64_t>(failed));
   CHECK(summary.cancelled == static_cast<std::uint64_t>(cancelled));
   CHECK(summary.timed_out == static_cast<std::uint64_t>(timed_out));
+  if (sc.pushback_permille == 0)
+    CHECK(summary.retried == 0);
   if (sc.config.task_timeout.count() == 0 || sc.sync_task)
     CHECK(timed_out == 0);
   CHECK(summary.callback_errors == static_cast<std::uint64_t>(callback_throws));

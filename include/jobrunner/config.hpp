@@ -41,6 +41,10 @@ namespace jobrunner {
  *   workers, with bursts of up to `burst` (in any window of d seconds at most
  *   `per_second * d + burst` starts). A worker waits for its start holding
  *   its slot. 0: no limit.
+ * - `max_pushbacks`: a task that throws `jobrunner::retry_after` (server
+ *   push-back) pauses dispatch for every worker for the delay it gives, and
+ *   its item runs again after the pause, at most this many times (then it
+ *   fails with that exception). 0: push-back pauses, but the item fails.
  *
  * Rejected at construction with `std::invalid_argument`: `workers == 0`,
  * `workers > max_workers`, a negative `task_timeout`, a `max_failure_ratio`
@@ -68,6 +72,9 @@ struct JobConfig
     double per_second = 0; ///< at most this many task starts a second; 0: no limit
     std::size_t burst = 1; ///< starts allowed at once on top of the rate (at least 1)
   } rate_limit;
+
+  /// How many times one item is run again after a task threw `retry_after`.
+  std::size_t max_pushbacks = 10;
 
   /// Throws `std::invalid_argument` describing the first invalid field.
   void validate() const

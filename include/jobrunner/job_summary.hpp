@@ -43,8 +43,10 @@ struct JobSummary
   std::uint64_t submitted = 0; ///< items producers handed to the work queue
   std::uint64_t succeeded = 0;
   std::uint64_t failed = 0;
-  std::uint64_t cancelled = 0; ///< queued items dropped, or tasks in flight cancelled
-  std::uint64_t timed_out = 0; ///< tasks cancelled by `JobConfig::task_timeout`
+  std::uint64_t cancelled = 0;        ///< queued items dropped, or tasks in flight cancelled
+  std::uint64_t timed_out = 0;        ///< tasks cancelled by `JobConfig::task_timeout`
+  std::uint64_t retried = 0;          ///< extra runs of items after server push-back
+  std::chrono::nanoseconds paused{0}; ///< time dispatch was paused by push-back
 
   std::uint64_t producer_errors = 0;       ///< producers that ended with an exception
   std::uint64_t callback_errors = 0;       ///< task-complete callbacks that threw

@@ -7,6 +7,7 @@
 #include <jobrunner/error.hpp>
 #include <jobrunner/job_runner.hpp>
 #include <jobrunner/job_summary.hpp>
+#include <jobrunner/retry_after.hpp>
 #include <jobrunner/submitter.hpp>
 #include <jobrunner/task_result.hpp>
 #include <jobrunner/threading.hpp>

@@ -33,9 +33,11 @@ enum class task_status
  *   `failed`, and when a task in flight was cancelled or timed out (usually a
  *   `system_error` with `operation_aborted`). Null when the item was
  *   cancelled before it ran.
- * - `duration`: how long the function ran, measured by the worker (a few
- *   tens of nanoseconds of the worker's own bookkeeping included). Zero when
- *   the task never ran.
+ * - `duration`: how long the function ran (its last attempt), measured by
+ *   the worker (a few tens of nanoseconds of the worker's own bookkeeping
+ *   included). Zero when the task never ran.
+ * - `attempts`: how many times the function ran on this item (more than one
+ *   after server push-back, see `retry_after`); 0 if it never ran.
  */
 template <class Item, class Result>
 struct TaskResult
@@ -50,6 +52,7 @@ struct TaskResult
   std::exception_ptr error;
   task_status status = task_status::cancelled;
   std::chrono::nanoseconds duration{0};
+  unsigned attempts = 0;
 
   /// True iff the task succeeded.
   bool ok() const noexcept { return status == task_status::succeeded; }

@@ -224,6 +224,26 @@ public:
   // JobConfig::rate_limit, when set.
   std::optional<rate_gate> rate;
 
+  // Server push-back: dispatch waits until this time (steady_clock, ns since
+  // its epoch; 0 = never paused, so that no clock is read per item until a
+  // push-back happens).
+  std::atomic<std::int64_t> paused_until{0};
+  std::atomic<std::int64_t> paused_ns{0};
+  counter<Threading::concurrent> retried;
+
+  void pause_for(std::chrono::nanoseconds delay) noexcept
+  {
+    const std::int64_t now =
+        std::chrono::steady_clock::now().time_since_epoch() / std::chrono::nanoseconds(1);
+    const std::int64_t until = now + delay.count();
+    std::int64_t old = paused_until.load(std::memory_order_relaxed);
+    while (until > old
+           && !paused_until.compare_exchange_weak(old, until, std::memory_order_relaxed))
+    {}
+    if (until > old)
+      paused_ns.fetch_add(until - (old > now ? old : now), std::memory_order_relaxed);
+  }
+
   result_channel& results() noexcept { return results_; }
 
   JobStats stats() const noexcept
@@ -293,6 +313,8 @@ public:
     s.failed = failed.load();
     s.cancelled = cancelled.load();
     s.timed_out = timed_out.load();
+    s.retried = retried.load();
+    s.paused = std::chrono::nanoseconds(paused_ns.load(std::memory_order_relaxed));
     {
       std::lock_guard lock(this->producer_error_mutex_);
       s.producer_errors = this->producer_errors_;

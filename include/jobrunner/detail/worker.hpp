@@ -9,6 +9,7 @@
 #include <jobrunner/detail/asio.hpp>
 #include <jobrunner/detail/job_state.hpp>
 #include <jobrunner/detail/task_clock.hpp>
+#include <jobrunner/retry_after.hpp>
 #include <jobrunner/task_result.hpp>
 
 #include <chrono>
@@ -119,27 +120,42 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
     job->on_taken();
 
     auto& r = *record;
-    if (!job->cancel_requested() && job->rate)
+    // One pass per attempt: server push-back (retry_after) runs the item again.
+    for (;;)
     {
-      // Wait for this start's slot; a cancellation of the job ends the wait.
-      const auto now = std::chrono::steady_clock::now();
-      const auto start_at = job->rate->reserve(now);
-      if (start_at > now)
+      // Dispatch gates: a push-back pauses every worker; the rate limit
+      // spaces the starts. A cancellation of the job ends the wait.
+      const auto pause_ns = job->paused_until.load(std::memory_order_relaxed);
+      if (!job->cancel_requested() && (job->rate || pause_ns != 0))
       {
-        mark_valid = false;
-        if (shielded)
+        using steady = std::chrono::steady_clock;
+        const auto now = steady::now();
+        auto start_at = steady::time_point(
+            std::chrono::duration_cast<steady::duration>(std::chrono::nanoseconds(pause_ns)));
+        if (start_at < now)
+          start_at = now;
+        if (job->rate)
+          start_at = job->rate->reserve(start_at);
+        if (start_at > now)
         {
-          co_await asio::this_coro::reset_cancellation_state();
-          shielded = false;
+          mark_valid = false;
+          if (shielded)
+          {
+            co_await asio::this_coro::reset_cancellation_state();
+            shielded = false;
+          }
+          if (!self.gate_timer)
+            self.gate_timer.emplace(self.executor);
+          self.gate_timer->expires_at(start_at);
+          co_await self.gate_timer->async_wait(asio::as_tuple(asio::deferred));
+          // A push-back that arrived during the wait extends it.
+          if (job->paused_until.load(std::memory_order_relaxed) > pause_ns)
+            continue;
         }
-        if (!self.gate_timer)
-          self.gate_timer.emplace(self.executor);
-        self.gate_timer->expires_at(start_at);
-        co_await self.gate_timer->async_wait(asio::as_tuple(asio::deferred));
       }
-    }
-    if (!job->cancel_requested())
-    {
+      if (job->cancel_requested())
+        break; // not run (again): the status says cancelled
+
       if (shielded)
       {
         // Terminal cancellation reaches the task again.
@@ -150,6 +166,7 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
         mark = stopwatch.now();
       if (timed)
         arm_deadline(job, index, timeout);
+      std::optional<std::chrono::nanoseconds> pushback;
       try
       {
         if (is_async)
@@ -175,6 +192,12 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
         }
         r.status = task_status::succeeded;
       }
+      catch (const retry_after& e)
+      {
+        pushback = e.delay();
+        r.error = std::current_exception();
+        r.status = task_status::failed;
+      }
       catch (...)
       {
         r.error = std::current_exception();
@@ -182,6 +205,7 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
                    : job->cancel_requested() ? task_status::cancelled
                                              : task_status::failed;
       }
+      ++r.attempts;
       if (timed)
       {
         disarm_deadline(self);
@@ -197,6 +221,21 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
       r.duration = stopwatch.to_duration(end - mark);
       mark = end;
       mark_valid = true;
+
+      if (!pushback)
+        break;
+      job->pause_for(*pushback);
+      if (job->cancel_requested())
+      {
+        r.status = task_status::cancelled; // it will not run again
+        break;
+      }
+      if (r.attempts > job->config().max_pushbacks)
+        break; // fails with the retry_after it threw
+      job->retried.add();
+      r.error = nullptr;
+      r.status = task_status::cancelled; // until it runs again
+      mark_valid = false;
     }
     // else: cancelled before it ran (status defaults to cancelled).
 
