@@ -338,13 +338,6 @@ private:
   result_channel results_;
 };
 
-// Asio 1.81 channels take the error code as user data: an end marker is a
-// message carrying eof. Channel errors (cancelled) come from Asio itself.
-inline bool is_end_marker(const error_code& ec) noexcept
-{
-  return ec == asio::error::eof;
-}
-
 } // namespace jobrunner::detail
 
 #endif
