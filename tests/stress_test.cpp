@@ -60,7 +60,13 @@ struct scenario
            + " timeout_us=" + std::to_string(config.task_timeout.count() / 1000)
            + " rate=" + std::to_string(config.rate_limit.per_second)
            + " budget=" + std::to_string(config.failure_budget.max_failures) + "/"
-           + std::to_string(config.failure_budget.max_failure_ratio);
+           + std::to_string(config.failure_budget.max_failure_ratio)
+           + " attempts=" + std::to_string(config.retry.max_attempts) + "/"
+           + std::to_string(config.retry.max_waiting) + " ordered="
+           + std::to_string(config.ordered_delivery) + "/" + std::to_string(config.reorder_window)
+           + " adaptive=" + std::to_string(config.adaptive_concurrency.enabled) + "/"
+           + std::to_string(config.adaptive_concurrency.min_workers) + "/"
+           + std::to_string(config.adaptive_concurrency.initial_workers);
   }
 };
 
@@ -107,6 +113,26 @@ scenario make_scenario(std::uint64_t seed)
       s.config.failure_budget.max_failure_ratio = static_cast<double>(pick(50)) / 100.0;
       s.config.failure_budget.min_results = pick(100);
     }
+  }
+  if (pick(4) == 0)
+  {
+    s.config.retry.max_attempts = 2 + pick(3);
+    s.config.retry.initial_backoff = std::chrono::microseconds(pick(300));
+    s.config.retry.max_backoff = s.config.retry.initial_backoff * 4;
+    s.config.retry.max_waiting = pick(3) == 0 ? 1 + pick(4) : 0;
+  }
+  if (pick(5) == 0)
+  {
+    s.config.ordered_delivery = true;
+    s.config.reorder_window = pick(2) == 0 ? 0 : 1 + pick(20);
+  }
+  if (pick(5) == 0)
+  {
+    auto& a = s.config.adaptive_concurrency;
+    a.enabled = true;
+    a.min_workers = 1 + pick(s.config.workers);
+    a.initial_workers =
+        pick(2) == 0 ? 0 : a.min_workers + pick(s.config.workers - a.min_workers + 1);
   }
   return s;
 }
@@ -197,6 +223,8 @@ void run_scenario(const scenario& sc)
       std::vector<int>(static_cast<std::size_t>(sc.items_per_producer), 0));
   std::atomic<int> inside{0};
   bool overlapped = false;
+  bool out_of_order = false;
+  bool too_many_attempts = false;
   long results = 0, succeeded = 0, failed = 0, cancelled = 0, timed_out = 0, callback_throws = 0;
   int job_calls = 0;
   long results_at_job = -1;
@@ -208,6 +236,10 @@ void run_scenario(const scenario& sc)
     auto p = static_cast<std::size_t>(r.item / 1000000L);
     auto i = static_cast<std::size_t>(r.item % 1000000L);
     ++calls[p][i];
+    if (sc.config.ordered_delivery && r.sequence != static_cast<std::uint64_t>(results))
+      out_of_order = true;
+    if (r.attempts > sc.config.retry.max_attempts + sc.config.max_pushbacks)
+      too_many_attempts = true;
     ++results;
     switch (r.status)
     {
@@ -267,6 +299,8 @@ void run_scenario(const scenario& sc)
   REQUIRE(io.stopped()); // nothing left behind
   REQUIRE(handler_ran);
   CHECK_FALSE(overlapped);
+  CHECK_FALSE(out_of_order);
+  CHECK_FALSE(too_many_attempts);
   CHECK(job_calls == 1);
   CHECK(results_at_job == results);
   std::uint64_t submitted_total = 0;
@@ -289,7 +323,7 @@ void run_scenario(const scenario& sc)
   CHECK(summary.failed == static_cast<std::uint64_t>(failed));
   CHECK(summary.cancelled == static_cast<std::uint64_t>(cancelled));
   CHECK(summary.timed_out == static_cast<std::uint64_t>(timed_out));
-  if (sc.pushback_permille == 0)
+  if (sc.pushback_permille == 0 && sc.config.retry.max_attempts == 1)
     CHECK(summary.retried == 0);
   if (sc.config.task_timeout.count() == 0 || sc.sync_task)
     CHECK(timed_out == 0);

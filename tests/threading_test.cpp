@@ -198,3 +198,63 @@ TEST_CASE("run(threads) rethrows an exception from another handler instead of te
   asio::post(io, [] { throw std::runtime_error("someone else's handler"); });
   CHECK_THROWS_AS(runner.run(2), std::runtime_error);
 }
+
+TEST_CASE("multi_threaded: retries off the workers, ordering and adaptive limits on 4 threads",
+          "[threads][retry][ordered][adaptive]")
+{
+  // Each policy that coordinates workers through the job state (the retry
+  // queue, the reorder window, the concurrency limit), under 4 threads.
+  for (int mode = 0; mode < 3; ++mode)
+  {
+    CAPTURE(mode);
+    asio::io_context io(4);
+    const long n = 5000;
+    JobConfig config;
+    config.workers = 16;
+    config.work_queue_capacity = 4;
+    config.retry.max_attempts = 3;
+    config.retry.initial_backoff = 100us;
+    config.retry.max_backoff = 1ms;
+    config.retry.max_waiting = 4;
+    config.ordered_delivery = mode == 1;
+    config.reorder_window = 8;
+    config.adaptive_concurrency.enabled = mode == 2;
+    config.adaptive_concurrency.initial_workers = 2;
+    config.task_timeout = mode == 2 ? 50ms : 0ms;
+    // Items divisible by 5 fail their first attempt (tracked per item).
+    auto attempts = std::make_shared<std::vector<std::atomic<int>>>(static_cast<std::size_t>(n));
+    Runner runner(
+        io,
+        [attempts](long x) -> asio::awaitable<long> {
+          const int a = (*attempts)[static_cast<std::size_t>(x)].fetch_add(1);
+          auto r = co_await maybe_yield(x);
+          if (x % 5 == 0 && a == 0)
+            throw std::runtime_error("first attempt");
+          co_return r;
+        },
+        config);
+    threaded_result result(static_cast<std::size_t>(n));
+    overlap_detector detector;
+    std::uint64_t next_sequence = 0;
+    bool in_order = true;
+    runner.add_range(jobrunner::test::iota(0L, n / 2));
+    runner.add_range(jobrunner::test::iota(n / 2, n));
+    runner.on_task_complete([&](auto& r) {
+      detector.enter();
+      REQUIRE(r.ok());
+      CHECK(r.attempts == (r.item % 5 == 0 ? 2u : 1u));
+      if (r.sequence != next_sequence++)
+        in_order = false;
+      result.seen[static_cast<std::size_t>(r.item)].fetch_add(1);
+      detector.leave();
+    });
+    JobSummary summary = runner.run(4);
+    CHECK_FALSE(detector.overlapped);
+    CHECK(summary.succeeded == static_cast<std::uint64_t>(n));
+    CHECK(summary.retried == static_cast<std::uint64_t>(n / 5));
+    if (mode == 1)
+      CHECK(in_order);
+    for (auto& s : result.seen)
+      REQUIRE(s.load() == 1);
+  }
+}

@@ -46,9 +46,35 @@ namespace jobrunner {
  *   its item runs again after the pause, at most this many times (then it
  *   fails with that exception). 0: push-back pauses, but the item fails.
  *
+ * - `retry`: an attempt that the retry predicate (`JobRunner::retry_if`;
+ *   by default: the task failed or timed out) calls retryable runs again,
+ *   up to `max_attempts` runs of the function on the item in all. Before
+ *   attempt n+1 the item waits a random delay in
+ *   [0, min(max_backoff, initial_backoff * multiplier^(n-1))] (exponential
+ *   backoff with full jitter). The waiting item does **not** hold a worker:
+ *   up to `max_waiting` items (0: as many as `workers`) wait aside on a
+ *   timer while the worker takes the next item, then go back into the work
+ *   queue. Beyond that, and with `ordered_delivery`, the worker waits
+ *   itself. 1: no retry.
+ * - `ordered_delivery`: task-complete callbacks in the order workers take
+ *   items, which is submission order (exactly so for `single_threaded`; see
+ *   the README for `multi_threaded`). Results that finish early wait in a
+ *   reorder buffer of `reorder_window` results (0: as many as `workers`);
+ *   a worker does not start an item more than `reorder_window` places ahead
+ *   of the oldest undelivered one (head-of-line blocking: one slow item
+ *   stalls the job once the window is full).
+ * - `adaptive_concurrency`: the number of workers allowed to take items
+ *   moves between `min_workers` and `workers` (AIMD): it starts at
+ *   `initial_workers` (0: `workers`), grows by one per window of successes
+ *   and is multiplied by `decrease_factor` on a timeout or a push-back (at
+ *   most once per window of results).
+ *
  * Rejected at construction with `std::invalid_argument`: `workers == 0`,
  * `workers > max_workers`, a negative `task_timeout`, a `max_failure_ratio`
- * outside [0, 1], a negative or NaN rate, a zero burst with a rate.
+ * outside [0, 1], a negative or NaN rate, a zero burst with a rate,
+ * `retry.max_attempts == 0`, negative backoffs or a multiplier below 1, an
+ * adaptive `min_workers` of 0 or above `workers`, a `decrease_factor`
+ * outside (0, 1).
  */
 struct JobConfig
 {
@@ -76,6 +102,34 @@ struct JobConfig
   /// How many times one item is run again after a task threw `retry_after`.
   std::size_t max_pushbacks = 10;
 
+  struct Retry
+  {
+    std::size_t max_attempts = 1; ///< runs of the function per item at most; 1: no retry
+    std::chrono::nanoseconds initial_backoff = std::chrono::milliseconds(100);
+    std::chrono::nanoseconds max_backoff = std::chrono::seconds(10);
+    double multiplier = 2.0;
+    std::size_t max_waiting = 0; ///< items waiting for a retry off the workers; 0: `workers`
+  } retry;
+
+  bool ordered_delivery = false;  ///< task-complete callbacks in submission order
+  std::size_t reorder_window = 0; ///< with ordered_delivery; 0: `workers`
+
+  struct AdaptiveConcurrency
+  {
+    bool enabled = false;
+    std::size_t min_workers = 1;     ///< the limit never goes below this
+    std::size_t initial_workers = 0; ///< the limit at the start; 0: `workers`
+    double decrease_factor = 0.5;    ///< the limit's multiplier on a timeout or push-back
+  } adaptive_concurrency;
+
+  /// Whether retries wait aside (not holding a worker).
+  bool retries_off_worker() const noexcept { return retry.max_attempts > 1 && !ordered_delivery; }
+  std::size_t retry_slots() const noexcept
+  {
+    return retry.max_waiting != 0 ? retry.max_waiting : workers;
+  }
+  std::size_t window() const noexcept { return reorder_window != 0 ? reorder_window : workers; }
+
   /// Throws `std::invalid_argument` describing the first invalid field.
   void validate() const
   {
@@ -94,6 +148,32 @@ struct JobConfig
     if (!(failure_budget.max_failure_ratio >= 0 && failure_budget.max_failure_ratio <= 1))
       throw std::invalid_argument(
           "jobrunner: JobConfig::failure_budget.max_failure_ratio must be within [0, 1]");
+    if (retry.max_attempts == 0)
+      throw std::invalid_argument("jobrunner: JobConfig::retry.max_attempts must be at least 1");
+    if (retry.initial_backoff.count() < 0 || retry.max_backoff.count() < 0)
+      throw std::invalid_argument("jobrunner: JobConfig::retry backoffs must not be negative");
+    if (!(retry.multiplier >= 1 && retry.multiplier <= 1e6))
+      throw std::invalid_argument("jobrunner: JobConfig::retry.multiplier must be within [1, 1e6]");
+    if (retry.max_waiting > max_workers)
+      throw std::invalid_argument("jobrunner: JobConfig::retry.max_waiting is above the limit of "
+                                  + std::to_string(max_workers));
+    if (reorder_window > max_workers)
+      throw std::invalid_argument("jobrunner: JobConfig::reorder_window is above the limit of "
+                                  + std::to_string(max_workers));
+    if (adaptive_concurrency.enabled)
+    {
+      const auto& a = adaptive_concurrency;
+      if (a.min_workers == 0 || a.min_workers > workers)
+        throw std::invalid_argument(
+            "jobrunner: JobConfig::adaptive_concurrency.min_workers must be within [1, workers]");
+      if (a.initial_workers > workers
+          || (a.initial_workers != 0 && a.initial_workers < a.min_workers))
+        throw std::invalid_argument("jobrunner: JobConfig::adaptive_concurrency.initial_workers "
+                                    "must be 0 or within [min_workers, workers]");
+      if (!(a.decrease_factor > 0 && a.decrease_factor < 1))
+        throw std::invalid_argument(
+            "jobrunner: JobConfig::adaptive_concurrency.decrease_factor must be within (0, 1)");
+    }
   }
 };
 

@@ -211,6 +211,41 @@ public:
     return *this;
   }
 
+  /// Sets which attempts `JobConfig::retry` retries: `bool(const task_result&)`.
+  /**
+   * Called by the worker after each attempt of an item that may still be
+   * retried (attempts below `retry.max_attempts`, job not cancelled, not a
+   * push-back). The result holds that attempt's outcome: `status`, `error`
+   * (rethrow it to look at the exception type or error code), `value` (to
+   * retry on a result, e.g. an HTTP 503 returned as a value) and `attempts`.
+   * Returning true retries the item; its final result is what the
+   * task-complete callback then sees. Without a predicate, attempts that
+   * failed or timed out are retried. A predicate that throws means "no".
+   *
+   * *Thread safety*: with `multi_threaded` it may run on several threads at
+   * once; it must not block.
+   *
+   * *Errors*: `std::logic_error` once the job has started.
+   *
+   * *Example*:
+   * ```
+   * runner.retry_if([](const auto& r) {
+   *   try { if (r.error) std::rethrow_exception(r.error); }
+   *   catch (const boost::system::system_error& e) { return e.code() != http::error::bad_target; }
+   *   catch (...) { return false; }
+   *   return r.ok() && r.value->status == 503;
+   * });
+   * ```
+   */
+  template <class Predicate>
+  requires std::is_invocable_r_v < bool, std::decay_t<Predicate>
+  &, const task_result& > JobRunner& retry_if(Predicate&& predicate)
+  {
+    check_not_started("retry_if");
+    state_->retryable = detail::make_copyable(std::forward<Predicate>(predicate));
+    return *this;
+  }
+
   /// Sets the job-complete callback: `void(const JobSummary&)`, exactly once, last.
   /**
    * Invoked after the last task-complete callback, when every coroutine of

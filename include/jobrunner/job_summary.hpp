@@ -45,7 +45,7 @@ struct JobSummary
   std::uint64_t failed = 0;
   std::uint64_t cancelled = 0;        ///< queued items dropped, or tasks in flight cancelled
   std::uint64_t timed_out = 0;        ///< tasks cancelled by `JobConfig::task_timeout`
-  std::uint64_t retried = 0;          ///< extra runs of items after server push-back
+  std::uint64_t retried = 0;          ///< extra runs of items (retries and push-back)
   std::chrono::nanoseconds paused{0}; ///< time dispatch was paused by push-back
 
   std::uint64_t producer_errors = 0;       ///< producers that ended with an exception
@@ -57,6 +57,8 @@ struct JobSummary
   double items_per_second = 0;         ///< submitted / elapsed
   LatencySummary latency;
   std::size_t max_queue_depth = 0; ///< the most items seen waiting in the work queue
+  /// The lowest limit on active workers (`JobConfig::adaptive_concurrency`); else `workers`.
+  std::size_t lowest_concurrency_limit = 0;
 };
 
 /// A snapshot of a job in progress; see `JobRunner::stats()`.
@@ -73,6 +75,8 @@ struct JobStats
   std::uint64_t failed = 0;
   std::uint64_t cancelled = 0;
   std::uint64_t timed_out = 0;
+  /// Workers allowed to take items now (`JobConfig::adaptive_concurrency`); else `workers`.
+  std::size_t concurrency_limit = 0;
 
   std::uint64_t done() const noexcept { return succeeded + failed + cancelled + timed_out; }
 };

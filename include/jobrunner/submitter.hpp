@@ -44,6 +44,7 @@ public:
       throw_aborted();
     // try_send builds the message only when it succeeds, so on failure the
     // item is still ours.
+    job_->open_item();
     if (job_->work().try_send(error_code{}, std::move(item)))
     {
       job_->on_submitted();
@@ -58,6 +59,7 @@ public:
     job_->on_send_finished(!ec);
     if (ec)
     {
+      job_->unopen_item();
       job_->request_cancel();
       throw_aborted();
     }
@@ -74,8 +76,12 @@ public:
     if (job_->cancel_requested())
       return false;
     // try_send constructs the message only when it succeeds.
+    job_->open_item();
     if (!job_->work().try_send(error_code{}, std::move(item)))
+    {
+      job_->unopen_item();
       return false;
+    }
     job_->on_submitted();
     return true;
   }

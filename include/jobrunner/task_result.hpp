@@ -3,6 +3,7 @@
 #define JOBRUNNER_TASK_RESULT_HPP
 
 #include <chrono>
+#include <cstdint>
 #include <exception>
 #include <optional>
 #include <type_traits>
@@ -37,7 +38,12 @@ enum class task_status
  *   the worker (a few tens of nanoseconds of the worker's own bookkeeping
  *   included). Zero when the task never ran.
  * - `attempts`: how many times the function ran on this item (more than one
- *   after server push-back, see `retry_after`); 0 if it never ran.
+ *   after retries, `JobConfig::retry`, or server push-back, `retry_after`);
+ *   0 if it never ran. `error` is then the last attempt's error. An item
+ *   whose retry was still waiting when the job was cancelled keeps the
+ *   status and error of its last attempt.
+ * - `sequence`: the item's place (from 0) in the order workers took items,
+ *   which is the order of submission (see `JobConfig::ordered_delivery`).
  */
 template <class Item, class Result>
 struct TaskResult
@@ -53,6 +59,7 @@ struct TaskResult
   task_status status = task_status::cancelled;
   std::chrono::nanoseconds duration{0};
   unsigned attempts = 0;
+  std::uint64_t sequence = 0;
 
   /// True iff the task succeeded.
   bool ok() const noexcept { return status == task_status::succeeded; }

@@ -60,12 +60,17 @@ template <bool SharedWriters>
 class counter
 {
 public:
-  void add(std::uint64_t n = 1) noexcept
+  // Returns the value before the increment.
+  std::uint64_t add(std::uint64_t n = 1) noexcept
   {
     if constexpr (SharedWriters)
-      value_.fetch_add(n, std::memory_order_relaxed);
+      return value_.fetch_add(n, std::memory_order_relaxed);
     else
-      value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    {
+      const auto old = value_.load(std::memory_order_relaxed);
+      value_.store(old + n, std::memory_order_relaxed);
+      return old;
+    }
   }
 
   void sub(std::uint64_t n = 1) noexcept

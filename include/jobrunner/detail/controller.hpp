@@ -75,6 +75,9 @@ run_controller(std::shared_ptr<job_state<Item, Result, Threading>> job)
 
   // Members 0..producers-1 are the producers, then the workers.
   job->create_members(producers + workers);
+  job->first_worker = producers;
+  if (job->counting_open())
+    job->create_retry_storage(job->config().retry_slots());
   std::shared_ptr<job_core<Item, Threading>> core = job;
 
   asio::co_spawn(Threading::coroutine_executor(job->executor()), run_result_handler(job),

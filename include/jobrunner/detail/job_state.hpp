@@ -4,6 +4,7 @@
 
 #include <jobrunner/config.hpp>
 #include <jobrunner/detail/asio.hpp>
+#include <jobrunner/detail/concurrency_limit.hpp>
 #include <jobrunner/detail/latency_histogram.hpp>
 #include <jobrunner/detail/rate_gate.hpp>
 #include <jobrunner/job_summary.hpp>
@@ -14,11 +15,13 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <utility>
 #include <vector>
 
 namespace jobrunner {
@@ -53,7 +56,27 @@ struct member
 
   // Where a worker waits for its start under JobConfig::rate_limit.
   std::optional<asio::steady_timer> gate_timer;
+
+  // Where a worker parks until another coroutine wakes it (the reorder
+  // window, adaptive concurrency). Waits here are shielded from
+  // cancellation; a wake may be spurious, so the waiter checks again.
+  std::optional<asio::steady_timer> park_timer;
 };
+
+// A timer an item waits on before its retry (JobConfig::retry), off the
+// workers.
+struct retry_slot
+{
+  asio::any_io_executor executor;
+  std::optional<asio::steady_timer> timer;
+};
+
+// What a worker receives instead of an item when a retry is due: "take one
+// from the retry queue".
+inline error_code retry_due() noexcept
+{
+  return asio::error::try_again;
+}
 
 // The input side of a job, which does not depend on the result type: the work
 // channel, the counters producers and workers keep, and cancellation.
@@ -66,8 +89,12 @@ public:
   using producer_function = std::function<asio::awaitable<void>(Submitter<Item, Threading>&)>;
 
   job_core(asio::any_io_executor ex, const JobConfig& config)
-      : executor_(std::move(ex)), config_(config), work_(executor_, config.work_queue_capacity)
-  {}
+      : executor_(std::move(ex)), config_(config), work_(executor_, config.work_queue_capacity),
+        counting_open_(config.retries_off_worker())
+  {
+    if (config.adaptive_concurrency.enabled)
+      limit.emplace(config.workers, config.adaptive_concurrency);
+  }
 
   bool cancel_requested() const noexcept
   {
@@ -82,6 +109,7 @@ public:
       return;
     if (members_ready_.load(std::memory_order_seq_cst))
       emit_all();
+    cancel_retry_timers();
   }
 
   // The controller creates the members, spawns them, and only then
@@ -107,6 +135,52 @@ public:
 
   member& member_at(std::size_t i) noexcept { return members_[i]; }
 
+  // Ends a park_timer wait of member `i` (posted to its executor, where the
+  // waiter checks its condition and starts the wait in one step).
+  void wake_member(std::size_t i) noexcept
+  {
+    try
+    {
+      asio::post(members_[i].executor, [self = this->shared_from_this(), i] {
+        auto& m = self->members_[i];
+        if (m.park_timer)
+          m.park_timer->cancel();
+      });
+    }
+    catch (...)
+    {
+      // Only allocation can fail here; nothing sensible is left to do.
+    }
+  }
+
+  // Wakes worker `w` (counted from 0) for the concurrency limit.
+  void wake_worker(std::size_t w) noexcept { wake_member(first_worker + w); }
+
+  // Input is over: parked workers must come and take their end markers.
+  void end_of_input() noexcept
+  {
+    if (limit)
+      limit->end_of_input([this](std::size_t w) { wake_worker(w); });
+  }
+
+  void create_retry_slots(std::size_t count)
+  {
+    retry_slots_ = std::make_unique<retry_slot[]>(count);
+    retry_slot_count_ = count;
+    for (std::size_t i = 0; i < count; ++i)
+    {
+      retry_slots_[i].executor = Threading::coroutine_executor(executor_);
+      retry_slots_[i].timer.emplace(retry_slots_[i].executor);
+    }
+    retry_slots_ready_.store(true, std::memory_order_seq_cst);
+    if (cancel_requested_.load(std::memory_order_seq_cst))
+      cancel_retry_timers();
+  }
+
+  // JobConfig::adaptive_concurrency, when on.
+  std::optional<concurrency_limit> limit;
+  // Index of the first worker among the members (producers come first).
+  std::size_t first_worker = 0;
   // Bookkeeping on the per-item path. An item is counted before a waiting
   // send (a worker may take it before the sender resumes) and uncounted if
   // that send is cancelled; after a successful try_send, right away.
@@ -123,6 +197,28 @@ public:
     else
       submitted_.sub();
   }
+
+  // Around every send of an item: counted open *before* it enters the work
+  // queue (another thread may finish it before the send returns), uncounted
+  // if the send fails. The producer's share keeps the count above zero.
+  void open_item() noexcept
+  {
+    if (counting_open_)
+      open_.fetch_add(1, std::memory_order_relaxed);
+  }
+  void unopen_item() noexcept
+  {
+    if (counting_open_)
+      open_.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  // With retries off the workers (JobConfig::retries_off_worker) input ends
+  // when the producers have finished *and* every item has its final result:
+  // a retry goes back into the work queue, so the end markers must wait.
+  // `open_` counts the producers' share (1) plus the items without a final
+  // result; whoever brings it to zero sends the end markers.
+  bool counting_open() const noexcept { return counting_open_; }
+  bool release_open() noexcept { return open_.fetch_sub(1, std::memory_order_acq_rel) == 1; }
   void note_depth() noexcept
   {
     auto depth = queued();
@@ -131,7 +227,8 @@ public:
            && !max_depth_.compare_exchange_weak(seen, depth, std::memory_order_relaxed))
     {}
   }
-  void on_taken() noexcept { taken_.add(); }
+  // Returns the item's place in the order of taking.
+  std::uint64_t on_taken() noexcept { return taken_.add(); }
 
   std::uint64_t submitted() const noexcept { return submitted_.load(); }
   std::uint64_t taken() const noexcept { return taken_.load(); }
@@ -161,6 +258,26 @@ public:
   std::atomic<std::size_t> producers_left{0};
 
 protected:
+  // A cancelled job does not wait for its retries: each waiting item goes
+  // back at once (and is reported with its last attempt's outcome).
+  void cancel_retry_timers() noexcept
+  {
+    if (!retry_slots_ready_.load(std::memory_order_seq_cst))
+      return;
+    for (std::size_t i = 0; i < retry_slot_count_; ++i)
+    {
+      try
+      {
+        asio::post(retry_slots_[i].executor,
+                   [self = this->shared_from_this(), i] { self->retry_slots_[i].timer->cancel(); });
+      }
+      catch (...)
+      {
+        // Only allocation can fail: that item then waits out its backoff.
+      }
+    }
+  }
+
   void emit_all() noexcept
   {
     for (std::size_t i = 0; i < member_count_; ++i)
@@ -184,6 +301,13 @@ protected:
   asio::any_io_executor executor_;
   JobConfig config_;
   work_channel work_;
+
+  bool counting_open_ = false;
+  std::atomic<std::size_t> open_{1};
+
+  std::unique_ptr<retry_slot[]> retry_slots_;
+  std::size_t retry_slot_count_ = 0;
+  std::atomic<bool> retry_slots_ready_{false};
 
   std::atomic<bool> cancel_requested_{false};
   std::atomic<bool> members_ready_{false};
@@ -211,6 +335,7 @@ public:
   using async_function = std::function<asio::awaitable<Result>(Item&)>;
   using sync_function = std::function<Result(Item&)>;
   using task_callback = std::function<void(task_result&)>;
+  using retry_predicate = std::function<bool(const task_result&)>;
   using job_callback = std::function<void(const JobSummary&)>;
 
   job_state(asio::any_io_executor ex, const JobConfig& config)
@@ -246,6 +371,100 @@ public:
 
   result_channel& results() noexcept { return results_; }
 
+  // --- Retries off the workers (JobConfig::retries_off_worker) ---------------
+  // An item waiting for its retry sits in a slot (at most retry_slots() of
+  // them) with a timer; when the timer fires (or the job is cancelled) the
+  // slot joins the ready queue and a retry_due() message goes into the work
+  // queue, after which a worker takes the record back. The message is sent
+  // after the slot is queued and the end markers only after the record's
+  // final result, so FIFO order delivers every retry_due() before them.
+
+  void create_retry_storage(std::size_t count)
+  {
+    retry_records_ = std::make_unique<result_message[]>(count);
+    free_slots_.reserve(count);
+    for (std::size_t i = count; i-- > 0;)
+      free_slots_.push_back(i);
+    this->create_retry_slots(count);
+  }
+
+  // Moves `record` into a free slot and starts its backoff; false (and
+  // `record` untouched) when every slot is taken.
+  bool defer_retry(result_message& record, std::chrono::nanoseconds delay)
+  {
+    std::size_t i = 0;
+    {
+      std::lock_guard lock(retry_mutex_);
+      if (free_slots_.empty())
+        return false;
+      i = free_slots_.back();
+      free_slots_.pop_back();
+    }
+    retry_records_[i] = std::move(record);
+    record.reset();
+    auto self = std::static_pointer_cast<job_state>(this->shared_from_this());
+    asio::post(this->retry_slots_[i].executor, [self, i, delay] {
+      auto& timer = *self->retry_slots_[i].timer;
+      if (self->cancel_requested())
+      {
+        self->retry_is_due(i);
+        return;
+      }
+      timer.expires_after(delay);
+      timer.async_wait([self, i](error_code) { self->retry_is_due(i); });
+    });
+    return true;
+  }
+
+  // The record whose retry is due. There is one retry_due() message per
+  // queued slot and only a worker holding such a message takes from the
+  // queue, so it is never empty then; an empty result is handled anyway.
+  result_message take_retry()
+  {
+    result_message record;
+    std::lock_guard lock(retry_mutex_);
+    if (ready_slots_.empty())
+      return record;
+    const auto i = ready_slots_.front();
+    ready_slots_.pop_front();
+    record = std::move(retry_records_[i]);
+    retry_records_[i].reset();
+    free_slots_.push_back(i);
+    return record;
+  }
+
+  // --- Ordered delivery (JobConfig::ordered_delivery) -----------------------
+  // Item `seq` may start once seq < delivered + window. A worker that must
+  // wait registers here and parks; the result handler wakes it.
+
+  // True if `seq` may start; otherwise member `index` is registered.
+  bool window_admits(std::uint64_t seq, std::size_t index)
+  {
+    std::lock_guard lock(window_mutex_);
+    if (seq < delivered_ + this->config().window())
+      return true;
+    window_waiters_.emplace_back(seq, index);
+    return false;
+  }
+
+  void set_delivered(std::uint64_t delivered)
+  {
+    std::lock_guard lock(window_mutex_);
+    delivered_ = delivered;
+    const auto bound = delivered_ + this->config().window();
+    for (std::size_t k = 0; k < window_waiters_.size();)
+    {
+      if (window_waiters_[k].first < bound)
+      {
+        this->wake_member(window_waiters_[k].second);
+        window_waiters_[k] = window_waiters_.back();
+        window_waiters_.pop_back();
+      }
+      else
+        ++k;
+    }
+  }
+
   JobStats stats() const noexcept
   {
     JobStats s;
@@ -258,10 +477,28 @@ public:
     s.queued = s.submitted > taken ? s.submitted - taken : 0;
     auto done = s.done();
     s.in_flight = taken > done ? taken - done : 0;
+    s.concurrency_limit = this->limit ? this->limit->current() : this->config().workers;
     return s;
   }
 
+  // JobConfig::retry: whether an attempt's outcome calls for another one.
+  // A predicate that throws says no.
+  bool is_retryable(const task_result& r) const noexcept
+  {
+    if (!retryable)
+      return r.status == task_status::failed || r.status == task_status::timed_out;
+    try
+    {
+      return retryable(r);
+    }
+    catch (...)
+    {
+      return false;
+    }
+  }
+
   // Set once, before the job starts.
+  retry_predicate retryable;
   async_function async_fn;
   sync_function sync_fn;
   task_callback on_task;
@@ -331,11 +568,33 @@ public:
     s.latency.p99 = std::chrono::nanoseconds(latencies.percentile(0.99));
     s.latency.max = std::chrono::nanoseconds(latencies.max());
     s.max_queue_depth = static_cast<std::size_t>(this->max_queue_depth());
+    s.lowest_concurrency_limit = this->limit ? this->limit->lowest() : this->config().workers;
     return s;
   }
 
 private:
+  void retry_is_due(std::size_t i)
+  {
+    {
+      std::lock_guard lock(retry_mutex_);
+      ready_slots_.push_back(i);
+    }
+    // Never cancelled (no slot bound, the channel never closed): it
+    // completes when a worker has received it. (Retries are rare: no
+    // try_send fast path here.)
+    this->work().async_send(retry_due(), work_message<Item>{}, [](error_code) {});
+  }
+
   result_channel results_;
+
+  std::mutex retry_mutex_;
+  std::unique_ptr<result_message[]> retry_records_;
+  std::vector<std::size_t> free_slots_;
+  std::deque<std::size_t> ready_slots_;
+
+  std::mutex window_mutex_;
+  std::uint64_t delivered_ = 0;
+  std::vector<std::pair<std::uint64_t, std::size_t>> window_waiters_;
 };
 
 } // namespace jobrunner::detail

@@ -3,10 +3,10 @@
 #define JOBRUNNER_DETAIL_PRODUCER_HPP
 
 // The producer role: runs one user producer, then reports its end. The last
-// producer to end sends one end marker per worker (in band: Asio 1.81's
-// channel close() would drop the items still buffered).
+// producer to end ends the input (see end_of_input.hpp).
 
 #include <jobrunner/detail/asio.hpp>
+#include <jobrunner/detail/end_of_input.hpp>
 #include <jobrunner/detail/job_state.hpp>
 #include <jobrunner/detail/worker.hpp>
 #include <jobrunner/submitter.hpp>
@@ -19,39 +19,16 @@
 
 namespace jobrunner::detail {
 
-// Sends `count` end-of-input markers. Retries a send that cancellation
-// interrupted: every worker must get its marker or it would never exit.
-template <class Item, class Threading>
-asio::awaitable<void> send_end_markers(job_core<Item, Threading>& job, std::size_t count)
-{
-  for (std::size_t sent = 0; sent < count;)
-  {
-    if (job.work().try_send(error_code(asio::error::eof), work_message<Item>{}))
-    {
-      ++sent;
-      continue;
-    }
-    // After a cancellation every co_await would throw operation_aborted
-    // until the state is reset; ours must go on.
-    if (job.cancel_requested())
-      co_await asio::this_coro::reset_cancellation_state();
-    error_code eof = asio::error::eof;
-    work_message<Item> marker;
-    auto [ec] =
-        co_await job.work().async_send(eof, std::move(marker), asio::as_tuple(asio::deferred));
-    if (!ec)
-      ++sent;
-    else
-      job.request_cancel(); // the channel is never closed: only a cancellation gets here
-  }
-}
-
 // One producer's share of the end of input (the controller holds one share
 // too, so that a job with no producer still ends).
 template <class Item, class Threading>
 asio::awaitable<void> producer_finished(job_core<Item, Threading>& job)
 {
-  if (job.producers_left.fetch_sub(1, std::memory_order_acq_rel) == 1)
+  if (job.producers_left.fetch_sub(1, std::memory_order_acq_rel) != 1)
+    co_return;
+  // With retries off the workers, the end also waits for every item's final
+  // result (see job_core::counting_open); the last of those sends them.
+  if (!job.counting_open() || job.release_open())
     co_await send_end_markers(job, job.config().workers);
 }
 

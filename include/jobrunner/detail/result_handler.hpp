@@ -12,10 +12,12 @@
 #include <jobrunner/detail/worker.hpp>
 #include <jobrunner/task_result.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <exception>
 #include <memory>
 #include <utility>
+#include <vector>
 
 namespace jobrunner::detail {
 
@@ -37,13 +39,60 @@ bool over_budget(const State& job) noexcept
   return false;
 }
 
+// Counts one result, applies the failure budget, invokes the callback.
+template <class State, class TaskResultT>
+void deliver(State& job, TaskResultT& r, bool budgeted)
+{
+  switch (r.status)
+  {
+  case task_status::succeeded:
+    job.succeeded.add();
+    break;
+  case task_status::failed:
+    job.failed.add();
+    break;
+  case task_status::cancelled:
+    job.cancelled.add();
+    break;
+  case task_status::timed_out:
+    job.timed_out.add();
+    break;
+  }
+  if (budgeted && (r.status == task_status::failed || r.status == task_status::timed_out)
+      && over_budget(job))
+    job.abort(); // idempotent: the job is cancelled once
+  if (r.error || r.value)
+    job.latencies.record(static_cast<std::uint64_t>(r.duration.count()));
+
+  if (job.on_task)
+  {
+    try
+    {
+      job.on_task(r);
+    }
+    catch (...)
+    {
+      if (job.callback_errors++ == 0)
+        job.first_callback_error = std::current_exception();
+    }
+  }
+}
+
 template <class Item, class Result, class Threading>
 asio::awaitable<void> run_result_handler(std::shared_ptr<job_state<Item, Result, Threading>> job)
 {
   using result_message = typename job_state<Item, Result, Threading>::result_message;
   auto& results = job->results();
-  const auto& budget = job->config().failure_budget;
+  const auto& config = job->config();
+  const auto& budget = config.failure_budget;
   const bool budgeted = budget.max_failures != 0 || budget.max_failure_ratio > 0;
+
+  // JobConfig::ordered_delivery: results that arrive ahead of the next one
+  // wait in a ring indexed by sequence. Workers start item s only once
+  // s < next + window, so every waiting result has a slot of its own.
+  const bool ordered = config.ordered_delivery;
+  std::vector<result_message> reorder(ordered ? config.window() : 0);
+  std::uint64_t next = 0;
 
   for (;;)
   {
@@ -57,40 +106,37 @@ asio::awaitable<void> run_result_handler(std::shared_ptr<job_state<Item, Result,
     if (ec) // the end marker: every worker has finished
       break;
 
-    auto& r = *record;
-    switch (r.status)
+    if (!ordered)
     {
-    case task_status::succeeded:
-      job->succeeded.add();
-      break;
-    case task_status::failed:
-      job->failed.add();
-      break;
-    case task_status::cancelled:
-      job->cancelled.add();
-      break;
-    case task_status::timed_out:
-      job->timed_out.add();
-      break;
+      deliver(*job, *record, budgeted);
+      continue;
     }
-    if (budgeted && (r.status == task_status::failed || r.status == task_status::timed_out)
-        && over_budget(*job))
-      job->abort(); // idempotent: the job is cancelled once
-    if (r.error || r.value)
-      job->latencies.record(static_cast<std::uint64_t>(r.duration.count()));
+    if (record->sequence != next)
+    {
+      reorder[record->sequence % reorder.size()] = std::move(record);
+      continue;
+    }
+    deliver(*job, *record, budgeted);
+    ++next;
+    for (auto* waiting = &reorder[next % reorder.size()]; *waiting && (*waiting)->sequence == next;
+         waiting = &reorder[next % reorder.size()])
+    {
+      deliver(*job, **waiting, budgeted);
+      waiting->reset();
+      ++next;
+    }
+    job->set_delivered(next);
+  }
 
-    if (job->on_task)
-    {
-      try
-      {
-        job->on_task(r);
-      }
-      catch (...)
-      {
-        if (job->callback_errors++ == 0)
-          job->first_callback_error = std::current_exception();
-      }
-    }
+  // Every item taken has a result, so nothing is left here; should a
+  // sequence ever be missing, the rest is still delivered, in order.
+  if (ordered)
+  {
+    std::sort(reorder.begin(), reorder.end(),
+              [](const auto& x, const auto& y) { return x && (!y || x->sequence < y->sequence); });
+    for (auto& waiting : reorder)
+      if (waiting)
+        deliver(*job, *waiting, budgeted);
   }
 }
 

@@ -7,15 +7,19 @@
 // into the result channel. Workers never call user callbacks.
 
 #include <jobrunner/detail/asio.hpp>
+#include <jobrunner/detail/end_of_input.hpp>
 #include <jobrunner/detail/job_state.hpp>
 #include <jobrunner/detail/task_clock.hpp>
 #include <jobrunner/retry_after.hpp>
 #include <jobrunner/task_result.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <optional>
+#include <random>
 #include <type_traits>
 #include <utility>
 
@@ -70,6 +74,29 @@ inline void disarm_deadline(member& m)
   m.deadline->cancel();
 }
 
+// JobConfig::retry: a random delay in [0, min(max, initial * multiplier^(n-1)))
+// before attempt n+1 (exponential backoff with full jitter).
+inline std::chrono::nanoseconds retry_backoff(const JobConfig::Retry& policy, unsigned attempts)
+{
+  double cap = static_cast<double>(policy.initial_backoff.count());
+  const double most = static_cast<double>(policy.max_backoff.count());
+  for (unsigned k = 1; k < attempts && cap < most; ++k)
+    cap *= policy.multiplier;
+  cap = std::min(cap, most);
+  thread_local std::minstd_rand engine(std::random_device{}());
+  std::uniform_real_distribution<double> jitter(0.0, 1.0);
+  return std::chrono::nanoseconds(static_cast<std::int64_t>(jitter(engine) * cap));
+}
+
+// Parks the worker until another coroutine wakes it (see member::park_timer).
+inline auto park(member& m)
+{
+  if (!m.park_timer)
+    m.park_timer.emplace(m.executor);
+  m.park_timer->expires_at(asio::steady_timer::time_point::max());
+  return m.park_timer->async_wait(asio::as_tuple(asio::deferred));
+}
+
 template <class Item, class Result, class Threading>
 asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threading>> job,
                                  std::size_t index)
@@ -79,11 +106,17 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
 
   auto& work = job->work();
   auto& results = job->results();
+  const JobConfig& config = job->config();
   const bool is_async = static_cast<bool>(job->async_fn);
   // A synchronous function cannot be interrupted: only async tasks time out.
-  const auto timeout = job->config().task_timeout;
+  const auto timeout = config.task_timeout;
   const bool timed = is_async && timeout.count() > 0;
+  const bool retrying = config.retry.max_attempts > 1;
+  const bool ordered = config.ordered_delivery;
+  const bool counting = job->counting_open();
+  const std::size_t worker_number = index - job->first_worker;
   member& self = job->member_at(index);
+  auto wake = [&job](std::size_t w) { job->wake_worker(w); };
 
   // The clock is read once per task on the fast path: the end of one task is
   // the start of the next while the worker does not suspend in between.
@@ -91,9 +124,28 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
   task_clock::ticks mark = 0;
   bool mark_valid = false;
   bool shielded = false;
+  // Set when this worker's final result ended the input (retries off the
+  // workers): it then sends the other workers' end markers and leaves.
+  bool ended_input = false;
 
   for (;;)
   {
+    // Adaptive concurrency: a worker above the limit parks before it takes
+    // an item, so that it never holds one while parked.
+    if (job->limit)
+    {
+      while (!job->limit->admit_or_park(worker_number))
+      {
+        mark_valid = false;
+        if (!shielded)
+        {
+          co_await shield_from_cancellation();
+          shielded = true;
+        }
+        co_await park(self);
+      }
+    }
+
     // The record is built straight from the received message: one move of
     // the item on the fast path.
     result_message record;
@@ -115,12 +167,39 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
       if (m)
         record.emplace(std::move(*m));
     }
-    if (ec) // an end marker: input is over
+    if (ec == retry_due())
+    {
+      record = job->take_retry();
+      if (!record)
+        continue;
+    }
+    else if (ec) // an end marker: input is over
+    {
+      job->end_of_input();
       break;
-    job->on_taken();
+    }
+    else
+      record->sequence = job->on_taken();
 
     auto& r = *record;
-    // One pass per attempt: server push-back (retry_after) runs the item again.
+
+    // Ordered delivery: stay within the reorder window.
+    if (ordered)
+    {
+      while (!job->window_admits(r.sequence, index))
+      {
+        mark_valid = false;
+        if (!shielded)
+        {
+          co_await shield_from_cancellation();
+          shielded = true;
+        }
+        co_await park(self);
+      }
+    }
+
+    bool deferred = false;
+    // One pass per attempt: push-back and inline retries run the item again.
     for (;;)
     {
       // Dispatch gates: a push-back pauses every worker; the rate limit
@@ -154,7 +233,7 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
         }
       }
       if (job->cancel_requested())
-        break; // not run (again): the status says cancelled
+        break; // not run (again): the status is cancelled, or the last attempt's
 
       if (shielded)
       {
@@ -167,6 +246,11 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
       if (timed)
         arm_deadline(job, index, timeout);
       std::optional<std::chrono::nanoseconds> pushback;
+      if (r.attempts != 0)
+      {
+        r.error = nullptr;
+        r.value.reset();
+      }
       try
       {
         if (is_async)
@@ -222,21 +306,58 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
       mark = end;
       mark_valid = true;
 
-      if (!pushback)
-        break;
-      job->pause_for(*pushback);
-      if (job->cancel_requested())
+      if (job->limit)
       {
-        r.status = task_status::cancelled; // it will not run again
+        if (pushback || r.status == task_status::timed_out)
+          job->limit->on_overload(wake);
+        else if (r.status == task_status::succeeded)
+          job->limit->on_success(wake);
+      }
+
+      if (pushback)
+      {
+        job->pause_for(*pushback);
+        if (job->cancel_requested())
+        {
+          r.status = task_status::cancelled; // it will not run again
+          break;
+        }
+        if (r.attempts > config.max_pushbacks)
+          break; // fails with the retry_after it threw
+        job->retried.add();
+        r.error = nullptr;
+        r.status = task_status::cancelled; // until it runs again
+        mark_valid = false;
+        continue;
+      }
+
+      if (!retrying || r.attempts >= config.retry.max_attempts || job->cancel_requested()
+          || r.status == task_status::cancelled || !job->is_retryable(r))
+        break;
+
+      // A retry: aside, off the worker, when a slot is free; otherwise here.
+      job->retried.add();
+      mark_valid = false;
+      const auto delay = retry_backoff(config.retry, r.attempts);
+      if (counting && job->defer_retry(record, delay))
+      {
+        deferred = true;
         break;
       }
-      if (r.attempts > job->config().max_pushbacks)
-        break; // fails with the retry_after it threw
-      job->retried.add();
-      r.error = nullptr;
-      r.status = task_status::cancelled; // until it runs again
-      mark_valid = false;
+      if (shielded)
+      {
+        co_await asio::this_coro::reset_cancellation_state();
+        shielded = false;
+      }
+      if (!self.gate_timer)
+        self.gate_timer.emplace(self.executor);
+      self.gate_timer->expires_after(delay);
+      co_await self.gate_timer->async_wait(asio::as_tuple(asio::deferred));
+      // A cancellation ends the wait: the loop's check then reports the
+      // item with its last attempt's outcome.
     }
+    if (deferred)
+      continue;
     // else: cancelled before it ran (status defaults to cancelled).
 
     if (!results.try_send(error_code{}, std::move(record)))
@@ -249,6 +370,19 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
       }
       co_await results.async_send(error_code{}, std::move(record), asio::deferred);
     }
+    if (counting && job->release_open())
+    {
+      ended_input = true;
+      break;
+    }
+  }
+
+  if (ended_input)
+  {
+    // This worker's result was the last one: end the input for the others.
+    job->end_of_input();
+    co_await shield_from_cancellation();
+    co_await send_end_markers(*job, config.workers - 1);
   }
 
   // The last worker out tells the result handler; FIFO order puts the marker
