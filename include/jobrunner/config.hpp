@@ -66,8 +66,8 @@ namespace jobrunner {
  * - `adaptive_concurrency`: the number of workers allowed to take items
  *   moves between `min_workers` and `workers` (AIMD): it starts at
  *   `initial_workers` (0: `workers`), grows by one per window of successes
- *   and is multiplied by `decrease_factor` on a timeout or a push-back (at
- *   most once per window of results).
+ *   and is multiplied by `decrease_factor` on a timeout or a push-back of a
+ *   task started since the last decrease.
  *
  * Rejected at construction with `std::invalid_argument`: `workers == 0`,
  * `workers > max_workers`, a negative `task_timeout`, a `max_failure_ratio`

@@ -6,8 +6,10 @@
 // that take items. Worker w (counted from 0) takes items while w < limit;
 // the others park before taking one (so a parked worker never holds an
 // item). The limit grows by one per `limit` successes and is multiplied by
-// `decrease_factor` on a timeout or a push-back, at most once per `limit`
-// results, so that one burst of timeouts cuts it once.
+// `decrease_factor` on a timeout or a push-back of a task that started after
+// the last cut: the tasks already in flight at a cut were started under the
+// old limit, and their timeouts say nothing about the new one (as TCP cuts
+// its window once per round trip).
 
 #include <jobrunner/config.hpp>
 
@@ -48,21 +50,21 @@ public:
   void on_success(Wake&& wake)
   {
     std::lock_guard lock(mutex_);
-    ++results_;
     limit_ = std::min(max_, limit_ + 1.0 / limit_);
     update(wake);
   }
 
+  // The number of cuts so far: a task notes it when it starts.
+  std::uint64_t epoch() const noexcept { return epoch_.load(std::memory_order_relaxed); }
+
   template <class Wake>
-  void on_overload(Wake&& wake)
+  void on_overload(std::uint64_t started_in_epoch, Wake&& wake)
   {
     std::lock_guard lock(mutex_);
-    ++results_;
-    if (static_cast<double>(results_ - last_cut_) < limit_ && cuts_ != 0)
+    if (started_in_epoch != epoch())
       return;
     limit_ = std::max(min_, limit_ * factor_);
-    last_cut_ = results_;
-    ++cuts_;
+    epoch_.store(epoch() + 1, std::memory_order_relaxed);
     update(wake);
   }
 
@@ -106,9 +108,7 @@ private:
   const double min_;
   const double factor_;
   double limit_;
-  std::uint64_t results_ = 0;
-  std::uint64_t last_cut_ = 0;
-  std::uint64_t cuts_ = 0;
+  std::atomic<std::uint64_t> epoch_{0};
   bool input_over_ = false;
   std::vector<bool> parked_;
   std::atomic<std::size_t> current_{0};

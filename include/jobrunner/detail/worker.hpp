@@ -114,6 +114,7 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
   const bool retrying = config.retry.max_attempts > 1;
   const bool ordered = config.ordered_delivery;
   const bool counting = job->counting_open();
+  concurrency_limit* const limit = job->limit ? &*job->limit : nullptr;
   const std::size_t worker_number = index - job->first_worker;
   member& self = job->member_at(index);
   auto wake = [&job](std::size_t w) { job->wake_worker(w); };
@@ -132,9 +133,9 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
   {
     // Adaptive concurrency: a worker above the limit parks before it takes
     // an item, so that it never holds one while parked.
-    if (job->limit)
+    if (limit)
     {
-      while (!job->limit->admit_or_park(worker_number))
+      while (!limit->admit_or_park(worker_number))
       {
         mark_valid = false;
         if (!shielded)
@@ -167,19 +168,19 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
       if (m)
         record.emplace(std::move(*m));
     }
-    if (ec == retry_due())
+    if (!ec)
+      record->sequence = job->on_taken();
+    else if (ec == retry_due())
     {
       record = job->take_retry();
       if (!record)
         continue;
     }
-    else if (ec) // an end marker: input is over
+    else // an end marker: input is over
     {
       job->end_of_input();
       break;
     }
-    else
-      record->sequence = job->on_taken();
 
     auto& r = *record;
 
@@ -245,6 +246,7 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
         mark = stopwatch.now();
       if (timed)
         arm_deadline(job, index, timeout);
+      const std::uint64_t epoch = limit ? limit->epoch() : 0;
       std::optional<std::chrono::nanoseconds> pushback;
       if (r.attempts != 0)
       {
@@ -306,12 +308,12 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
       mark = end;
       mark_valid = true;
 
-      if (job->limit)
+      if (limit)
       {
         if (pushback || r.status == task_status::timed_out)
-          job->limit->on_overload(wake);
+          limit->on_overload(epoch, wake);
         else if (r.status == task_status::succeeded)
-          job->limit->on_success(wake);
+          limit->on_success(wake);
       }
 
       if (pushback)
