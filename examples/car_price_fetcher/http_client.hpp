@@ -1,0 +1,210 @@
+// Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
+#ifndef CAR_PRICE_FETCHER_HTTP_CLIENT_HPP
+#define CAR_PRICE_FETCHER_HTTP_CLIENT_HPP
+
+// An HTTP/1.1 client for the car-price API on Boost.Beast: http:// and
+// https:// (OpenSSL, certificate and host name verified), keep-alive
+// connections kept in an idle pool (so at most one per worker in use, and
+// reused by the next task), one fresh-connection retry when a reused
+// connection turns out to be closed by the server. A task's cancellation
+// (the runner's per-task timeout, or a cancel) reaches the socket
+// operation through the coroutine's cancellation slot; the connection is
+// then dropped.
+
+#include "api.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace car_price {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+struct url
+{
+  bool tls = false;
+  std::string host;
+  std::string port;
+  std::string target;
+};
+
+// http[s]://host[:port][/path]; throws std::invalid_argument.
+inline url parse_url(const std::string& text)
+{
+  url u;
+  std::string rest;
+  if (text.rfind("http://", 0) == 0)
+    rest = text.substr(7);
+  else if (text.rfind("https://", 0) == 0)
+  {
+    u.tls = true;
+    rest = text.substr(8);
+  }
+  else
+    throw std::invalid_argument("the URL must start with http:// or https://: " + text);
+  const auto slash = rest.find('/');
+  std::string authority = rest.substr(0, slash);
+  u.target = slash == std::string::npos ? "/v1/price" : rest.substr(slash);
+  if (authority.empty())
+    throw std::invalid_argument("the URL has no host: " + text);
+  const auto colon = authority.rfind(':');
+  if (colon != std::string::npos && authority.find(']') == std::string::npos)
+  {
+    u.host = authority.substr(0, colon);
+    u.port = authority.substr(colon + 1);
+  }
+  else
+  {
+    u.host = authority;
+    u.port = u.tls ? "443" : "80";
+  }
+  if (u.host.size() > 2 && u.host.front() == '[' && u.host.back() == ']')
+    u.host = u.host.substr(1, u.host.size() - 2);
+  return u;
+}
+
+class client
+{
+public:
+  // `tls` is used only for https URLs.
+  client(asio::any_io_executor ex, url u, asio::ssl::context* tls)
+      : executor_(std::move(ex)), url_(std::move(u)), tls_(tls)
+  {}
+
+  // Prices one car: one request, on a pooled connection.
+  asio::awaitable<quote> fetch(const car& c)
+  {
+    http::request<http::string_body> req{http::verb::post, url_.target, 11};
+    req.set(http::field::host, url_.host);
+    req.set(http::field::user_agent, "car_price_fetcher (jobrunner)");
+    req.set(http::field::content_type, "application/json");
+    req.set(http::field::accept, "application/json");
+    req.keep_alive(true);
+    req.body() = request_body(c);
+    req.prepare_payload();
+
+    for (int round = 0;; ++round)
+    {
+      std::unique_ptr<connection> conn = take();
+      const bool reused = conn->used;
+      if (!reused)
+        co_await connect(*conn);
+      http::response<http::string_body> res;
+      try
+      {
+        // (An if, not ?: : g++ 12 miscompiles co_await in a conditional
+        // expression.)
+        if (conn->tls)
+          res = co_await exchange(*conn->tls, conn->buffer, req);
+        else
+          res = co_await exchange(*conn->plain, conn->buffer, req);
+      }
+      catch (const boost::system::system_error& e)
+      {
+        // The server may close an idle keep-alive connection at any time:
+        // a reused connection that fails gets one retry on a fresh one.
+        if (reused && round == 0 && e.code() != asio::error::operation_aborted)
+          continue;
+        throw;
+      }
+      conn->used = true;
+      const bool keep = res.keep_alive();
+      std::optional<std::string_view> retry_after;
+      if (auto it = res.find(http::field::retry_after); it != res.end())
+        retry_after = it->value();
+      auto q = interpret(res.result_int(), res.body(), retry_after);
+      if (keep)
+        give_back(std::move(conn));
+      co_return q;
+    }
+  }
+
+  std::size_t connections_made() const noexcept { return connections_made_; }
+
+private:
+  struct connection
+  {
+    std::optional<tcp::socket> plain;
+    std::optional<asio::ssl::stream<tcp::socket>> tls;
+    beast::flat_buffer buffer;
+    bool used = false;
+  };
+
+  std::unique_ptr<connection> take()
+  {
+    if (!idle_.empty())
+    {
+      auto c = std::move(idle_.back());
+      idle_.pop_back();
+      return c;
+    }
+    return std::make_unique<connection>();
+  }
+
+  void give_back(std::unique_ptr<connection> c)
+  {
+    if (idle_.size() < 1024)
+      idle_.push_back(std::move(c));
+  }
+
+  asio::awaitable<void> connect(connection& c)
+  {
+    if (!resolved_)
+    {
+      tcp::resolver resolver(executor_);
+      resolved_ = co_await resolver.async_resolve(url_.host, url_.port, asio::use_awaitable);
+    }
+    ++connections_made_;
+    if (!url_.tls)
+    {
+      c.plain.emplace(executor_);
+      co_await asio::async_connect(*c.plain, *resolved_, asio::use_awaitable);
+      c.plain->set_option(tcp::no_delay(true));
+      co_return;
+    }
+    c.tls.emplace(executor_, *tls_);
+    co_await asio::async_connect(c.tls->next_layer(), *resolved_, asio::use_awaitable);
+    c.tls->next_layer().set_option(tcp::no_delay(true));
+    if (!SSL_set_tlsext_host_name(c.tls->native_handle(), url_.host.c_str()))
+      throw boost::system::system_error(
+          boost::system::error_code(static_cast<int>(::ERR_get_error()),
+                                    asio::error::get_ssl_category()),
+          "TLS server name");
+    c.tls->set_verify_callback(asio::ssl::host_name_verification(url_.host));
+    co_await c.tls->async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
+  }
+
+  template <class Stream>
+  static asio::awaitable<http::response<http::string_body>>
+  exchange(Stream& stream, beast::flat_buffer& buffer, http::request<http::string_body>& req)
+  {
+    co_await http::async_write(stream, req, asio::use_awaitable);
+    http::response_parser<http::string_body> parser;
+    parser.header_limit(16 * 1024);
+    parser.body_limit(64 * 1024);
+    co_await http::async_read(stream, buffer, parser, asio::use_awaitable);
+    co_return parser.release();
+  }
+
+  asio::any_io_executor executor_;
+  url url_;
+  asio::ssl::context* tls_;
+  std::optional<tcp::resolver::results_type> resolved_;
+  std::vector<std::unique_ptr<connection>> idle_;
+  std::size_t connections_made_ = 0;
+};
+
+} // namespace car_price
+
+#endif

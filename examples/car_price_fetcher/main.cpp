@@ -1,0 +1,561 @@
+// Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
+//
+// car_price_fetcher: prices every car of a CSV file through the car-price
+// API, 50 requests at a time, on jobrunner::JobRunner. One output line per
+// input row (CSV or JSON Lines), a progress display on stderr, a summary at
+// the end. `car_price_fetcher --help` lists the options; README.md beside
+// it explains them.
+#include <jobrunner/jobrunner.hpp>
+
+#include "csv.hpp"
+#include "http_client.hpp"
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <unistd.h>
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+using car_price::car;
+
+namespace {
+
+struct options
+{
+  std::string url = "http://127.0.0.1:8080/v1/price";
+  std::string input = "-";
+  std::string output = "-";
+  std::string format; // csv | jsonl; default from --output's extension
+  std::size_t workers = 50;
+  std::size_t queue = 100;
+  long timeout_ms = 5000;
+  std::size_t retries = 3;
+  long backoff_ms = 100;
+  double rate = 0;
+  std::uint64_t max_failures = 0;
+  double max_failure_ratio = 0;
+  bool ordered = false;
+  bool adaptive = false;
+  std::string ca_file;
+  std::string progress = "auto"; // auto | bar | lines | none
+};
+
+void usage(std::FILE* out)
+{
+  std::fprintf(out, R"(usage: car_price_fetcher [options]
+
+Prices each car of a CSV file (columns make, model, year, mileage; header
+required) through the car-price API, and writes one line per input row.
+
+  --url URL            the API endpoint (default http://127.0.0.1:8080/v1/price); https:// works
+  --input FILE         the CSV input, - for stdin (default -)
+  --output FILE        where results go, - for stdout (default -)
+  --format csv|jsonl   output format (default: jsonl for *.jsonl/*.json, else csv)
+  --workers N          requests in flight at most (default 50)
+  --queue N            cars read ahead of the workers (default 100)
+  --timeout MS         per-request timeout in milliseconds (default 5000; 0: none)
+  --retries N          retries after network errors, timeouts and 5xx (default 3)
+  --backoff MS         first retry's backoff cap; doubles each time, full jitter (default 100)
+  --rate R             at most R requests a second (default: no limit)
+  --max-failures N     abort after N failed cars (default: no limit)
+  --max-failure-ratio X  abort when more than X of the results failed, after 50 (default: off)
+  --ordered            write results in input order
+  --adaptive           adapt the number of requests in flight to the server (AIMD)
+  --ca-file FILE       trust this CA certificate (PEM) for https, besides the system's
+  --progress MODE      auto (a bar on a terminal, else lines), bar, lines or none
+  --help
+
+A 429 (or 503 with Retry-After) pauses every request until the time the
+server asks for, then the car is sent again.
+Exit status: 0 every car priced; 1 some cars failed or rows were invalid;
+2 bad options or input header; 3 aborted by the failure budget; 130 interrupted.
+)");
+}
+
+[[noreturn]] void bad_option(const std::string& what)
+{
+  std::fprintf(stderr, "car_price_fetcher: %s (try --help)\n", what.c_str());
+  std::exit(2);
+}
+
+double number(const std::string& name, const char* v, double lo, double hi)
+{
+  char* end = nullptr;
+  const double d = std::strtod(v, &end);
+  if (end == v || *end != '\0' || !(d >= lo && d <= hi))
+    bad_option(name + " wants a number within [" + std::to_string(lo) + ", " + std::to_string(hi)
+               + "], not '" + v + "'");
+  return d;
+}
+
+options parse_options(int argc, char** argv)
+{
+  options o;
+  for (int i = 1; i < argc; ++i)
+  {
+    const std::string a = argv[i];
+    if (a == "--help" || a == "-h")
+    {
+      usage(stdout);
+      std::exit(0);
+    }
+    if (a == "--ordered")
+    {
+      o.ordered = true;
+      continue;
+    }
+    if (a == "--adaptive")
+    {
+      o.adaptive = true;
+      continue;
+    }
+    if (i + 1 >= argc)
+      bad_option("unknown option or missing value: " + a);
+    const char* v = argv[++i];
+    auto num = [&](double lo, double hi) { return number(a, v, lo, hi); };
+    if (a == "--url")
+      o.url = v;
+    else if (a == "--input")
+      o.input = v;
+    else if (a == "--output")
+      o.output = v;
+    else if (a == "--format")
+    {
+      o.format = v;
+      if (o.format != "csv" && o.format != "jsonl")
+        bad_option("--format is csv or jsonl");
+    }
+    else if (a == "--workers")
+      o.workers = static_cast<std::size_t>(num(1, 100000));
+    else if (a == "--queue")
+      o.queue = static_cast<std::size_t>(num(0, 1e7));
+    else if (a == "--timeout")
+      o.timeout_ms = static_cast<long>(num(0, 3.6e6));
+    else if (a == "--retries")
+      o.retries = static_cast<std::size_t>(num(0, 100));
+    else if (a == "--backoff")
+      o.backoff_ms = static_cast<long>(num(0, 3.6e6));
+    else if (a == "--rate")
+      o.rate = num(0, 1e6);
+    else if (a == "--max-failures")
+      o.max_failures = static_cast<std::uint64_t>(num(0, 1e15));
+    else if (a == "--max-failure-ratio")
+      o.max_failure_ratio = num(0, 1);
+    else if (a == "--ca-file")
+      o.ca_file = v;
+    else if (a == "--progress")
+    {
+      o.progress = v;
+      if (o.progress != "auto" && o.progress != "bar" && o.progress != "lines"
+          && o.progress != "none")
+        bad_option("--progress is auto, bar, lines or none");
+    }
+    else
+      bad_option("unknown option: " + a);
+  }
+  if (o.format.empty())
+  {
+    auto ends = [&](const std::string& suffix) {
+      return o.output.size() >= suffix.size()
+             && o.output.compare(o.output.size() - suffix.size(), suffix.size(), suffix) == 0;
+    };
+    o.format = ends(".jsonl") || ends(".json") ? "jsonl" : "csv";
+  }
+  return o;
+}
+
+// One output line per input row, CSV or JSON Lines.
+class writer
+{
+public:
+  writer(std::ostream& out, bool jsonl) : out_(out), jsonl_(jsonl)
+  {
+    if (!jsonl_)
+      out_ << "line,make,model,year,mileage,status,price,currency,attempts,error\n";
+  }
+
+  void priced(const car& c, const char* status, const car_price::quote* q, unsigned attempts,
+              const std::string& error)
+  {
+    if (jsonl_)
+    {
+      json::object o{{"line", c.line},      {"make", c.make},       {"model", c.model},
+                     {"year", c.year},      {"mileage", c.mileage}, {"status", status},
+                     {"attempts", attempts}};
+      if (q != nullptr)
+      {
+        o["price"] = q->price;
+        o["currency"] = q->currency;
+      }
+      else
+        o["error"] = error;
+      out_ << json::serialize(o) << '\n';
+      return;
+    }
+    char price[64] = "";
+    if (q != nullptr)
+      std::snprintf(price, sizeof price, "%.2f", q->price);
+    out_ << c.line << ',' << quoted(c.make) << ',' << quoted(c.model) << ',' << c.year << ','
+         << c.mileage << ',' << status << ',' << price << ','
+         << (q != nullptr ? quoted(q->currency) : std::string()) << ',' << attempts << ','
+         << quoted(error) << '\n';
+  }
+
+  void invalid(const car_price::bad_row& b)
+  {
+    if (jsonl_)
+    {
+      out_ << json::serialize(json::object{{"line", b.line},
+                                           {"status", "invalid"},
+                                           {"attempts", 0},
+                                           {"row", b.text},
+                                           {"error", b.error}})
+           << '\n';
+      return;
+    }
+    out_ << b.line << ",,,,,invalid,,,0," << quoted(b.error + ": " + b.text) << '\n';
+  }
+
+  void flush() { out_.flush(); }
+
+private:
+  static std::string quoted(const std::string& s)
+  {
+    if (s.find_first_of(",\"\n\r") == std::string::npos)
+      return s;
+    std::string q = "\"";
+    for (char ch : s)
+    {
+      if (ch == '"')
+        q += '"';
+      q += ch;
+    }
+    return q + '"';
+  }
+
+  std::ostream& out_;
+  bool jsonl_;
+};
+
+std::string describe(std::exception_ptr e)
+{
+  if (!e)
+    return {};
+  try
+  {
+    std::rethrow_exception(e);
+  }
+  catch (const jobrunner::retry_after&)
+  {
+    return "the server kept asking to retry later (429)";
+  }
+  catch (const boost::system::system_error& x)
+  {
+    return x.code().message();
+  }
+  catch (const std::exception& x)
+  {
+    return x.what();
+  }
+  catch (...)
+  {
+    return "unknown error";
+  }
+}
+
+// Retry network errors, timeouts and 5xx; not 4xx nor malformed answers.
+template <class Result>
+bool retryable(const Result& r)
+{
+  if (r.status == jobrunner::task_status::timed_out)
+    return true;
+  if (r.status != jobrunner::task_status::failed || !r.error)
+    return false;
+  try
+  {
+    std::rethrow_exception(r.error);
+  }
+  catch (const car_price::http_status_error& e)
+  {
+    return e.server_side();
+  }
+  catch (const car_price::bad_response&)
+  {
+    return false;
+  }
+  catch (const boost::system::system_error& e)
+  {
+    return e.code() != asio::error::operation_aborted;
+  }
+  catch (...)
+  {
+    return false;
+  }
+}
+
+std::size_t count_lines(const std::string& path)
+{
+  std::ifstream in(path, std::ios::binary);
+  std::size_t n = 0;
+  std::string line;
+  while (std::getline(in, line))
+    ++n;
+  return n;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+  const options opt = parse_options(argc, argv);
+
+  car_price::url url;
+  try
+  {
+    url = car_price::parse_url(opt.url);
+  }
+  catch (const std::exception& e)
+  {
+    bad_option(e.what());
+  }
+
+  std::ifstream file_in;
+  std::istream* in = &std::cin;
+  std::size_t total_rows = 0; // 0: unknown (stdin)
+  if (opt.input != "-")
+  {
+    file_in.open(opt.input, std::ios::binary);
+    if (!file_in)
+      bad_option("cannot open the input " + opt.input);
+    in = &file_in;
+    const auto lines = count_lines(opt.input);
+    total_rows = lines > 0 ? lines - 1 : 0;
+  }
+  std::ofstream file_out;
+  std::ostream* out = &std::cout;
+  if (opt.output != "-")
+  {
+    file_out.open(opt.output, std::ios::binary | std::ios::trunc);
+    if (!file_out)
+      bad_option("cannot open the output " + opt.output);
+    out = &file_out;
+  }
+
+  car_price::csv_reader reader;
+  std::size_t line_number = 0;
+  {
+    std::string header;
+    while (header.empty() && std::getline(*in, header))
+    {
+      ++line_number;
+      header = std::string(car_price::csv_reader::strip_cr(header));
+    }
+    try
+    {
+      reader.header(header);
+    }
+    catch (const std::exception& e)
+    {
+      std::fprintf(stderr, "car_price_fetcher: %s: line %zu: %s\n", opt.input.c_str(), line_number,
+                   e.what());
+      return 2;
+    }
+  }
+
+  asio::io_context io(1);
+  asio::ssl::context tls(asio::ssl::context::tls_client);
+  tls.set_default_verify_paths();
+  tls.set_verify_mode(asio::ssl::verify_peer);
+  if (!opt.ca_file.empty())
+  {
+    boost::system::error_code ec;
+    tls.load_verify_file(opt.ca_file, ec);
+    if (ec)
+      bad_option("cannot load --ca-file " + opt.ca_file + ": " + ec.message());
+  }
+  car_price::client http(io.get_executor(), url, &tls);
+
+  jobrunner::JobConfig config;
+  config.workers = opt.workers;
+  config.work_queue_capacity = opt.queue;
+  config.task_timeout = std::chrono::milliseconds(opt.timeout_ms);
+  config.retry.max_attempts = opt.retries + 1;
+  config.retry.initial_backoff = std::chrono::milliseconds(opt.backoff_ms);
+  config.retry.max_backoff = std::chrono::milliseconds(opt.backoff_ms) * 64;
+  config.rate_limit.per_second = opt.rate;
+  config.rate_limit.burst = opt.rate > 0 ? std::max<std::size_t>(1, opt.workers / 10) : 1;
+  config.failure_budget.max_failures = opt.max_failures;
+  config.failure_budget.max_failure_ratio = opt.max_failure_ratio;
+  config.failure_budget.min_results = 50;
+  config.ordered_delivery = opt.ordered;
+  config.adaptive_concurrency.enabled = opt.adaptive;
+  config.max_pushbacks = 20;
+
+  using runner_type = jobrunner::JobRunner<car, car_price::quote>;
+  runner_type runner(
+      io, [&http](car& c) { return http.fetch(c); }, config);
+  runner.retry_if([](const auto& r) { return retryable(r); });
+
+  writer results(*out, opt.format == "jsonl");
+  std::size_t invalid = 0;
+  std::size_t rows_read = 0;
+  bool input_done = false;
+
+  // The producer: reads the CSV lazily; invalid rows go straight to the
+  // output (they never reach the API).
+  runner.add_producer([&](auto& submitter) -> asio::awaitable<void> {
+    std::string line;
+    while (std::getline(*in, line))
+    {
+      ++line_number;
+      if (car_price::csv_reader::strip_cr(line).empty())
+        continue;
+      ++rows_read;
+      auto row = reader.row(line, line_number);
+      if (auto* bad = std::get_if<car_price::bad_row>(&row))
+      {
+        ++invalid;
+        std::fprintf(stderr, "\ncar_price_fetcher: %s: line %zu skipped: %s\n", opt.input.c_str(),
+                     bad->line, bad->error.c_str());
+        results.invalid(*bad);
+        continue;
+      }
+      car c = std::move(std::get<car>(row));
+      if (!submitter.try_submit(c))
+        co_await submitter.submit(std::move(c));
+    }
+    input_done = true;
+  });
+
+  runner.on_task_complete([&](auto& r) {
+    std::string error;
+    const char* status = "ok";
+    switch (r.status)
+    {
+    case jobrunner::task_status::succeeded:
+      break;
+    case jobrunner::task_status::failed:
+      status = "failed";
+      error = describe(r.error);
+      break;
+    case jobrunner::task_status::timed_out:
+      status = "timed_out";
+      error = "no answer within " + std::to_string(opt.timeout_ms) + " ms";
+      break;
+    case jobrunner::task_status::cancelled:
+      status = "cancelled";
+      error = r.error ? describe(r.error) : "not sent: the job was stopped";
+      break;
+    }
+    results.priced(r.item, status, r.ok() ? &*r.value : nullptr, r.attempts, error);
+  });
+
+  // Progress on stderr: a bar redrawn in place on a terminal, else a line
+  // every two seconds.
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  const std::string mode = opt.progress == "auto" ? (tty ? "bar" : "lines") : opt.progress;
+  const auto started = std::chrono::steady_clock::now();
+  asio::steady_timer ticker(io);
+  bool finished = false;
+  auto show = [&](bool last) {
+    const auto s = runner.stats();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const auto done = s.done() + invalid;
+    const double rate = secs > 0 ? static_cast<double>(s.done()) / secs : 0;
+    const std::size_t total = total_rows != 0 ? total_rows : (input_done ? rows_read : 0);
+    char eta[32] = "?";
+    if (total != 0 && rate > 0 && total >= done)
+      std::snprintf(eta, sizeof eta, "%.0fs", static_cast<double>(total - done) / rate);
+    const auto failures = s.failed + s.timed_out;
+    if (mode == "bar")
+    {
+      const int width = 30;
+      const double frac = total != 0 ? static_cast<double>(done) / static_cast<double>(total) : 0;
+      const int filled = static_cast<int>(frac * width + 0.5);
+      std::fprintf(stderr, "\r[%.*s%*s] %llu/%s %3.0f%% %7.1f cars/s ETA %-6s failures %llu ",
+                   filled, "==============================", width - filled, "",
+                   static_cast<unsigned long long>(done),
+                   total != 0 ? std::to_string(total).c_str() : "?", frac * 100, rate, eta,
+                   static_cast<unsigned long long>(failures));
+      if (last)
+        std::fputc('\n', stderr);
+    }
+    else if (mode == "lines")
+      std::fprintf(stderr, "progress: %llu/%s done, %.1f cars/s, ETA %s, failures %llu\n",
+                   static_cast<unsigned long long>(done),
+                   total != 0 ? std::to_string(total).c_str() : "?", rate, eta,
+                   static_cast<unsigned long long>(failures));
+  };
+  std::function<void()> tick = [&] {
+    ticker.expires_after(mode == "bar" ? 200ms : 2s);
+    ticker.async_wait([&](boost::system::error_code ec) {
+      if (ec || finished)
+        return;
+      show(false);
+      tick();
+    });
+  };
+  if (mode != "none")
+    tick();
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  bool interrupted = false;
+  signals.async_wait([&](boost::system::error_code ec, int) {
+    if (ec)
+      return;
+    interrupted = true;
+    runner.cancel();
+  });
+
+  jobrunner::JobSummary summary;
+  runner.async_run([&](boost::system::error_code, jobrunner::JobSummary s) {
+    summary = std::move(s);
+    finished = true;
+    ticker.cancel();
+    signals.cancel();
+  });
+  io.run();
+  results.flush();
+  if (mode != "none")
+    show(true);
+
+  auto ms = [](std::chrono::nanoseconds d) { return static_cast<double>(d.count()) / 1e6; };
+  std::fprintf(stderr,
+               "car_price_fetcher: %llu rows: %llu priced, %llu failed, %llu timed out, "
+               "%llu cancelled, %zu invalid\n"
+               "  %.2f s, %.1f cars/s, latency p50 %.1f ms, p99 %.1f ms, max %.1f ms; "
+               "%llu retries, paused %.1f s by the server, %zu connections\n",
+               static_cast<unsigned long long>(summary.submitted + invalid),
+               static_cast<unsigned long long>(summary.succeeded),
+               static_cast<unsigned long long>(summary.failed),
+               static_cast<unsigned long long>(summary.timed_out),
+               static_cast<unsigned long long>(summary.cancelled), invalid,
+               ms(summary.elapsed) / 1e3, summary.items_per_second, ms(summary.latency.p50),
+               ms(summary.latency.p99), ms(summary.latency.max),
+               static_cast<unsigned long long>(summary.retried), ms(summary.paused) / 1e3,
+               http.connections_made());
+  if (summary.producer_errors != 0)
+    std::fprintf(stderr, "car_price_fetcher: reading the input failed: %s\n",
+                 describe(summary.first_producer_error).c_str());
+  if (summary.status == jobrunner::job_status::aborted)
+  {
+    std::fprintf(stderr, "car_price_fetcher: stopped: the failure budget was exceeded\n");
+    return 3;
+  }
+  if (interrupted)
+    return 130;
+  if (summary.failed + summary.timed_out + summary.cancelled + invalid != 0
+      || summary.producer_errors != 0)
+    return 1;
+  return 0;
+}
