@@ -192,13 +192,19 @@ public:
                      {"year", c.year},      {"mileage", c.mileage}, {"status", status},
                      {"attempts", attempts}};
       if (q != nullptr)
-      {
-        o["price"] = q->price;
         o["currency"] = q->currency;
-      }
       else
         o["error"] = error;
-      out_ << json::serialize(o) << '\n';
+      auto text = json::serialize(o);
+      if (q != nullptr)
+      {
+        // Cents, not the serializer's shortest form (1.994701E4).
+        char price[64];
+        std::snprintf(price, sizeof price, ",\"price\":%.2f}", q->price);
+        text.pop_back();
+        text += price;
+      }
+      out_ << text << '\n';
       return;
     }
     char price[64] = "";
@@ -408,6 +414,8 @@ int main(int argc, char** argv)
   writer results(*out, opt.format == "jsonl");
   std::size_t invalid = 0;
   std::size_t rows_read = 0;
+  std::size_t unsent = 0;
+  bool stopped = false;
   bool input_done = false;
 
   // The producer: reads the CSV lazily; invalid rows go straight to the
@@ -430,8 +438,26 @@ int main(int argc, char** argv)
         continue;
       }
       car c = std::move(std::get<car>(row));
-      if (!submitter.try_submit(c))
-        co_await submitter.submit(std::move(c));
+      if (!stopped && submitter.try_submit(c))
+        continue;
+      if (!stopped && !submitter.cancelled())
+      {
+        car copy = c; // submit takes the car; keep what the output needs
+        try
+        {
+          co_await submitter.submit(std::move(c));
+          continue;
+        }
+        catch (const boost::system::system_error&)
+        {
+          c = std::move(copy); // the job was stopped
+        }
+      }
+      // Stopped (interrupt or failure budget): the rest of the input is
+      // still read, and each row reported once, as not sent.
+      stopped = true;
+      ++unsent;
+      results.priced(c, "cancelled", nullptr, 0, "not sent: the job was stopped");
     }
     input_done = true;
   });
@@ -470,7 +496,7 @@ int main(int argc, char** argv)
     const auto s = runner.stats();
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    const auto done = s.done() + invalid;
+    const auto done = s.done() + invalid + unsent;
     const double rate = secs > 0 ? static_cast<double>(s.done()) / secs : 0;
     const std::size_t total = total_rows != 0 ? total_rows : (input_done ? rows_read : 0);
     char eta[32] = "?";
@@ -535,11 +561,11 @@ int main(int argc, char** argv)
                "%llu cancelled, %zu invalid\n"
                "  %.2f s, %.1f cars/s, latency p50 %.1f ms, p99 %.1f ms, max %.1f ms; "
                "%llu retries, paused %.1f s by the server, %zu connections\n",
-               static_cast<unsigned long long>(summary.submitted + invalid),
+               static_cast<unsigned long long>(summary.submitted + invalid + unsent),
                static_cast<unsigned long long>(summary.succeeded),
                static_cast<unsigned long long>(summary.failed),
                static_cast<unsigned long long>(summary.timed_out),
-               static_cast<unsigned long long>(summary.cancelled), invalid,
+               static_cast<unsigned long long>(summary.cancelled + unsent), invalid,
                ms(summary.elapsed) / 1e3, summary.items_per_second, ms(summary.latency.p50),
                ms(summary.latency.p99), ms(summary.latency.max),
                static_cast<unsigned long long>(summary.retried), ms(summary.paused) / 1e3,
@@ -554,7 +580,7 @@ int main(int argc, char** argv)
   }
   if (interrupted)
     return 130;
-  if (summary.failed + summary.timed_out + summary.cancelled + invalid != 0
+  if (summary.failed + summary.timed_out + summary.cancelled + invalid + unsent != 0
       || summary.producer_errors != 0)
     return 1;
   return 0;

@@ -1,0 +1,289 @@
+#!/usr/bin/env python3
+# Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
+"""End-to-end tests of the car-price fetcher against the car-price server,
+both as real processes on loopback.
+
+    car_price_e2e.py --server BIN --fetcher BIN --cars CSV --case NAME
+
+Each case starts a server with its faults, runs the fetcher, and checks the
+output: every input row exactly once, with a price or an error.
+"""
+import argparse
+import csv
+import io
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ARGS = None
+
+
+def fail(msg):
+    print("FAIL:", msg)
+    sys.exit(1)
+
+
+def check(cond, msg):
+    if not cond:
+        fail(msg)
+
+
+def fnv1a(s):
+    h = 0xcbf29ce484222325
+    for b in s.encode():
+        h ^= b
+        h = (h * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def model_price(make, model, year, mileage):
+    """The server's price model (examples/car_price_server/price_model.hpp)."""
+    base = 14000.0 + (fnv1a(make) % 24) * 1500.0 + (fnv1a(model) % 16) * 900.0
+    aged = base * 0.88 ** max(0, 2026 - year)
+    wear = max(0.2, 1.0 - max(0, mileage) / 500000.0)
+    return round(aged * wear * 100.0) / 100.0
+
+
+class Server:
+    def __init__(self, tmp, *options):
+        self.port_file = os.path.join(tmp, "port")
+        if os.path.exists(self.port_file):
+            os.remove(self.port_file)
+        self.scheme = "https" if "--tls-cert" in options else "http"
+        self.proc = subprocess.Popen(
+            [ARGS.server, "--port", "0", "--port-file", self.port_file, *options],
+            stdout=subprocess.DEVNULL)
+        for _ in range(200):
+            if os.path.exists(self.port_file):
+                break
+            check(self.proc.poll() is None, "the server exited at start")
+            time.sleep(0.02)
+        with open(self.port_file) as f:
+            self.port = int(f.read())
+        host = "localhost" if self.scheme == "https" else "127.0.0.1"
+        self.url = f"{self.scheme}://{host}:{self.port}/v1/price"
+
+    def stats(self):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/stats", timeout=10) as r:
+            return json.load(r)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+def run_fetcher(url, input_path, output_path, *options, timeout=120):
+    cmd = [ARGS.fetcher, "--url", url, "--input", input_path, "--output", output_path,
+           "--progress", "lines", *options]
+    t0 = time.monotonic()
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    sys.stderr.write(p.stderr[-3000:])
+    return p.returncode, p.stderr, time.monotonic() - t0
+
+
+def read_rows(path, limit=None):
+    """The data rows of a CSV input with their line numbers."""
+    rows = {}
+    with open(path, newline="") as f:
+        lines = f.read().split("\n")
+    for number, text in enumerate(lines[1:], start=2):
+        if text.strip():
+            rows[number] = text
+        if limit and len(rows) >= limit:
+            break
+    return rows
+
+
+def small_input(tmp, n):
+    path = os.path.join(tmp, f"cars{n}.csv")
+    with open(ARGS.cars) as src, open(path, "w") as dst:
+        for i, line in enumerate(src):
+            if i > n:
+                break
+            dst.write(line)
+    return path
+
+
+def read_output(path):
+    with open(path) as f:
+        if path.endswith(".jsonl"):
+            return [json.loads(line) for line in f if line.strip()]
+        return list(csv.DictReader(f))
+
+
+def check_every_row_once(input_path, out):
+    rows = read_rows(input_path)
+    lines = [int(r["line"]) for r in out]
+    check(len(lines) == len(set(lines)), "a row appears twice in the output")
+    check(set(lines) == set(rows), f"rows missing or extra: {sorted(set(rows) ^ set(lines))[:10]}")
+    for r in out:
+        if r["status"] == "ok":
+            price = float(r["price"])
+            expect = model_price(r["make"], r["model"], int(r["year"]), int(r["mileage"]))
+            check(abs(price - expect) < 0.011, f"wrong price on line {r['line']}: {price} != {expect}")
+        else:
+            check(r.get("error"), f"line {r['line']} has neither a price nor an error")
+
+
+def case_faults(tmp):
+    inp = small_input(tmp, 600)
+    server = Server(tmp, "--latency-ms", "1", "--jitter-ms", "1", "--error-rate", "0.05",
+                    "--drop-rate", "0.03", "--slow-rate", "0.01", "--slow-ms", "400",
+                    "--truncate-rate", "0.01", "--garbage-rate", "0.01", "--seed", "7")
+    try:
+        out_path = os.path.join(tmp, "out.csv")
+        code, err, _ = run_fetcher(server.url, inp, out_path, "--timeout", "200", "--retries", "4",
+                                   "--backoff", "5")
+        out = read_output(out_path)
+        check_every_row_once(inp, out)
+        stats = server.stats()
+        check(stats["errors_500"] > 0 and stats["dropped"] > 0 and stats["slow"] > 0,
+              f"the faults were not injected: {stats}")
+        ok = sum(r["status"] == "ok" for r in out)
+        check(ok >= 590, f"only {ok} of 600 rows priced despite 4 retries")
+        check(code in (0, 1), f"exit status {code}")
+        retried = [r for r in out if int(r["attempts"]) > 1]
+        check(retried, "no row needed a retry")
+    finally:
+        server.stop()
+
+
+def case_pushback(tmp):
+    inp = small_input(tmp, 300)
+    server = Server(tmp, "--latency-ms", "2", "--rate-429", "0.05", "--max-429", "2",
+                    "--retry-after", "1")
+    try:
+        out_path = os.path.join(tmp, "out.jsonl")
+        code, err, elapsed = run_fetcher(server.url, inp, out_path)
+        out = read_output(out_path)
+        check_every_row_once(inp, out)
+        check(code == 0, f"exit status {code}")
+        check(all(r["status"] == "ok" for r in out), "a pushed-back row did not end priced")
+        stats = server.stats()
+        check(stats["answers_429"] == 2, f"expected 2 429s: {stats['answers_429']}")
+        # The whole job paused: no request reached the server from 0.1 s after
+        # a 429 until 0.1 s before its Retry-After ran out.
+        events = stats["timeline"]
+        for t429, kind in events:
+            if kind != "429":
+                continue
+            during = [t for t, k in events if k == "req" and t429 + 0.1 < t < t429 + 0.9]
+            check(not during, f"{len(during)} requests arrived during a pause after a 429 at {t429:.3f}")
+        check("paused 2.0 s" in err or "paused 1." in err or "paused 2." in err,
+              "the summary does not report the pause")
+        check(elapsed >= 1.0, "the job did not wait for Retry-After")
+    finally:
+        server.stop()
+
+
+def case_https(tmp):
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", cert, "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    inp = small_input(tmp, 300)
+    server = Server(tmp, "--tls-cert", cert, "--tls-key", key, "--drop-rate", "0.02")
+    try:
+        out_path = os.path.join(tmp, "out.jsonl")
+        code, _, _ = run_fetcher(server.url, inp, out_path, "--ca-file", cert)
+        out = read_output(out_path)
+        check_every_row_once(inp, out)
+        check(code == 0 and all(r["status"] == "ok" for r in out), f"https run: exit {code}")
+        # Without the certificate trusted, every request fails verification.
+        code, _, _ = run_fetcher(server.url, inp, out_path, "--retries", "0", "--max-failures", "5")
+        out = read_output(out_path)
+        check_every_row_once(inp, out)
+        check(code == 3, f"an untrusted certificate should exhaust the budget: exit {code}")
+        check(any("certificate" in r.get("error", "") for r in out), "no certificate error reported")
+    finally:
+        server.stop()
+
+
+def case_malformed(tmp):
+    inp = os.path.join(tmp, "bad.csv")
+    with open(inp, "w") as f:
+        f.write("Make,Model,Year,Mileage,Note\n"
+                "Toyota,Corolla,2018,60000,fine\n"
+                "Honda,Civic,twenty,1000,bad year\n"
+                "Ford,\"F-150, XL\",2020,30000,\"quoted, with comma\"\n"
+                "Mazda,CX-5,2019\n"
+                "Kia,\"Soul,2017,5000,unterminated\n"
+                "\n"
+                "BMW,X5,2021,-5,negative mileage\n"
+                "Tesla,Model 3,2022,12000,fine\r\n")
+    server = Server(tmp)
+    try:
+        out_path = os.path.join(tmp, "out.csv")
+        code, err, _ = run_fetcher(server.url, inp, out_path)
+        out = read_output(out_path)
+        by_line = {int(r["line"]): r for r in out}
+        check(sorted(by_line) == [2, 3, 4, 5, 6, 8, 9], f"lines: {sorted(by_line)}")
+        check(len(out) == 7, "a row appears twice")
+        for good in (2, 4, 9):
+            check(by_line[good]["status"] == "ok", f"line {good}: {by_line[good]}")
+        check(by_line[4]["model"] == "F-150, XL", "a quoted field was misread")
+        for bad in (3, 5, 6, 8):
+            check(by_line[bad]["status"] == "invalid", f"line {bad} not reported invalid")
+            check(f"line {bad} skipped" in err, f"line {bad} not reported on stderr")
+        check(code == 1, f"exit status {code} with invalid rows")
+    finally:
+        server.stop()
+
+
+def case_hostile(tmp):
+    # A server that hangs, sends garbage or cuts bodies short: every row
+    # still ends, with a price or an error, and nothing hangs.
+    inp = small_input(tmp, 200)
+    server = Server(tmp, "--hang-rate", "0.2", "--garbage-rate", "0.2", "--truncate-rate", "0.2",
+                    "--seed", "3")
+    try:
+        out_path = os.path.join(tmp, "out.jsonl")
+        code, _, elapsed = run_fetcher(server.url, inp, out_path, "--timeout", "300",
+                                       "--retries", "1", "--backoff", "1", timeout=60)
+        out = read_output(out_path)
+        check_every_row_once(inp, out)
+        statuses = {r["status"] for r in out}
+        check("timed_out" in statuses and "failed" in statuses and "ok" in statuses,
+              f"statuses {statuses}")
+        check(code == 1, f"exit status {code}")
+    finally:
+        server.stop()
+
+
+def case_budget(tmp):
+    inp = small_input(tmp, 1000)
+    server = Server(tmp, "--error-rate", "0.5", "--latency-ms", "1")
+    try:
+        out_path = os.path.join(tmp, "out.csv")
+        code, err, _ = run_fetcher(server.url, inp, out_path, "--retries", "0",
+                                   "--max-failure-ratio", "0.2")
+        out = read_output(out_path)
+        check_every_row_once(inp, out)
+        check(code == 3, f"exit status {code}, expected 3 (failure budget)")
+        check(sum(r["status"] == "cancelled" for r in out) > 0, "nothing reported cancelled")
+        check("failure budget" in err, "no failure-budget message")
+    finally:
+        server.stop()
+
+
+def main():
+    global ARGS
+    p = argparse.ArgumentParser()
+    p.add_argument("--server", required=True)
+    p.add_argument("--fetcher", required=True)
+    p.add_argument("--cars", required=True)
+    p.add_argument("--case", required=True)
+    ARGS = p.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        globals()["case_" + ARGS.case](tmp)
+    print("PASS:", ARGS.case)
+
+
+if __name__ == "__main__":
+    main()
