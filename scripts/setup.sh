@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build clang clang-format git python3
+  libclang-rt-14-dev      # clang's sanitizer and libFuzzer runtimes (only recommended by clang)
   gnuplot-nox             # benchmark plots
   libboost1.81-dev        # Asio channels and co_composed need Boost >= 1.81 (not libboost-dev: 1.74)
   libboost-json1.81-dev   # the car-price example

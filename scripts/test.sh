@@ -2,15 +2,18 @@
 # The README's test command: installs what is missing, builds with warnings as
 # errors, and runs the whole test suite.
 #
-#   scripts/test.sh [gcc|clang|asan|tsan|all]...   (default: gcc)
+#   scripts/test.sh [format|gcc|clang|asan|asan-clang|tsan|fuzz|all]...   (default: gcc)
 #
 #   gcc    g++ Release, -Werror, every test
 #   clang  clang++ Release, -Werror, every test
 #   asan   g++ Debug with ASan+UBSan and _GLIBCXX_ASSERTIONS, every test
 #          (g++ 12 is the compiler whose coroutine double-destroy ASan catches)
+#   asan-clang  the same with clang++ (LeakSanitizer included in both)
 #   tsan   g++ with ThreadSanitizer, the threaded and stress tests
+#   fuzz   clang++ libFuzzer targets (tests/fuzz), each run for
+#          JOBRUNNER_FUZZ_SECONDS (default 20) from the corpus in tests/fuzz/corpus
 #   format clang-format check of every C++ file (.clang-format)
-#   all    format, then the four builds, in that order
+#   all    format, then the six builds, in that order
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,7 +22,7 @@ cd "$(dirname "$0")/.."
 jobs=$(nproc)
 configs=("$@")
 [ ${#configs[@]} -eq 0 ] && configs=(gcc)
-[ "${configs[0]}" = all ] && configs=(format gcc clang asan tsan)
+[ "${configs[0]}" = all ] && configs=(format gcc clang asan asan-clang tsan fuzz)
 
 run() { echo "+ $*"; "$@"; }
 
@@ -50,6 +53,13 @@ for c in "${configs[@]}"; do
     tsan)  run cmake -S . -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
              -DJOBRUNNER_WERROR=ON -DJOBRUNNER_SANITIZE=thread -DJOBRUNNER_BUILD_EXAMPLES=OFF
            filter=(-R '^(threading_test|stress_test)\.') ;;
+    asan-clang) run cmake -S . -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
+             -DJOBRUNNER_WERROR=ON -DJOBRUNNER_SANITIZE=address,undefined
+           filter=() ;;
+    fuzz)  run cmake -S . -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+             -DJOBRUNNER_WERROR=ON -DJOBRUNNER_BUILD_TESTS=OFF -DJOBRUNNER_BUILD_EXAMPLES=OFF \
+             -DJOBRUNNER_BUILD_FUZZERS=ON -DJOBRUNNER_FUZZ_SECONDS="${JOBRUNNER_FUZZ_SECONDS:-20}"
+           filter=() ;;
     *) echo "unknown configuration: $c" >&2; exit 2 ;;
   esac
   run cmake --build "$dir" -j "$jobs"

@@ -589,7 +589,7 @@ TEST_CASE("memory stays bounded by the capacities whatever the number of items",
         co_return c.value;
       },
       config);
-  const long n = 200000;
+  const long n = 1000000;
   long sum = 0;
   runner.add_range(jobrunner::test::mapped(0L, n, [](long v) { return counted(v); }))
       .on_task_complete([&](auto& r) { sum += *r.value; });
@@ -604,6 +604,87 @@ TEST_CASE("memory stays bounded by the capacities whatever the number of items",
   INFO("peak live items: " << counted::peak.load());
   CHECK(counted::peak.load() <= bound);
   CHECK(counted::live.load() == 0);
+}
+
+TEST_CASE("memory stays bounded with retries waiting aside and with a reorder window",
+          "[runner][memory][retry][ordered]")
+{
+  using jobrunner::test::counted;
+  for (bool ordered : {false, true})
+  {
+    CAPTURE(ordered);
+    counted::reset();
+    asio::io_context io;
+    JobConfig config;
+    config.workers = 10;
+    config.work_queue_capacity = 20;
+    config.result_queue_capacity = 30;
+    config.retry.max_attempts = 2;
+    config.retry.initial_backoff = std::chrono::microseconds(200);
+    config.retry.max_waiting = 15;
+    config.ordered_delivery = ordered;
+    config.reorder_window = 25;
+    // Every third item fails its first attempt; items ending in 9 are slow.
+    JobRunner<counted, long> runner(
+        io,
+        [](counted& c) -> asio::awaitable<long> {
+          if (c.value % 10 == 9)
+          {
+            asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::microseconds(50));
+            co_await t.async_wait(asio::use_awaitable);
+          }
+          if (c.value % 3 == 0 && c.value >= 0)
+          {
+            c.value = -c.value - 1; // remembers the first attempt
+            throw std::runtime_error("first attempt");
+          }
+          co_return c.value < 0 ? -c.value - 1 : c.value;
+        },
+        config);
+    const long n = 100000;
+    long sum = 0;
+    runner.add_range(jobrunner::test::mapped(0L, n, [](long v) { return counted(v); }))
+        .on_task_complete([&](auto& r) { sum += *r.value; });
+    auto s = runner.run();
+    CHECK(s.succeeded == static_cast<std::uint64_t>(n));
+    CHECK(sum == n * (n - 1) / 2);
+    const long bound =
+        static_cast<long>(config.work_queue_capacity + config.result_queue_capacity
+                          + 2 * config.workers + config.retry.max_waiting + config.reorder_window)
+        + 16;
+    INFO("peak live items: " << counted::peak.load());
+    CHECK(counted::peak.load() <= bound);
+    CHECK(counted::live.load() == 0);
+  }
+}
+
+TEST_CASE("misuse: configuring a started runner throws, a moved-from result is delivered as is",
+          "[runner][misuse]")
+{
+  asio::io_context io;
+  JobRunner<int, std::string> runner(
+      io,
+      [](int x) {
+        std::string s = "item " + std::to_string(x);
+        std::string taken = std::move(s);
+        return s; // moved from: the runner delivers whatever the function returned
+      },
+      JobConfig{});
+  std::vector<std::string> values;
+  runner.add_range(std::vector<int>{1, 2}).on_task_complete([&](auto& r) {
+    values.push_back(*r.value);
+  });
+  outcome out;
+  start(runner, out);
+  CHECK_THROWS_AS(runner.add_producer([](auto&) -> asio::awaitable<void> { co_return; }),
+                  std::logic_error);
+  CHECK_THROWS_AS(runner.add_range(std::vector<int>{3}), std::logic_error);
+  CHECK_THROWS_AS(runner.on_task_complete([](auto&) {}), std::logic_error);
+  CHECK_THROWS_AS(runner.on_job_complete([](const auto&) {}), std::logic_error);
+  CHECK_THROWS_AS(runner.retry_if([](const auto&) { return false; }), std::logic_error);
+  REQUIRE(run_to_completion(io));
+  CHECK(out.summary.succeeded == 2);
+  CHECK(values.size() == 2);
 }
 
 TEST_CASE("a range producer reads its input lazily", "[runner][input]")

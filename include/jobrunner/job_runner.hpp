@@ -134,7 +134,7 @@ public:
    * Input ends when the last producer returns. A producer that throws stops
    * only itself: its exception is counted in `JobSummary::producer_errors`.
    *
-   * *Errors*: `std::logic_error` once the job has started.
+   * *Errors*: `std::logic_error` once `async_run` has been called (initiated).
    *
    * *Example*:
    * ```
@@ -192,7 +192,7 @@ public:
    * with another callback of this job. An exception it throws is caught and
    * counted in `JobSummary::callback_errors`; later results still arrive.
    *
-   * *Errors*: `std::logic_error` once the job has started.
+   * *Errors*: `std::logic_error` once `async_run` has been called (initiated).
    *
    * *Example*:
    * ```
@@ -225,7 +225,7 @@ public:
    * *Thread safety*: with `multi_threaded` it may run on several threads at
    * once; it must not block.
    *
-   * *Errors*: `std::logic_error` once the job has started.
+   * *Errors*: `std::logic_error` once `async_run` has been called (initiated).
    *
    * *Example*:
    * ```
@@ -252,7 +252,7 @@ public:
    * the job has finished, just before `async_run` completes. If it throws,
    * `async_run` completes with `errc::job_complete_callback_failed`.
    *
-   * *Errors*: `std::logic_error` once the job has started.
+   * *Errors*: `std::logic_error` once `async_run` has been called (initiated).
    *
    * *Example*:
    * ```
@@ -305,15 +305,22 @@ public:
       asio::completion_token_for<void(error_code, JobSummary)> CompletionToken = asio::deferred_t>
   auto async_run(CompletionToken&& token = CompletionToken())
   {
-    auto ex = Threading::coroutine_executor(state_->executor());
-    return asio::co_spawn(
-        ex, detail::run_controller(state_),
-        asio::deferred([](std::exception_ptr e, std::tuple<error_code, JobSummary> outcome) {
-          auto& [ec, summary] = outcome;
-          if (e)
-            ec = to_error_code(e);
-          return asio::deferred.values(ec, std::move(summary));
-        }))(std::forward<CompletionToken>(token));
+    return asio::async_initiate<CompletionToken, void(error_code, JobSummary)>(
+        [](auto handler, std::shared_ptr<state_type> state) {
+          // From here on the job is configured: setters throw logic_error,
+          // even before the controller's first step has run.
+          state->launched.store(true, std::memory_order_release);
+          auto ex = Threading::coroutine_executor(state->executor());
+          asio::co_spawn(
+              ex, detail::run_controller(std::move(state)),
+              asio::deferred([](std::exception_ptr e, std::tuple<error_code, JobSummary> outcome) {
+                auto& [ec, summary] = outcome;
+                if (e)
+                  ec = to_error_code(e);
+                return asio::deferred.values(ec, std::move(summary));
+              }))(std::move(handler));
+        },
+        token, state_);
   }
 
   /// Runs the job to its end, blocking: for simple `main`s.
@@ -436,13 +443,16 @@ private:
 
   void check_not_started(const char* what) const
   {
-    if (state_->phase.load(std::memory_order_acquire) != 0)
+    if (state_->launched.load(std::memory_order_acquire))
       throw std::logic_error(std::string("jobrunner: ") + what + " after the job started");
   }
 
   void cancel_if_running() noexcept
   {
-    if (state_ && state_->phase.load(std::memory_order_acquire) == 1)
+    // Launched and not ended: running, or about to start (then it starts
+    // cancelled and ends at once).
+    if (state_ && state_->launched.load(std::memory_order_acquire)
+        && state_->phase.load(std::memory_order_acquire) != 2)
       state_->request_cancel();
   }
 

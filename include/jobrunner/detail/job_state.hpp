@@ -506,6 +506,8 @@ public:
 
   // 0 = not started, 1 = running, 2 = ended.
   std::atomic<int> phase{0};
+  // Set when async_run is initiated: the configuration is final.
+  std::atomic<bool> launched{false};
   // Set by the result handler when the failure budget is exceeded; the job
   // is then cancelled, and ends as aborted.
   std::atomic<bool> aborted{false};
