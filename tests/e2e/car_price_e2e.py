@@ -272,6 +272,59 @@ def case_budget(tmp):
         server.stop()
 
 
+def case_hostile_clients(tmp):
+    # Clients that send garbage, huge headers or bodies, never finish, or
+    # open too many connections: the server answers or closes each, stays
+    # up, and its open connections fall back to zero.
+    import socket
+    server = Server(tmp, "--idle-timeout", "1", "--max-connections", "20")
+
+    def exchange(payload, read=True):
+        s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        try:
+            s.sendall(payload)
+            if not read:
+                return s
+            data = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    return data
+                data += chunk
+        except (ConnectionResetError, BrokenPipeError):
+            return data if read else s
+        finally:
+            if read:
+                s.close()
+
+    try:
+        check(exchange(b"\x00\xff garbage \r\n\r\n" * 10).startswith(b"HTTP/1.1 400"),
+              "garbage was not answered 400")
+        huge_header = b"GET /health HTTP/1.1\r\nX-Big: " + b"a" * 100000 + b"\r\n\r\n"
+        check(exchange(huge_header).startswith(b"HTTP/1.1 431"), "a huge header was not refused")
+        huge_body = (b"POST /v1/price HTTP/1.1\r\nContent-Length: 10000000\r\n\r\n" + b"{" * 20000)
+        check(exchange(huge_body).startswith(b"HTTP/1.1 413"), "a huge body was not refused")
+        wrong_length = b"POST /v1/price HTTP/1.1\r\nContent-Length: 5\r\n\r\n{\"make\": 1}"
+        check(b"400" in exchange(wrong_length).split(b"\r\n")[0], "a wrong length was not refused")
+        # Slow clients that never finish their request, beyond the limit.
+        slow = [exchange(b"POST /v1/price HTTP/1.1\r\nContent-Le", read=False) for _ in range(30)]
+        time.sleep(0.2)
+        busy = exchange(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        check(busy.startswith(b"HTTP/1.1 503"), "a connection beyond the limit was not refused")
+        time.sleep(1.8)  # the idle timeout closes the slow ones
+        for s in slow:
+            s.close()
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/health", timeout=10) as r:
+            check(r.status == 200, "the server is not healthy after the abuse")
+        stats = server.stats()
+        check(stats["refused"] >= 10, f"connections beyond the limit were served: {stats['refused']}")
+        check(stats["max_open_connections"] <= 32, f"open connections {stats['max_open_connections']}")
+        check(stats["open_connections"] <= 1, f"connections left open: {stats['open_connections']}")
+        check(server.proc.poll() is None, "the server died")
+    finally:
+        server.stop()
+
+
 def main():
     global ARGS
     p = argparse.ArgumentParser()
