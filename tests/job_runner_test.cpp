@@ -28,6 +28,7 @@ using jobrunner::JobSummary;
 using jobrunner::task_status;
 using jobrunner::test::outcome;
 using jobrunner::test::run_to_completion;
+using jobrunner::test::sleep_for;
 using jobrunner::test::start;
 
 namespace {
@@ -38,12 +39,6 @@ asio::awaitable<long> double_it(long x)
   if (x % 3 == 0)
     co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
   co_return x * 2;
-}
-
-asio::awaitable<void> sleep_for(std::chrono::milliseconds d)
-{
-  asio::steady_timer t(co_await asio::this_coro::executor, d);
-  co_await t.async_wait(asio::use_awaitable);
 }
 
 } // namespace

@@ -18,17 +18,8 @@ using jobrunner::JobRunner;
 using jobrunner::task_status;
 using jobrunner::test::outcome;
 using jobrunner::test::run_to_completion;
+using jobrunner::test::sleep_for;
 using jobrunner::test::start;
-
-namespace {
-
-asio::awaitable<void> sleep_for(std::chrono::microseconds d)
-{
-  asio::steady_timer t(co_await asio::this_coro::executor, d);
-  co_await t.async_wait(asio::use_awaitable);
-}
-
-} // namespace
 
 TEST_CASE("ordered delivery calls task-complete in submission order", "[ordered]")
 {

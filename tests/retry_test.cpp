@@ -18,15 +18,10 @@ using jobrunner::JobRunner;
 using jobrunner::task_status;
 using jobrunner::test::outcome;
 using jobrunner::test::run_to_completion;
+using jobrunner::test::sleep_for;
 using jobrunner::test::start;
 
 namespace {
-
-asio::awaitable<void> sleep_for(std::chrono::milliseconds d)
-{
-  asio::steady_timer t(co_await asio::this_coro::executor, d);
-  co_await t.async_wait(asio::use_awaitable);
-}
 
 JobConfig retrying(std::size_t attempts, std::chrono::milliseconds backoff)
 {
@@ -269,10 +264,14 @@ TEST_CASE("a cancel ends waiting retries at once and each item keeps its last ou
     ++calls;
     if (r.item % 2 == 0)
     {
-      // Waiting for a retry when the job was cancelled (or not run at all).
+      // Every item ran within the first 100 ms; an even one was then
+      // waiting for a retry (its backoff is random in [0, 10 s), so a few
+      // may have run again) or running one when the cancel came.
       CHECK(r.status != task_status::succeeded);
-      CHECK(r.attempts <= 1);
+      CHECK(r.attempts >= 1);
     }
+    else
+      CHECK(r.ok());
   });
   asio::steady_timer timer(io, 100ms);
   timer.async_wait([&](auto) { runner.cancel(); });

@@ -7,6 +7,7 @@
 // it explains them.
 #include <jobrunner/jobrunner.hpp>
 
+#include "../common/cli.hpp"
 #include "csv.hpp"
 #include "http_client.hpp"
 
@@ -81,21 +82,7 @@ Exit status: 0 every car priced; 1 some cars failed or rows were invalid;
 )");
 }
 
-[[noreturn]] void bad_option(const std::string& what)
-{
-  std::fprintf(stderr, "car_price_fetcher: %s (try --help)\n", what.c_str());
-  std::exit(2);
-}
-
-double number(const std::string& name, const char* v, double lo, double hi)
-{
-  char* end = nullptr;
-  const double d = std::strtod(v, &end);
-  if (end == v || *end != '\0' || !(d >= lo && d <= hi))
-    bad_option(name + " wants a number within [" + std::to_string(lo) + ", " + std::to_string(hi)
-               + "], not '" + v + "'");
-  return d;
-}
+using example_cli::bad_option;
 
 options parse_options(int argc, char** argv)
 {
@@ -121,7 +108,7 @@ options parse_options(int argc, char** argv)
     if (i + 1 >= argc)
       bad_option("unknown option or missing value: " + a);
     const char* v = argv[++i];
-    auto num = [&](double lo, double hi) { return number(a, v, lo, hi); };
+    auto num = [&](double lo, double hi) { return example_cli::number(a, v, lo, hi); };
     if (a == "--url")
       o.url = v;
     else if (a == "--input")
@@ -322,6 +309,7 @@ std::size_t count_lines(const std::string& path)
 
 int main(int argc, char** argv)
 {
+  example_cli::program() = "car_price_fetcher";
   const options opt = parse_options(argc, argv);
 
   car_price::url url;

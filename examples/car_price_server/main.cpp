@@ -13,6 +13,7 @@ using namespace car_price::server_impl;
 
 int main(int argc, char** argv)
 {
+  example_cli::program() = "car_price_server";
   try
   {
     server s(parse_options(argc, argv));

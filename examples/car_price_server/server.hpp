@@ -6,6 +6,7 @@
 // the connection and listener coroutines. main.cpp runs it; the fuzz target
 // tests/fuzz/fuzz_server_request.cpp drives handle() directly.
 
+#include "../common/cli.hpp"
 #include "price_model.hpp"
 
 #include <boost/asio.hpp>
@@ -94,23 +95,9 @@ Serves POST /v1/price (see examples/car_price_server/README.md) and GET /health,
 )");
 }
 
-[[noreturn]] inline void bad_option(const std::string& what)
-{
-  std::fprintf(stderr, "car_price_server: %s (try --help)\n", what.c_str());
-  std::exit(2);
-}
+using example_cli::bad_option;
 
-inline double to_double(const std::string& name, const char* v, double lo, double hi)
-{
-  char* end = nullptr;
-  const double d = std::strtod(v, &end);
-  if (end == v || *end != '\0' || !(d >= lo && d <= hi))
-    bad_option(name + " wants a number within [" + std::to_string(lo) + ", " + std::to_string(hi)
-               + "], not '" + v + "'");
-  return d;
-}
-
-inline options parse_options(int argc, char** argv)
+options parse_options(int argc, char** argv)
 {
   options o;
   for (int i = 1; i < argc; ++i)
@@ -124,7 +111,7 @@ inline options parse_options(int argc, char** argv)
     if (i + 1 >= argc)
       bad_option("unknown option or missing value: " + a);
     const char* v = argv[++i];
-    auto num = [&](double lo, double hi) { return to_double(a, v, lo, hi); };
+    auto num = [&](double lo, double hi) { return example_cli::number(a, v, lo, hi); };
     if (a == "--address")
       o.address = v;
     else if (a == "--port")

@@ -9,7 +9,11 @@
 #include <catch2/catch.hpp>
 #endif
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -17,6 +21,13 @@
 #include <utility>
 
 namespace jobrunner::test {
+
+// Waits `d` on a timer of the calling coroutine's executor: a task's I/O.
+inline boost::asio::awaitable<void> sleep_for(std::chrono::nanoseconds d)
+{
+  boost::asio::steady_timer t(co_await boost::asio::this_coro::executor, d);
+  co_await t.async_wait(boost::asio::use_awaitable);
+}
 
 // Runs io until it runs out of work, with a generous guard so that a leaked
 // coroutine fails the test instead of hanging it. Returns true if the
