@@ -56,6 +56,7 @@ struct options
   double garbage_rate = 0;  // fraction of answers that are not HTTP
   double truncate_rate = 0; // fraction of answers cut short of their Content-Length
   double hang_rate = 0;     // fraction of requests never answered
+  double huge_rate = 0;     // fraction answered with a 100 kB header or a 1 MiB body
   std::size_t max_connections = 1024;
   std::uint32_t max_header = 8 * 1024;
   std::uint64_t max_body = 16 * 1024;
@@ -85,6 +86,7 @@ Serves POST /v1/price (see examples/car_price_server/README.md) and GET /health,
   --garbage-rate X     fraction answered with bytes that are not HTTP
   --truncate-rate X    fraction answered with a body cut short of its Content-Length
   --hang-rate X        fraction never answered (the connection stays open)
+  --huge-rate X        fraction answered with a 100 kB header or a 1 MiB body
   --max-connections N  connections served at once; more get 503 (default 1024)
   --max-header-bytes N request header limit, else 431 (default 8192)
   --max-body-bytes N   request body limit, else 413 (default 16384)
@@ -142,6 +144,8 @@ options parse_options(int argc, char** argv)
       o.truncate_rate = num(0, 1);
     else if (a == "--hang-rate")
       o.hang_rate = num(0, 1);
+    else if (a == "--huge-rate")
+      o.huge_rate = num(0, 1);
     else if (a == "--max-connections")
       o.max_connections = static_cast<std::size_t>(num(1, 1e6));
     else if (a == "--max-header-bytes")
@@ -169,7 +173,7 @@ struct counters
 {
   std::uint64_t connections = 0, refused = 0, requests = 0, ok = 0, bad_request = 0, errors_500 = 0,
                 answers_429 = 0, slow = 0, dropped = 0, garbage = 0, truncated = 0, hung = 0,
-                too_large = 0;
+                too_large = 0, huge = 0;
   std::size_t open = 0, max_open = 0;
   json::array timeline; // [seconds since start, "req" | "429"] for the first 100,000 events
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
@@ -186,21 +190,14 @@ struct counters
 
   json::object to_json() const
   {
-    return {{"connections", connections},
-            {"refused", refused},
-            {"requests", requests},
-            {"ok", ok},
-            {"bad_request", bad_request},
-            {"errors_500", errors_500},
-            {"answers_429", answers_429},
-            {"slow", slow},
-            {"dropped", dropped},
-            {"garbage", garbage},
-            {"truncated", truncated},
-            {"hung", hung},
-            {"too_large", too_large},
-            {"open_connections", open},
-            {"max_open_connections", max_open},
+    return {{"connections", connections}, {"refused", refused},
+            {"requests", requests},       {"ok", ok},
+            {"bad_request", bad_request}, {"errors_500", errors_500},
+            {"answers_429", answers_429}, {"slow", slow},
+            {"dropped", dropped},         {"garbage", garbage},
+            {"truncated", truncated},     {"hung", hung},
+            {"too_large", too_large},     {"huge", huge},
+            {"open_connections", open},   {"max_open_connections", max_open},
             {"timeline", timeline}};
   }
 };
@@ -225,7 +222,8 @@ enum class fault
   drop,
   garbage,
   truncate,
-  hang
+  hang,
+  huge
 };
 
 using response = http::response<http::string_body>;
@@ -322,6 +320,8 @@ inline response handle(server& s, const http::request<http::string_body>& req, f
     f = fault::truncate;
   else if (hit(s.opt.hang_rate))
     f = fault::hang;
+  else if (hit(s.opt.huge_rate))
+    f = fault::huge;
   else if (hit(s.opt.error_rate))
     f = fault::error_500;
   else if (hit(s.opt.rate_429)
@@ -464,6 +464,20 @@ asio::awaitable<void> serve(server& s, Stream& stream)
                             "Content-Length: 120\r\n\r\n{\"price\": 1";
       co_await asio::async_write(stream, asio::buffer(partial),
                                  asio::as_tuple(asio::use_awaitable));
+      co_return;
+    }
+    case fault::huge:
+    {
+      // A valid response, far above any sane client's limits.
+      ++s.stats.huge;
+      response big{http::status::ok, 11};
+      if (s.stats.huge % 2 == 0)
+        big.set("X-Padding", std::string(100 * 1024, 'a'));
+      else
+        big.body() = std::string(1024 * 1024, ' ');
+      big.keep_alive(false);
+      big.prepare_payload();
+      co_await http::async_write(stream, big, asio::as_tuple(asio::use_awaitable));
       co_return;
     }
     default:

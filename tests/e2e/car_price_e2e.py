@@ -237,11 +237,12 @@ def case_malformed(tmp):
 
 
 def case_hostile(tmp):
-    # A server that hangs, sends garbage or cuts bodies short: every row
-    # still ends, with a price or an error, and nothing hangs.
+    # A server that hangs, sends garbage, cuts bodies short or sends a huge
+    # header or body: every row still ends, with a price or an error, and
+    # nothing hangs.
     inp = small_input(tmp, 200)
-    server = Server(tmp, "--hang-rate", "0.2", "--garbage-rate", "0.2", "--truncate-rate", "0.2",
-                    "--seed", "3")
+    server = Server(tmp, "--hang-rate", "0.15", "--garbage-rate", "0.15", "--truncate-rate", "0.15",
+                    "--huge-rate", "0.15", "--seed", "3")
     try:
         out_path = os.path.join(tmp, "out.jsonl")
         code, _, elapsed = run_fetcher(server.url, inp, out_path, "--timeout", "300",
@@ -249,6 +250,8 @@ def case_hostile(tmp):
         out = read_output(out_path)
         check_every_row_once(inp, out)
         statuses = {r["status"] for r in out}
+        check(server.stats()["huge"] > 0, "no huge answer was sent")
+        check(any("limit" in r.get("error", "") for r in out), "no parser limit reported")
         check("timed_out" in statuses and "failed" in statuses and "ok" in statuses,
               f"statuses {statuses}")
         check(code == 1, f"exit status {code}")
