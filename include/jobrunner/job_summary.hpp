@@ -70,7 +70,8 @@ struct JobStats
 {
   std::uint64_t submitted = 0; ///< items accepted into the work queue so far
   std::uint64_t queued = 0;    ///< submitted, not yet taken by a worker
-  std::uint64_t in_flight = 0; ///< taken by a worker, result not yet handled
+  /// Taken by a worker (or waiting for a retry), result not yet handled.
+  std::uint64_t in_flight = 0;
   std::uint64_t succeeded = 0; ///< results handled, by status
   std::uint64_t failed = 0;
   std::uint64_t cancelled = 0;
