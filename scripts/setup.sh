@@ -10,6 +10,7 @@ packages=(
   libboost1.81-dev        # Asio channels and co_composed need Boost >= 1.81 (not libboost-dev: 1.74)
   libboost-json1.81-dev   # the car-price example
   libssl-dev openssl      # the car-price example's https (and its test certificate)
+  libhiredis-dev redis-server  # the optional Redis Streams part and its tests
   catch2                  # tests (Catch2 2.13 on Debian 12)
   libbenchmark-dev        # benchmarks
 )

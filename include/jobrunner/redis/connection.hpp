@@ -1,0 +1,290 @@
+// Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
+#ifndef JOBRUNNER_REDIS_CONNECTION_HPP
+#define JOBRUNNER_REDIS_CONNECTION_HPP
+
+// A Redis connection on Asio: hiredis's asynchronous client (the protocol,
+// pipelining, reply parsing) driven by an Asio reactor adapter written here
+// (hiredis ships adapters for libevent, libuv and others, not Asio). One
+// connection belongs to one executor that does not run handlers
+// concurrently (an io_context run by one thread, or a strand).
+//
+// Optional part of jobrunner: target jobrunner::redis, which links hiredis.
+
+#include <boost/asio.hpp>
+
+#include <exception>
+#include <functional>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace jobrunner::redis {
+
+namespace asio = boost::asio;
+
+/// A Redis reply, copied out of hiredis's.
+struct reply
+{
+  enum class kind
+  {
+    nil,
+    status,
+    error,
+    integer,
+    string,
+    array
+  };
+  kind type = kind::nil;
+  std::string str;       ///< status, error or string
+  long long integer = 0; ///< integer
+  std::vector<reply> elements;
+
+  bool is_nil() const noexcept { return type == kind::nil; }
+  bool is_error() const noexcept { return type == kind::error; }
+};
+
+/// The connection was lost or could not be made, or Redis answered an error.
+class error : public std::runtime_error
+{
+public:
+  using std::runtime_error::runtime_error;
+};
+
+class connection : public std::enable_shared_from_this<connection>
+{
+public:
+  using callback = std::function<void(const reply*, const std::string& error)>;
+
+  /// Starts connecting to host:port; commands issued meanwhile are queued.
+  /// Throws `redis::error` if hiredis cannot even start.
+  static std::shared_ptr<connection> connect(asio::any_io_executor ex, const std::string& host,
+                                             int port)
+  {
+    auto c = std::shared_ptr<connection>(new connection(std::move(ex)));
+    c->open(host, port);
+    return c;
+  }
+
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+  ~connection() { close(); }
+
+  /// True until the connection is lost or closed.
+  bool connected() const noexcept { return ac_ != nullptr; }
+  const std::string& last_error() const noexcept { return error_; }
+
+  /// Sends a command; `cb` runs once with the reply, or with an error
+  /// message (reply null) if the connection is lost before it.
+  void command(const std::vector<std::string>& args, callback cb)
+  {
+    if (!ac_)
+    {
+      cb(nullptr, "redis: not connected: " + error_);
+      return;
+    }
+    std::vector<const char*> argv;
+    std::vector<std::size_t> lens;
+    argv.reserve(args.size());
+    lens.reserve(args.size());
+    for (const auto& a : args)
+    {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    auto* holder = new callback(std::move(cb));
+    if (redisAsyncCommandArgv(ac_, &connection::on_reply, holder, static_cast<int>(args.size()),
+                              argv.data(), lens.data())
+        != REDIS_OK)
+    {
+      auto cb2 = std::move(*holder);
+      delete holder;
+      cb2(nullptr, "redis: cannot send the command: " + error_);
+    }
+  }
+
+  /// `command` as an awaitable: the reply, or throws `redis::error`
+  /// (connection lost, or an error reply). Pass a named vector (g++ 12
+  /// mishandles temporaries built inside a co_await expression).
+  asio::awaitable<reply> async_command(std::vector<std::string> args)
+  {
+    // The initiation is a named local: g++ 12 destroys twice a temporary
+    // with a vector member built inside a co_await expression.
+    auto initiation = [self = shared_from_this(), args = std::move(args)](auto handler) {
+      auto h = std::make_shared<decltype(handler)>(std::move(handler));
+      self->command(args, [h](const reply* rp, const std::string& err) {
+        std::exception_ptr e;
+        reply copy;
+        if (rp == nullptr)
+          e = std::make_exception_ptr(error(err));
+        else if (rp->is_error())
+          e = std::make_exception_ptr(error("redis: " + rp->str));
+        else
+          copy = *rp;
+        // Never inside command(): the awaiting coroutine resumes later.
+        auto ex = asio::get_associated_executor(*h);
+        asio::post(ex, [h, e, copy = std::move(copy)]() mutable { (*h)(e, std::move(copy)); });
+      });
+    };
+    co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&,
+                                            void(std::exception_ptr, reply)>(std::move(initiation),
+                                                                             asio::use_awaitable);
+  }
+
+  /// Stops accepting commands, waits for the replies of those sent, then
+  /// disconnects (hiredis's graceful disconnect).
+  void disconnect() noexcept
+  {
+    if (ac_)
+      redisAsyncDisconnect(ac_);
+  }
+
+  /// Disconnects at once; commands without a reply get an error. A
+  /// connection keeps its executor busy until it is closed or disconnected.
+  void close() noexcept
+  {
+    if (ac_)
+    {
+      auto* ac = ac_;
+      ac_ = nullptr;
+      redisAsyncFree(ac); // pending callbacks run with a null reply; cleanup runs
+    }
+  }
+
+private:
+  explicit connection(asio::any_io_executor ex) : socket_(ex) {}
+
+  void open(const std::string& host, int port)
+  {
+    ac_ = redisAsyncConnect(host.c_str(), port);
+    if (ac_ == nullptr)
+      throw error("redis: out of memory");
+    if (ac_->err)
+    {
+      std::string why = ac_->errstr;
+      redisAsyncFree(ac_);
+      ac_ = nullptr;
+      throw error("redis: cannot connect to " + host + ":" + std::to_string(port) + ": " + why);
+    }
+    ac_->data = this;
+    socket_.assign(ac_->c.fd);
+    ac_->ev.data = this;
+    ac_->ev.addRead = [](void* p) { static_cast<connection*>(p)->want(true, true); };
+    ac_->ev.delRead = [](void* p) { static_cast<connection*>(p)->want(true, false); };
+    ac_->ev.addWrite = [](void* p) { static_cast<connection*>(p)->want(false, true); };
+    ac_->ev.delWrite = [](void* p) { static_cast<connection*>(p)->want(false, false); };
+    ac_->ev.cleanup = [](void* p) { static_cast<connection*>(p)->cleanup(); };
+    redisAsyncSetConnectCallback(ac_, [](const redisAsyncContext* ac, int status) {
+      if (status != REDIS_OK && ac->data != nullptr)
+        static_cast<connection*>(ac->data)->error_ = ac->errstr;
+    });
+    redisAsyncSetDisconnectCallback(ac_, [](const redisAsyncContext* ac, int status) {
+      auto* self = static_cast<connection*>(ac->data);
+      if (self == nullptr)
+        return;
+      if (status != REDIS_OK)
+        self->error_ = ac->errstr;
+      else if (self->error_.empty())
+        self->error_ = "closed";
+      self->ac_ = nullptr; // hiredis frees the context after this callback
+    });
+  }
+
+  // The hooks: hiredis says whether it wants to read or write; the socket
+  // waits for readiness and hands back to hiredis.
+  void want(bool read, bool on)
+  {
+    (read ? want_read_ : want_write_) = on;
+    if (on)
+      arm(read);
+  }
+
+  void arm(bool read)
+  {
+    bool& waiting = read ? reading_ : writing_;
+    if (waiting || !ac_)
+      return;
+    waiting = true;
+    socket_.async_wait(read ? asio::posix::stream_descriptor::wait_read
+                            : asio::posix::stream_descriptor::wait_write,
+                       [self = shared_from_this(), read](boost::system::error_code ec) {
+                         (read ? self->reading_ : self->writing_) = false;
+                         if (ec || !self->ac_)
+                           return;
+                         if (read)
+                           redisAsyncHandleRead(self->ac_);
+                         else
+                           redisAsyncHandleWrite(self->ac_);
+                         if (self->ac_ && (read ? self->want_read_ : self->want_write_))
+                           self->arm(read);
+                       });
+  }
+
+  void cleanup() noexcept
+  {
+    want_read_ = want_write_ = false;
+    boost::system::error_code ignored;
+    socket_.cancel(ignored);
+    if (socket_.is_open())
+      socket_.release(); // hiredis closes the descriptor itself
+  }
+
+  static reply convert(const redisReply* r)
+  {
+    reply out;
+    switch (r->type)
+    {
+    case REDIS_REPLY_STATUS:
+      out.type = reply::kind::status;
+      out.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_ERROR:
+      out.type = reply::kind::error;
+      out.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_INTEGER:
+      out.type = reply::kind::integer;
+      out.integer = r->integer;
+      break;
+    case REDIS_REPLY_STRING:
+      out.type = reply::kind::string;
+      out.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_ARRAY:
+      out.type = reply::kind::array;
+      out.elements.reserve(r->elements);
+      for (std::size_t i = 0; i < r->elements; ++i)
+        out.elements.push_back(convert(r->element[i]));
+      break;
+    default:
+      break;
+    }
+    return out;
+  }
+
+  static void on_reply(redisAsyncContext* ac, void* r, void* privdata)
+  {
+    std::unique_ptr<callback> cb(static_cast<callback*>(privdata));
+    if (r == nullptr)
+    {
+      auto* self = static_cast<connection*>(ac->data);
+      std::string why = self && !self->error_.empty() ? self->error_ : "connection lost";
+      (*cb)(nullptr, "redis: " + why);
+      return;
+    }
+    const reply copy = convert(static_cast<redisReply*>(r));
+    (*cb)(&copy, std::string());
+  }
+
+  redisAsyncContext* ac_ = nullptr;
+  asio::posix::stream_descriptor socket_;
+  bool want_read_ = false, want_write_ = false, reading_ = false, writing_ = false;
+  std::string error_;
+};
+
+} // namespace jobrunner::redis
+
+#endif

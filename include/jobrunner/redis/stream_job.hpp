@@ -1,0 +1,194 @@
+// Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
+#ifndef JOBRUNNER_REDIS_STREAM_JOB_HPP
+#define JOBRUNNER_REDIS_STREAM_JOB_HPP
+
+// One job shared by several runners (processes, hosts) through Redis
+// Streams with a consumer group:
+// - each runner's producer reads items with XREADGROUP (blocking, with the
+//   work queue's backpressure: it reads a batch only once the last one was
+//   submitted) and reclaims items another consumer left pending for longer
+//   than `claim_idle` with XAUTOCLAIM (a runner that died);
+// - when an item's result has been handled, one Lua script acknowledges it
+//   (XACK) and, only if that acknowledgement was the first, appends the
+//   result to the result stream and counts it: an item processed twice
+//   (reclaimed from a slow, not dead, runner) still has one result;
+// - the job's total is set by the submitter (`submit`); a runner's input
+//   ends when the count of results reaches it.
+// At-least-once processing, exactly one result per item.
+
+#include <jobrunner/job_runner.hpp>
+#include <jobrunner/redis/connection.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace jobrunner::redis {
+
+/// The keys of one distributed job and how a runner takes part in it.
+struct stream_job_config
+{
+  std::string name = "jobrunner";              ///< prefix of every key
+  std::string consumer;                        ///< this runner's name in the group (unique)
+  std::size_t batch = 100;                     ///< entries per XREADGROUP / XAUTOCLAIM
+  std::chrono::milliseconds block{200};        ///< how long XREADGROUP blocks
+  std::chrono::milliseconds claim_idle{10000}; ///< reclaim items pending this long
+
+  std::string items() const { return name + ":items"; }
+  std::string results() const { return name + ":results"; }
+  std::string done() const { return name + ":done"; }
+  std::string total() const { return name + ":total"; }
+  std::string group() const { return name; }
+};
+
+/// What a runner's function receives: the stream entry's id and its value.
+template <class T>
+struct stream_item
+{
+  std::string id;
+  T value;
+};
+
+namespace detail {
+
+inline const char* ack_script = R"(
+if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 1 then
+  redis.call('XADD', KEYS[2], '*', 'item', ARGV[2], 'status', ARGV[3], 'result', ARGV[4])
+  redis.call('INCR', KEYS[3])
+  return 1
+end
+return 0)";
+
+// A command's arguments. (Not a braced list inside a coroutine: g++ 12
+// rejects some std::initializer_list of string literals there.)
+template <class... Args>
+std::vector<std::string> args(const Args&... a)
+{
+  return std::vector<std::string>{std::string(a)...};
+}
+
+inline long long to_integer(const reply& r)
+{
+  if (r.type == reply::kind::integer)
+    return r.integer;
+  if (r.type == reply::kind::string)
+    return std::stoll(r.str);
+  return -1;
+}
+
+} // namespace detail
+
+/// Writes `values` to the job's item stream and sets its total: the
+/// submitter's side. Items are added with XADD (field `data`).
+inline asio::awaitable<void> submit(connection& conn, const stream_job_config& cfg,
+                                    const std::vector<std::string>& values)
+{
+  auto cmd1 = detail::args("DEL", cfg.items(), cfg.results(), cfg.done(), cfg.total());
+  co_await conn.async_command(std::move(cmd1));
+  auto cmd2 = detail::args("XGROUP", "CREATE", cfg.items(), cfg.group(), "0", "MKSTREAM");
+  co_await conn.async_command(std::move(cmd2));
+  for (const auto& v : values)
+    conn.command(detail::args("XADD", cfg.items(), "*", "data", v),
+                 [](const reply*, const std::string&) {});
+  auto cmd3 = detail::args("SET", cfg.total(), std::to_string(values.size()));
+  co_await conn.async_command(std::move(cmd3));
+}
+
+/// Waits until every item of the job has a result (polling the count).
+inline asio::awaitable<void> wait_for_results(connection& conn, const stream_job_config& cfg,
+                                              std::chrono::milliseconds poll)
+{
+  for (;;)
+  {
+    auto cmd4 = detail::args("GET", cfg.total());
+    auto total = co_await conn.async_command(std::move(cmd4));
+    auto cmd5 = detail::args("GET", cfg.done());
+    auto done = co_await conn.async_command(std::move(cmd5));
+    if (!total.is_nil() && !done.is_nil() && detail::to_integer(done) >= detail::to_integer(total))
+      co_return;
+    asio::steady_timer t(co_await asio::this_coro::executor, poll);
+    co_await t.async_wait(asio::use_awaitable);
+  }
+}
+
+/// Makes `runner` take part in the job: adds the stream producer and the
+/// task-complete callback that acknowledges each item with its result.
+/// `decode(std::string) -> T`; `encode(const TaskResult&) -> std::string`
+/// (the result field, for any status). `reader` blocks in XREADGROUP, so it
+/// must not be `acker`. Both are closed when the job ends.
+template <class T, class Result, class Decode, class Encode>
+void attach(JobRunner<stream_item<T>, Result>& runner, std::shared_ptr<connection> reader,
+            std::shared_ptr<connection> acker, stream_job_config cfg, Decode decode, Encode encode)
+{
+  runner.add_producer([reader, cfg, decode](auto& out) -> asio::awaitable<void> {
+    // The group may exist already (BUSYGROUP): fine.
+    reader->command(detail::args("XGROUP", "CREATE", cfg.items(), cfg.group(), "0", "MKSTREAM"),
+                    [](const reply*, const std::string&) {});
+    std::string cursor = "0-0";
+    auto last_claim = std::chrono::steady_clock::now() - cfg.claim_idle;
+    auto submit_entries = [&](const reply& entries) -> asio::awaitable<void> {
+      for (const auto& e : entries.elements)
+      {
+        if (e.elements.size() < 2)
+          continue; // deleted meanwhile
+        const auto& fields = e.elements[1].elements;
+        for (std::size_t f = 0; f + 1 < fields.size(); f += 2)
+          if (fields[f].str == "data")
+          {
+            stream_item<T> item{e.elements[0].str, decode(fields[f + 1].str)};
+            co_await out.submit(std::move(item));
+          }
+      }
+    };
+    for (;;)
+    {
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_claim >= cfg.claim_idle / 2)
+      {
+        last_claim = now;
+        auto claim = detail::args("XAUTOCLAIM", cfg.items(), cfg.group(), cfg.consumer,
+                                  std::to_string(cfg.claim_idle.count()), cursor, "COUNT",
+                                  std::to_string(cfg.batch));
+        auto claimed = co_await reader->async_command(std::move(claim));
+        if (claimed.elements.size() >= 2)
+        {
+          cursor = claimed.elements[0].str;
+          co_await submit_entries(claimed.elements[1]);
+        }
+      }
+      auto next = detail::args("XREADGROUP", "GROUP", cfg.group(), cfg.consumer, "COUNT",
+                               std::to_string(cfg.batch), "BLOCK",
+                               std::to_string(cfg.block.count()), "STREAMS", cfg.items(), ">");
+      auto read = co_await reader->async_command(std::move(next));
+      if (!read.is_nil())
+      {
+        for (const auto& stream : read.elements)
+          if (stream.elements.size() >= 2)
+            co_await submit_entries(stream.elements[1]);
+        continue;
+      }
+      // Nothing new: is the whole job done?
+      auto cmd6 = detail::args("GET", cfg.total());
+      auto total = co_await reader->async_command(std::move(cmd6));
+      auto cmd7 = detail::args("GET", cfg.done());
+      auto done = co_await reader->async_command(std::move(cmd7));
+      if (!total.is_nil() && !done.is_nil()
+          && detail::to_integer(done) >= detail::to_integer(total))
+        co_return;
+    }
+  });
+
+  runner.on_task_complete([acker, cfg, encode](auto& r) {
+    const char* status = r.ok() ? "ok" : "failed";
+    acker->command({"EVAL", detail::ack_script, "3", cfg.items(), cfg.results(), cfg.done(),
+                    cfg.group(), r.item.id, status, encode(r)},
+                   [](const reply*, const std::string&) {});
+  });
+}
+
+} // namespace jobrunner::redis
+
+#endif
