@@ -27,18 +27,94 @@ def free_port():
         return s.getsockname()[1]
 
 
+def check_results(a, cli):
+    # Every item exactly once in the result stream, with 2 x its value.
+    items = cli("XRANGE", "test:items", "-", "+").split("\n")
+    values = {}
+    for i in range(0, len(items) - 2, 3):
+        values[items[i]] = int(items[i + 2])  # id, "data", value
+    if len(values) != a.items:
+        fail(f"{len(values)} items in the stream, expected {a.items}")
+    results = cli("XRANGE", "test:results", "-", "+").split("\n")
+    seen = {}
+    for i in range(0, len(results) - 6, 7):  # id, item, ID, status, S, result, R
+        item, status, result = results[i + 2], results[i + 4], results[i + 6]
+        if item in seen:
+            fail(f"item {item} has two results")
+        seen[item] = (status, result)
+    if set(seen) != set(values):
+        fail(f"{len(set(values) - set(seen))} items without a result")
+    for item, (status, result) in seen.items():
+        if status != "ok" or int(result) != 2 * values[item]:
+            fail(f"item {item}: {status} {result}")
+    pending = cli("XPENDING", "test:items", "test").splitlines()
+    if not pending or pending[0] != "0":
+        fail(f"items left pending: {pending[:1]}")
+
+
+def restart_case(a, port, cli, server, redis_cmd, submit):
+    """Redis stops mid-job and comes back (its append-only file fsynced at
+    every write): runners and submitter stop with a clear error; new runners
+    then finish the job from what Redis kept."""
+    runners = [subprocess.Popen([a.worker, str(port), "work", name, "5", "500"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for name in ("r1", "r2")]
+    time.sleep(0.3)
+    done_before = int(cli("GET", "test:done").strip() or 0)
+    cli("SHUTDOWN", "NOSAVE")
+    server.wait(timeout=30)
+    for r in runners:
+        try:
+            _, err = r.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            fail("a runner hung when redis went away")
+        if r.returncode == 0 or "redis" not in err:
+            fail(f"a runner did not report the lost connection: {r.returncode} {err!r}")
+        print("runner said:", err.strip().splitlines()[-1])
+    try:
+        submit.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        fail("the submitter hung when redis went away")
+    if submit.returncode == 0:
+        fail("the submitter did not report the lost connection")
+    server = subprocess.Popen(redis_cmd, stdout=subprocess.DEVNULL)
+    for _ in range(100):
+        if cli("PING").strip() == "PONG":
+            break
+        time.sleep(0.05)
+    done_after = int(cli("GET", "test:done").strip() or 0)
+    if done_after < done_before:
+        fail(f"results acknowledged before the restart were lost: {done_before} -> {done_after}")
+    print(f"results before the restart: {done_before}, kept: {done_after}")
+    waiter = subprocess.Popen([a.worker, str(port), "wait"], stdout=subprocess.PIPE, text=True)
+    again = [subprocess.Popen([a.worker, str(port), "work", name, "5", "500"],
+                              stdout=subprocess.PIPE, text=True) for name in ("r3", "r4")]
+    try:
+        waiter.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        fail("the job did not finish after the restart: " + cli("GET", "test:done"))
+    for r in again:
+        r.wait(timeout=30)
+        if r.returncode != 0:
+            fail("a runner failed after the restart")
+    return server
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--worker", required=True)
     ap.add_argument("--redis-server", required=True)
     ap.add_argument("--redis-cli", required=True)
     ap.add_argument("--items", type=int, default=3000)
+    ap.add_argument("--case", default="kill", choices=["kill", "restart"])
     a = ap.parse_args()
     port = free_port()
     tmp = tempfile.mkdtemp()
-    server = subprocess.Popen([a.redis_server, "--port", str(port), "--bind", "127.0.0.1",
-                               "--save", "", "--appendonly", "no", "--dir", tmp],
-                              stdout=subprocess.DEVNULL)
+    durable = ["--appendonly", "yes", "--appendfsync", "always"] if a.case == "restart" else \
+        ["--appendonly", "no"]
+    redis_cmd = [a.redis_server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                 "--dir", tmp, *durable]
+    server = subprocess.Popen(redis_cmd, stdout=subprocess.DEVNULL)
 
     def cli(*args):
         return subprocess.run([a.redis_cli, "-p", str(port), "--raw", *args], capture_output=True,
@@ -54,6 +130,12 @@ def main():
         submit = subprocess.Popen([a.worker, str(port), "submit", str(a.items)],
                                   stdout=subprocess.PIPE, text=True)
         time.sleep(0.3)
+        if a.case == "restart":
+            server = restart_case(a, port, cli, server, redis_cmd, submit)
+            check_results(a, cli)
+            print(f"PASS: redis restarted mid-job; the runners stopped with a clear error; "
+                  f"new runners finished the job: {a.items} items, one result each")
+            return
         # 20 workers a runner, 5 ms a task: about 4,000 items/s each; items
         # pending for 1 s are reclaimed.
         runners = [subprocess.Popen([a.worker, str(port), "work", name, "5", "1000"],
@@ -80,28 +162,7 @@ def main():
         print("\n".join(r.stdout.read().strip() for r in runners[1:]))
         print("items r1 held when killed:", held_by_r1)
 
-        # Every item exactly once in the result stream, with 2 x its value.
-        items = cli("XRANGE", "test:items", "-", "+").split("\n")
-        values = {}
-        for i in range(0, len(items) - 2, 3):
-            values[items[i]] = int(items[i + 2])  # id, "data", value
-        if len(values) != a.items:
-            fail(f"{len(values)} items in the stream, expected {a.items}")
-        results = cli("XRANGE", "test:results", "-", "+").split("\n")
-        seen = {}
-        for i in range(0, len(results) - 6, 7):  # id, item, ID, status, S, result, R
-            item, status, result = results[i + 2], results[i + 4], results[i + 6]
-            if item in seen:
-                fail(f"item {item} has two results")
-            seen[item] = (status, result)
-        if set(seen) != set(values):
-            fail(f"{len(set(values) - set(seen))} items without a result")
-        for item, (status, result) in seen.items():
-            if status != "ok" or int(result) != 2 * values[item]:
-                fail(f"item {item}: {status} {result}")
-        pending = cli("XPENDING", "test:items", "test").splitlines()
-        if not pending or pending[0] != "0":
-            fail(f"items left pending: {pending[:1]}")
+        check_results(a, cli)
         if held_by_r1 == 0:
             fail("the killed runner held no item: the test proved nothing")
         print(f"PASS: {a.items} items, one result each, none pending, after a SIGKILL")
