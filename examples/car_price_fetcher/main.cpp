@@ -9,6 +9,7 @@
 
 #include "../common/cli.hpp"
 #include "csv.hpp"
+#include "distributed.hpp"
 #include "http_client.hpp"
 
 #include <boost/json.hpp>
@@ -22,6 +23,8 @@
 #include <memory>
 #include <string>
 #include <unistd.h>
+#include <utility>
+#include <vector>
 
 namespace asio = boost::asio;
 namespace json = boost::json;
@@ -48,6 +51,10 @@ struct options
   bool adaptive = false;
   std::string ca_file;
   std::string progress = "auto"; // auto | bar | lines | none
+  std::string redis;             // host:port: distributed mode
+  std::string redis_role = "work";
+  std::string redis_job = "car_price";
+  std::string consumer;
 };
 
 void usage(std::FILE* out)
@@ -73,6 +80,11 @@ required) through the car-price API, and writes one line per input row.
   --adaptive           adapt the number of requests in flight to the server (AIMD)
   --ca-file FILE       trust this CA certificate (PEM) for https, besides the system's
   --progress MODE      auto (a bar on a terminal, else lines), bar, lines or none
+  --redis HOST:PORT    distributed mode: share the job through Redis Streams
+  --redis-role ROLE    submit (reads --input, writes --output once every car has a
+                       result) or work (prices cars from the stream; default)
+  --redis-job NAME     the job's key prefix in Redis (default car_price)
+  --consumer NAME      this worker's name in the consumer group (default host-pid)
   --help
 
 A 429 (or 503 with Retry-After) pauses every request until the time the
@@ -139,6 +151,18 @@ options parse_options(int argc, char** argv)
       o.max_failure_ratio = num(0, 1);
     else if (a == "--ca-file")
       o.ca_file = v;
+    else if (a == "--redis")
+      o.redis = v;
+    else if (a == "--redis-role")
+    {
+      o.redis_role = v;
+      if (o.redis_role != "submit" && o.redis_role != "work")
+        bad_option("--redis-role is submit or work");
+    }
+    else if (a == "--redis-job")
+      o.redis_job = v;
+    else if (a == "--consumer")
+      o.consumer = v;
     else if (a == "--progress")
     {
       o.progress = v;
@@ -295,6 +319,221 @@ bool retryable(const Result& r)
   }
 }
 
+jobrunner::JobConfig make_config(const options& opt)
+{
+  jobrunner::JobConfig config;
+  config.workers = opt.workers;
+  config.work_queue_capacity = opt.queue;
+  config.task_timeout = std::chrono::milliseconds(opt.timeout_ms);
+  config.retry.max_attempts = opt.retries + 1;
+  config.retry.initial_backoff = std::chrono::milliseconds(opt.backoff_ms);
+  config.retry.max_backoff = std::chrono::milliseconds(opt.backoff_ms) * 64;
+  config.rate_limit.per_second = opt.rate;
+  config.rate_limit.burst = opt.rate > 0 ? std::max<std::size_t>(1, opt.workers / 10) : 1;
+  config.failure_budget.max_failures = opt.max_failures;
+  config.failure_budget.max_failure_ratio = opt.max_failure_ratio;
+  config.failure_budget.min_results = 50;
+  config.ordered_delivery = opt.ordered;
+  config.adaptive_concurrency.enabled = opt.adaptive;
+  config.max_pushbacks = 20;
+  return config;
+}
+
+// A result's status word and error text, as the output writes them.
+template <class Result>
+std::pair<const char*, std::string> status_of(const Result& r, long timeout_ms)
+{
+  switch (r.status)
+  {
+  case jobrunner::task_status::succeeded:
+    return {"ok", {}};
+  case jobrunner::task_status::failed:
+    return {"failed", describe(r.error)};
+  case jobrunner::task_status::timed_out:
+    return {"timed_out", "no answer within " + std::to_string(timeout_ms) + " ms"};
+  case jobrunner::task_status::cancelled:
+    break;
+  }
+  return {"cancelled", r.error ? describe(r.error) : "not sent: the job was stopped"};
+}
+
+asio::ssl::context make_tls(const options& opt)
+{
+  asio::ssl::context tls(asio::ssl::context::tls_client);
+  tls.set_default_verify_paths();
+  tls.set_verify_mode(asio::ssl::verify_peer);
+  if (!opt.ca_file.empty())
+  {
+    boost::system::error_code ec;
+    tls.load_verify_file(opt.ca_file, ec);
+    if (ec)
+      bad_option("cannot load --ca-file " + opt.ca_file + ": " + ec.message());
+  }
+  return tls;
+}
+
+std::string default_consumer()
+{
+  char host[256] = "host";
+  ::gethostname(host, sizeof host - 1);
+  return std::string(host) + "-" + std::to_string(::getpid());
+}
+
+jobrunner::redis::stream_job_config redis_job(const options& opt)
+{
+  jobrunner::redis::stream_job_config cfg;
+  cfg.name = opt.redis_job;
+  cfg.consumer = opt.consumer.empty() ? default_consumer() : opt.consumer;
+  // A car pending this long belonged to a worker that died: take it over.
+  const auto per_car =
+      std::chrono::milliseconds(opt.timeout_ms) * static_cast<long>(opt.retries + 1);
+  cfg.claim_idle = std::max<std::chrono::milliseconds>(std::chrono::seconds(5), per_car * 2);
+  return cfg;
+}
+
+// --redis-role work: prices cars from the job's stream until it is complete.
+int run_redis_worker(const options& opt, const car_price::url& url)
+{
+  namespace redis = jobrunner::redis;
+  asio::io_context io(1);
+  auto tls = make_tls(opt);
+  car_price::client http(io.get_executor(), url, &tls);
+  const auto [host, port] = car_price::parse_redis_address(opt.redis);
+  const auto cfg = redis_job(opt);
+  auto reader = redis::connection::connect(io.get_executor(), host, port);
+  auto acker = redis::connection::connect(io.get_executor(), host, port);
+  jobrunner::JobRunner<redis::stream_item<car>, car_price::quote> runner(
+      io, [&http](redis::stream_item<car>& it) { return http.fetch(it.value); }, make_config(opt));
+  runner.retry_if([](const auto& r) { return retryable(r); });
+  redis::attach(runner, reader, acker, cfg, car_price::decode_car, [&opt](const auto& r) {
+    const auto [status, error] = status_of(r, opt.timeout_ms);
+    return car_price::encode_outcome(r.item.value, status, r.ok() ? &*r.value : nullptr, r.attempts,
+                                     error);
+  });
+  int exit_status = 0;
+  runner.on_job_complete([&](const jobrunner::JobSummary& s) {
+    std::fprintf(
+        stderr,
+        "car_price_fetcher %s: %llu cars priced here: %llu ok, %llu failed, %llu timed "
+        "out, %llu cancelled\n",
+        cfg.consumer.c_str(), static_cast<unsigned long long>(s.submitted),
+        static_cast<unsigned long long>(s.succeeded), static_cast<unsigned long long>(s.failed),
+        static_cast<unsigned long long>(s.timed_out), static_cast<unsigned long long>(s.cancelled));
+    if (s.producer_errors != 0)
+    {
+      std::fprintf(stderr, "car_price_fetcher %s: stopped: %s\n", cfg.consumer.c_str(),
+                   describe(s.first_producer_error).c_str());
+      exit_status = 1;
+    }
+    reader->close();
+    acker->disconnect(); // once the last acknowledgements are answered
+  });
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](boost::system::error_code ec, int) {
+    if (!ec)
+      runner.cancel();
+  });
+  runner.async_run([&](boost::system::error_code, jobrunner::JobSummary) { signals.cancel(); });
+  io.run();
+  return exit_status;
+}
+
+// --redis-role submit: writes the cars to the job's stream, waits for every
+// result, writes them out.
+template <class Writer>
+int run_redis_submitter(const options& opt, car_price::csv_reader& reader, std::istream& in,
+                        std::size_t line_number, Writer& results)
+{
+  namespace redis = jobrunner::redis;
+  std::vector<std::string> cars;
+  std::size_t invalid = 0;
+  std::string line;
+  while (std::getline(in, line))
+  {
+    ++line_number;
+    if (car_price::csv_reader::strip_cr(line).empty())
+      continue;
+    auto row = reader.row(line, line_number);
+    if (auto* bad = std::get_if<car_price::bad_row>(&row))
+    {
+      ++invalid;
+      std::fprintf(stderr, "car_price_fetcher: %s: line %zu skipped: %s\n", opt.input.c_str(),
+                   bad->line, bad->error.c_str());
+      results.invalid(*bad);
+    }
+    else
+      cars.push_back(car_price::encode_car(std::get<car>(row)));
+  }
+  asio::io_context io(1);
+  const auto [host, port] = car_price::parse_redis_address(opt.redis);
+  const auto cfg = redis_job(opt);
+  auto conn = redis::connection::connect(io.get_executor(), host, port);
+  std::size_t ok = 0, not_ok = 0;
+  int exit_status = 0;
+  const auto started = std::chrono::steady_clock::now();
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        co_await redis::submit(*conn, cfg, cars);
+        std::fprintf(stderr, "car_price_fetcher: %zu cars submitted to job %s\n", cars.size(),
+                     cfg.name.c_str());
+        for (;;)
+        {
+          auto get = redis::detail::args("GET", cfg.done());
+          auto done = co_await conn->async_command(std::move(get));
+          const auto n = done.is_nil() ? 0 : redis::detail::to_integer(done);
+          if (opt.progress != "none")
+            std::fprintf(stderr, "progress: %lld/%zu done\n", n, cars.size());
+          if (n >= static_cast<long long>(cars.size()))
+            break;
+          asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::seconds(1));
+          co_await t.async_wait(asio::use_awaitable);
+        }
+        // Every result, in the order they came in.
+        std::string from = "-";
+        for (;;)
+        {
+          auto range = redis::detail::args("XRANGE", cfg.results(), from, "+", "COUNT", "1000");
+          auto page = co_await conn->async_command(std::move(range));
+          if (page.elements.empty())
+            break;
+          for (const auto& entry : page.elements)
+          {
+            from = "(" + entry.elements[0].str;
+            const auto& fields = entry.elements[1].elements;
+            for (std::size_t f = 0; f + 1 < fields.size(); f += 2)
+              if (fields[f].str == "result")
+              {
+                auto o = car_price::decode_outcome(fields[f + 1].str);
+                (o.q ? ok : not_ok) += 1;
+                results.priced(o.c, o.status.c_str(), o.q ? &*o.q : nullptr, o.attempts, o.error);
+              }
+          }
+        }
+        conn->close();
+      },
+      [&](std::exception_ptr e) {
+        if (e)
+        {
+          std::fprintf(stderr, "car_price_fetcher: stopped: %s\n", describe(e).c_str());
+          exit_status = 1;
+          conn->close();
+        }
+      });
+  io.run();
+  results.flush();
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::fprintf(stderr,
+               "car_price_fetcher: %zu rows: %zu priced, %zu not priced, %zu invalid; %.2f s, "
+               "%.1f cars/s\n",
+               cars.size() + invalid, ok, not_ok, invalid, secs,
+               secs > 0 ? static_cast<double>(cars.size()) / secs : 0.0);
+  if (exit_status != 0)
+    return exit_status;
+  return not_ok + invalid != 0 ? 1 : 0;
+}
+
 std::size_t count_lines(const std::string& path)
 {
   std::ifstream in(path, std::ios::binary);
@@ -320,6 +559,19 @@ int main(int argc, char** argv)
   catch (const std::exception& e)
   {
     bad_option(e.what());
+  }
+
+  if (!opt.redis.empty() && opt.redis_role == "work")
+  {
+    try
+    {
+      return run_redis_worker(opt, url);
+    }
+    catch (const std::exception& e)
+    {
+      std::fprintf(stderr, "car_price_fetcher: %s\n", e.what());
+      return 1;
+    }
   }
 
   std::ifstream file_in;
@@ -365,34 +617,25 @@ int main(int argc, char** argv)
     }
   }
 
-  asio::io_context io(1);
-  asio::ssl::context tls(asio::ssl::context::tls_client);
-  tls.set_default_verify_paths();
-  tls.set_verify_mode(asio::ssl::verify_peer);
-  if (!opt.ca_file.empty())
+  if (!opt.redis.empty())
   {
-    boost::system::error_code ec;
-    tls.load_verify_file(opt.ca_file, ec);
-    if (ec)
-      bad_option("cannot load --ca-file " + opt.ca_file + ": " + ec.message());
+    writer results(*out, opt.format == "jsonl");
+    try
+    {
+      return run_redis_submitter(opt, reader, *in, line_number, results);
+    }
+    catch (const std::exception& e)
+    {
+      std::fprintf(stderr, "car_price_fetcher: %s\n", e.what());
+      return 1;
+    }
   }
+
+  asio::io_context io(1);
+  auto tls = make_tls(opt);
   car_price::client http(io.get_executor(), url, &tls);
 
-  jobrunner::JobConfig config;
-  config.workers = opt.workers;
-  config.work_queue_capacity = opt.queue;
-  config.task_timeout = std::chrono::milliseconds(opt.timeout_ms);
-  config.retry.max_attempts = opt.retries + 1;
-  config.retry.initial_backoff = std::chrono::milliseconds(opt.backoff_ms);
-  config.retry.max_backoff = std::chrono::milliseconds(opt.backoff_ms) * 64;
-  config.rate_limit.per_second = opt.rate;
-  config.rate_limit.burst = opt.rate > 0 ? std::max<std::size_t>(1, opt.workers / 10) : 1;
-  config.failure_budget.max_failures = opt.max_failures;
-  config.failure_budget.max_failure_ratio = opt.max_failure_ratio;
-  config.failure_budget.min_results = 50;
-  config.ordered_delivery = opt.ordered;
-  config.adaptive_concurrency.enabled = opt.adaptive;
-  config.max_pushbacks = 20;
+  const jobrunner::JobConfig config = make_config(opt);
 
   using runner_type = jobrunner::JobRunner<car, car_price::quote>;
   runner_type runner(
@@ -451,25 +694,7 @@ int main(int argc, char** argv)
   });
 
   runner.on_task_complete([&](auto& r) {
-    std::string error;
-    const char* status = "ok";
-    switch (r.status)
-    {
-    case jobrunner::task_status::succeeded:
-      break;
-    case jobrunner::task_status::failed:
-      status = "failed";
-      error = describe(r.error);
-      break;
-    case jobrunner::task_status::timed_out:
-      status = "timed_out";
-      error = "no answer within " + std::to_string(opt.timeout_ms) + " ms";
-      break;
-    case jobrunner::task_status::cancelled:
-      status = "cancelled";
-      error = r.error ? describe(r.error) : "not sent: the job was stopped";
-      break;
-    }
+    const auto [status, error] = status_of(r, opt.timeout_ms);
     results.priced(r.item, status, r.ok() ? &*r.value : nullptr, r.attempts, error);
   });
 

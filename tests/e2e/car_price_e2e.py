@@ -328,6 +328,63 @@ def case_hostile_clients(tmp):
         server.stop()
 
 
+def case_distributed(tmp):
+    # One submitter and three fetchers sharing the job through a real
+    # redis-server; one fetcher is killed with SIGKILL mid-job. Every row
+    # still appears once in the submitter's output, priced.
+    import shutil
+    import signal
+    import socket
+    redis_server = shutil.which("redis-server")
+    check(redis_server is not None, "redis-server is not installed (scripts/setup.sh)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        rport = s.getsockname()[1]
+    redis = subprocess.Popen([redis_server, "--port", str(rport), "--bind", "127.0.0.1",
+                              "--save", "", "--appendonly", "no", "--dir", tmp],
+                             stdout=subprocess.DEVNULL)
+    inp = small_input(tmp, 1500)
+    server = Server(tmp, "--latency-ms", "20", "--error-rate", "0.02")
+    workers = []
+    try:
+        time.sleep(0.3)
+        out_path = os.path.join(tmp, "out.jsonl")
+        submit = subprocess.Popen([ARGS.fetcher, "--redis", f"127.0.0.1:{rport}", "--redis-role",
+                                   "submit", "--input", inp, "--output", out_path,
+                                   "--redis-job", "e2e"], stderr=subprocess.PIPE, text=True)
+        workers = [subprocess.Popen([ARGS.fetcher, "--url", server.url, "--redis",
+                                     f"127.0.0.1:{rport}", "--redis-job", "e2e", "--consumer", name,
+                                     "--workers", "10", "--timeout", "500", "--retries", "1",
+                                     "--backoff", "5"], stderr=subprocess.PIPE, text=True)
+                   for name in ("w1", "w2", "w3")]
+        time.sleep(0.5)
+        workers[0].send_signal(signal.SIGKILL)
+        held = subprocess.run([shutil.which("redis-cli"), "-p", str(rport), "XPENDING", "e2e:items",
+                               "e2e", "-", "+", "10000", "w1"], capture_output=True, text=True)
+        held_by_w1 = len(held.stdout.split()) // 4
+        check(held_by_w1 > 0, "the killed fetcher held no car: the test proves nothing")
+        try:
+            _, err = submit.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            fail("the distributed job did not finish")
+        sys.stderr.write(err[-2000:])
+        check(submit.returncode == 0, f"submitter exit status {submit.returncode}")
+        out = read_output(out_path)
+        check_every_row_once(inp, out)
+        check(all(r["status"] == "ok" for r in out), "a row was not priced")
+        print(f"the killed fetcher held {held_by_w1} cars; all were priced by the others")
+        for w in workers[1:]:
+            w.wait(timeout=60)
+            check(w.returncode == 0, f"a fetcher failed: {w.returncode}")
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.kill()
+        server.stop()
+        redis.terminate()
+        redis.wait(timeout=10)
+
+
 def main():
     global ARGS
     p = argparse.ArgumentParser()
