@@ -331,7 +331,9 @@ def case_hostile_clients(tmp):
 def case_distributed(tmp):
     # One submitter and three fetchers sharing the job through a real
     # redis-server; one fetcher is killed with SIGKILL mid-job. Every row
-    # still appears once in the submitter's output, priced.
+    # still appears once in the submitter's output, priced. (2% of answers
+    # are 500s: 5 attempts make a row failing them all a 3e-9 event; with 2
+    # it happened in CI.)
     import shutil
     import signal
     import socket
@@ -354,7 +356,7 @@ def case_distributed(tmp):
                                    "--redis-job", "e2e"], stderr=subprocess.PIPE, text=True)
         workers = [subprocess.Popen([ARGS.fetcher, "--url", server.url, "--redis",
                                      f"127.0.0.1:{rport}", "--redis-job", "e2e", "--consumer", name,
-                                     "--workers", "10", "--timeout", "500", "--retries", "1",
+                                     "--workers", "10", "--timeout", "500", "--retries", "4",
                                      "--backoff", "5"], stderr=subprocess.PIPE, text=True)
                    for name in ("w1", "w2", "w3")]
         time.sleep(0.5)
