@@ -36,6 +36,10 @@ struct stream_job_config
   std::size_t batch = 100;                     ///< entries per XREADGROUP / XAUTOCLAIM
   std::chrono::milliseconds block{200};        ///< how long XREADGROUP blocks
   std::chrono::milliseconds claim_idle{10000}; ///< reclaim items pending this long
+  /// Acknowledgements waiting for Redis's answer at most: beyond, the
+  /// producer reads no more items (a slow Redis slows the runner down
+  /// instead of filling memory).
+  std::size_t max_unacked = 1000;
 
   std::string items() const { return name + ":items"; }
   std::string results() const { return name + ":results"; }
@@ -123,7 +127,9 @@ template <class T, class Result, class Decode, class Encode>
 void attach(JobRunner<stream_item<T>, Result>& runner, std::shared_ptr<connection> reader,
             std::shared_ptr<connection> acker, stream_job_config cfg, Decode decode, Encode encode)
 {
-  runner.add_producer([reader, cfg, decode](auto& out) -> asio::awaitable<void> {
+  // Acknowledgements sent, not yet answered (one executor: a plain count).
+  auto unacked = std::make_shared<std::size_t>(0);
+  runner.add_producer([reader, cfg, decode, unacked](auto& out) -> asio::awaitable<void> {
     // The group may exist already (BUSYGROUP): fine.
     reader->command(detail::args("XGROUP", "CREATE", cfg.items(), cfg.group(), "0", "MKSTREAM"),
                     [](const reply*, const std::string&) {});
@@ -145,6 +151,11 @@ void attach(JobRunner<stream_item<T>, Result>& runner, std::shared_ptr<connectio
     };
     for (;;)
     {
+      while (*unacked > cfg.max_unacked)
+      {
+        asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(5));
+        co_await t.async_wait(asio::use_awaitable);
+      }
       const auto now = std::chrono::steady_clock::now();
       if (now - last_claim >= cfg.claim_idle / 2)
       {
@@ -181,11 +192,12 @@ void attach(JobRunner<stream_item<T>, Result>& runner, std::shared_ptr<connectio
     }
   });
 
-  runner.on_task_complete([acker, cfg, encode](auto& r) {
+  runner.on_task_complete([acker, cfg, encode, unacked](auto& r) {
     const char* status = r.ok() ? "ok" : "failed";
+    ++*unacked;
     acker->command({"EVAL", detail::ack_script, "3", cfg.items(), cfg.results(), cfg.done(),
                     cfg.group(), r.item.id, status, encode(r)},
-                   [](const reply*, const std::string&) {});
+                   [unacked](const reply*, const std::string&) { --*unacked; });
   });
 }
 
