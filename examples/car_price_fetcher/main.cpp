@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -477,18 +478,13 @@ int run_redis_submitter(const options& opt, car_price::csv_reader& reader, std::
         co_await redis::submit(*conn, cfg, cars);
         std::fprintf(stderr, "car_price_fetcher: %zu cars submitted to job %s\n", cars.size(),
                      cfg.name.c_str());
-        for (;;)
-        {
-          auto get = redis::detail::args("GET", cfg.done());
-          auto done = co_await conn->async_command(std::move(get));
-          const auto n = done.is_nil() ? 0 : redis::detail::to_integer(done);
+        // Named, not built inside the co_await (g++ 12 destroys such
+        // temporaries twice).
+        std::function<void(const redis::job_progress&)> show = [&](const redis::job_progress& p) {
           if (opt.progress != "none")
-            std::fprintf(stderr, "progress: %lld/%zu done\n", n, cars.size());
-          if (n >= static_cast<long long>(cars.size()))
-            break;
-          asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::seconds(1));
-          co_await t.async_wait(asio::use_awaitable);
-        }
+            std::fprintf(stderr, "progress: %lld/%zu done\n", p.done, cars.size());
+        };
+        co_await redis::wait_for_results(*conn, cfg, std::chrono::seconds(1), std::move(show));
         // Every result, in the order they came in.
         std::string from = "-";
         for (;;)

@@ -359,11 +359,20 @@ def case_distributed(tmp):
                                      "--workers", "10", "--timeout", "500", "--retries", "4",
                                      "--backoff", "5"], stderr=subprocess.PIPE, text=True)
                    for name in ("w1", "w2", "w3")]
-        time.sleep(0.5)
+        # Kill w1 once it holds cars (a sanitizer build starts slowly).
+        def held_by(name):
+            held = subprocess.run([shutil.which("redis-cli"), "-p", str(rport), "XPENDING",
+                                   "e2e:items", "e2e", "-", "+", "10000", name],
+                                  capture_output=True, text=True)
+            # Entries come as id, consumer, idle, deliveries; an error reply
+            # (no group yet) is text that names no consumer.
+            words = held.stdout.split()
+            return sum(1 for i in range(1, len(words), 4) if words[i] == name)
+        deadline = time.monotonic() + 20
+        while held_by("w1") == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
         workers[0].send_signal(signal.SIGKILL)
-        held = subprocess.run([shutil.which("redis-cli"), "-p", str(rport), "XPENDING", "e2e:items",
-                               "e2e", "-", "+", "10000", "w1"], capture_output=True, text=True)
-        held_by_w1 = len(held.stdout.split()) // 4
+        held_by_w1 = held_by("w1")
         check(held_by_w1 > 0, "the killed fetcher held no car: the test proves nothing")
         try:
             _, err = submit.communicate(timeout=120)

@@ -101,17 +101,41 @@ inline asio::awaitable<void> submit(connection& conn, const stream_job_config& c
   co_await conn.async_command(std::move(cmd3));
 }
 
-/// Waits until every item of the job has a result (polling the count).
+/// How far the job is: results in, and the total (-1 until it is set).
+struct job_progress
+{
+  long long done = 0;
+  long long total = -1;
+  bool complete() const noexcept { return total >= 0 && done >= total; }
+};
+
+inline asio::awaitable<job_progress> read_progress(connection& conn, const stream_job_config& cfg)
+{
+  job_progress p;
+  auto get_total = detail::args("GET", cfg.total());
+  auto total = co_await conn.async_command(std::move(get_total));
+  auto get_done = detail::args("GET", cfg.done());
+  auto done = co_await conn.async_command(std::move(get_done));
+  if (!total.is_nil())
+    p.total = detail::to_integer(total);
+  if (!done.is_nil())
+    p.done = detail::to_integer(done);
+  co_return p;
+}
+
+/// Waits until every item of the job has a result, reading the count every
+/// `poll` and passing it to `on_poll` (if set): the submitter's
+/// job-complete.
 inline asio::awaitable<void> wait_for_results(connection& conn, const stream_job_config& cfg,
-                                              std::chrono::milliseconds poll)
+                                              std::chrono::milliseconds poll,
+                                              std::function<void(const job_progress&)> on_poll = {})
 {
   for (;;)
   {
-    auto cmd4 = detail::args("GET", cfg.total());
-    auto total = co_await conn.async_command(std::move(cmd4));
-    auto cmd5 = detail::args("GET", cfg.done());
-    auto done = co_await conn.async_command(std::move(cmd5));
-    if (!total.is_nil() && !done.is_nil() && detail::to_integer(done) >= detail::to_integer(total))
+    const auto p = co_await read_progress(conn, cfg);
+    if (on_poll)
+      on_poll(p);
+    if (p.complete())
       co_return;
     asio::steady_timer t(co_await asio::this_coro::executor, poll);
     co_await t.async_wait(asio::use_awaitable);
@@ -122,7 +146,10 @@ inline asio::awaitable<void> wait_for_results(connection& conn, const stream_job
 /// task-complete callback that acknowledges each item with its result.
 /// `decode(std::string) -> T`; `encode(const TaskResult&) -> std::string`
 /// (the result field, for any status). `reader` blocks in XREADGROUP, so it
-/// must not be `acker`. Both are closed when the job ends.
+/// must not be `acker`. The caller closes both when the job ends (`close()`
+/// the reader, `disconnect()` the acker so that the last acknowledgements
+/// are answered). The task-complete callback is the acknowledgement: do not
+/// replace it afterwards, or items are never acknowledged.
 template <class T, class Result, class Decode, class Encode>
 void attach(JobRunner<stream_item<T>, Result>& runner, std::shared_ptr<connection> reader,
             std::shared_ptr<connection> acker, stream_job_config cfg, Decode decode, Encode encode)
@@ -182,12 +209,8 @@ void attach(JobRunner<stream_item<T>, Result>& runner, std::shared_ptr<connectio
         continue;
       }
       // Nothing new: is the whole job done?
-      auto cmd6 = detail::args("GET", cfg.total());
-      auto total = co_await reader->async_command(std::move(cmd6));
-      auto cmd7 = detail::args("GET", cfg.done());
-      auto done = co_await reader->async_command(std::move(cmd7));
-      if (!total.is_nil() && !done.is_nil()
-          && detail::to_integer(done) >= detail::to_integer(total))
+      const auto p = co_await read_progress(*reader, cfg);
+      if (p.complete())
         co_return;
     }
   });
