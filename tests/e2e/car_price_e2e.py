@@ -58,10 +58,10 @@ class Server:
         self.proc = subprocess.Popen(
             [ARGS.server, "--port", "0", "--port-file", self.port_file, *options],
             stdout=subprocess.DEVNULL)
-        for _ in range(200):
-            if os.path.exists(self.port_file):
-                break
+        deadline = time.monotonic() + 30  # a sanitizer build on a loaded machine starts slowly
+        while not (os.path.exists(self.port_file) and os.path.getsize(self.port_file) > 0):
             check(self.proc.poll() is None, "the server exited at start")
+            check(time.monotonic() < deadline, "the server wrote no port file in 30 s")
             time.sleep(0.02)
         with open(self.port_file) as f:
             self.port = int(f.read())
@@ -330,67 +330,109 @@ def case_hostile_clients(tmp):
 
 def case_distributed(tmp):
     # One submitter and three fetchers sharing the job through a real
-    # redis-server; one fetcher is killed with SIGKILL mid-job. Every row
-    # still appears once in the submitter's output, priced. (2% of answers
-    # are 500s: 5 attempts make a row failing them all a 3e-9 event; with 2
-    # it happened in CI.)
+    # redis-server; one fetcher is killed with SIGKILL while it holds cars.
+    # Every row still appears once in the submitter's output, priced. (2% of
+    # answers are 500s: 5 attempts make a row failing them all a 3e-9 event;
+    # with 2 it happened in CI.)
     import shutil
     import signal
     import socket
     redis_server = shutil.which("redis-server")
-    check(redis_server is not None, "redis-server is not installed (scripts/setup.sh)")
+    redis_cli = shutil.which("redis-cli")
+    check(redis_server is not None and redis_cli is not None,
+          "redis-server is not installed (scripts/setup.sh)")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         rport = s.getsockname()[1]
     redis = subprocess.Popen([redis_server, "--port", str(rport), "--bind", "127.0.0.1",
                               "--save", "", "--appendonly", "no", "--dir", tmp],
                              stdout=subprocess.DEVNULL)
+
+    def cli(*args):
+        return subprocess.run([redis_cli, "-p", str(rport), *args], capture_output=True,
+                              text=True).stdout
+
+    # Wait for redis to answer (a loaded CI machine starts it slowly).
+    deadline = time.monotonic() + 30
+    while cli("PING").strip() != "PONG":
+        check(redis.poll() is None, "redis-server exited at start")
+        check(time.monotonic() < deadline, "redis-server did not answer PING in 30 s")
+        time.sleep(0.05)
     inp = small_input(tmp, 1500)
     server = Server(tmp, "--latency-ms", "20", "--error-rate", "0.02")
-    workers = []
+    procs = {}
+    logs = {}
+
+    def start(name, *argv):
+        # stderr to a file: a pipe nobody reads would block a chatty process.
+        logs[name] = open(os.path.join(tmp, name + ".err"), "w+")
+        procs[name] = subprocess.Popen([ARGS.fetcher, "--redis", f"127.0.0.1:{rport}",
+                                        "--redis-job", "e2e", *argv], stderr=logs[name],
+                                       text=True)
+
+    def log_of(name):
+        logs[name].flush()
+        logs[name].seek(0)
+        return logs[name].read()[-2000:]
+
+    def start_worker(name):
+        start(name, "--url", server.url, "--consumer", name, "--workers", "10", "--timeout",
+              "500", "--retries", "4", "--backoff", "5")
+
+    def held_by(name):
+        # Entries come as id, consumer, idle, deliveries; an error reply (no
+        # group yet) is text that names no consumer.
+        words = cli("XPENDING", "e2e:items", "e2e", "-", "+", "10000", name).split()
+        return sum(1 for i in range(1, len(words), 4) if words[i] == name)
+
     try:
-        time.sleep(0.3)
         out_path = os.path.join(tmp, "out.jsonl")
-        submit = subprocess.Popen([ARGS.fetcher, "--redis", f"127.0.0.1:{rport}", "--redis-role",
-                                   "submit", "--input", inp, "--output", out_path,
-                                   "--redis-job", "e2e"], stderr=subprocess.PIPE, text=True)
-        workers = [subprocess.Popen([ARGS.fetcher, "--url", server.url, "--redis",
-                                     f"127.0.0.1:{rport}", "--redis-job", "e2e", "--consumer", name,
-                                     "--workers", "10", "--timeout", "500", "--retries", "4",
-                                     "--backoff", "5"], stderr=subprocess.PIPE, text=True)
-                   for name in ("w1", "w2", "w3")]
-        # Kill w1 once it holds cars (a sanitizer build starts slowly).
-        def held_by(name):
-            held = subprocess.run([shutil.which("redis-cli"), "-p", str(rport), "XPENDING",
-                                   "e2e:items", "e2e", "-", "+", "10000", name],
-                                  capture_output=True, text=True)
-            # Entries come as id, consumer, idle, deliveries; an error reply
-            # (no group yet) is text that names no consumer.
-            words = held.stdout.split()
-            return sum(1 for i in range(1, len(words), 4) if words[i] == name)
-        deadline = time.monotonic() + 20
-        while held_by("w1") == 0 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        workers[0].send_signal(signal.SIGKILL)
-        held_by_w1 = held_by("w1")
+        start("submit", "--redis-role", "submit", "--input", inp, "--output", out_path)
+        # w1 first, alone; frozen (SIGSTOP) as soon as it holds cars, so it
+        # dies holding them whatever the machine's speed: a stopped process
+        # acknowledges nothing. Then the two others, then the SIGKILL.
+        start_worker("w1")
+        deadline = time.monotonic() + 60
+        held_by_w1 = 0
+        while held_by_w1 == 0:
+            if procs["w1"].poll() is not None or time.monotonic() > deadline:
+                sys.stderr.write(log_of("w1") + log_of("submit"))
+                fail("the first fetcher never took a car")
+            procs["w1"].send_signal(signal.SIGSTOP)
+            held_by_w1 = held_by("w1")
+            if held_by_w1 == 0:
+                procs["w1"].send_signal(signal.SIGCONT)
+                time.sleep(0.02)
+        start_worker("w2")
+        start_worker("w3")
+        time.sleep(0.2)
+        procs["w1"].send_signal(signal.SIGKILL)
+        procs["w1"].wait(timeout=10)
         check(held_by_w1 > 0, "the killed fetcher held no car: the test proves nothing")
         try:
-            _, err = submit.communicate(timeout=120)
+            procs["submit"].wait(timeout=120)
         except subprocess.TimeoutExpired:
+            sys.stderr.write(log_of("submit") + log_of("w2") + log_of("w3"))
             fail("the distributed job did not finish")
-        sys.stderr.write(err[-2000:])
-        check(submit.returncode == 0, f"submitter exit status {submit.returncode}")
+        sys.stderr.write(log_of("submit"))
+        check(procs["submit"].returncode == 0,
+              f"submitter exit status {procs['submit'].returncode}")
         out = read_output(out_path)
         check_every_row_once(inp, out)
         check(all(r["status"] == "ok" for r in out), "a row was not priced")
         print(f"the killed fetcher held {held_by_w1} cars; all were priced by the others")
-        for w in workers[1:]:
-            w.wait(timeout=60)
-            check(w.returncode == 0, f"a fetcher failed: {w.returncode}")
+        for name in ("w2", "w3"):
+            procs[name].wait(timeout=60)
+            if procs[name].returncode != 0:
+                sys.stderr.write(log_of(name))
+            check(procs[name].returncode == 0, f"{name} failed: {procs[name].returncode}")
     finally:
-        for w in workers:
-            if w.poll() is None:
-                w.kill()
+        for p in procs.values():
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        for f in logs.values():
+            f.close()
         server.stop()
         redis.terminate()
         redis.wait(timeout=10)

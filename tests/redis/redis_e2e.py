@@ -52,6 +52,14 @@ def check_results(a, cli):
         fail(f"items left pending: {pending[:1]}")
 
 
+def wait_for_ping(cli, server):
+    deadline = time.monotonic() + 30  # a loaded CI machine starts it slowly
+    while cli("PING").strip() != "PONG":
+        if server.poll() is not None or time.monotonic() > deadline:
+            fail("redis-server did not start")
+        time.sleep(0.05)
+
+
 def restart_case(a, port, cli, server, redis_cmd, submit):
     """Redis stops mid-job and comes back (its append-only file fsynced at
     every write): runners and submitter stop with a clear error; new runners
@@ -78,10 +86,7 @@ def restart_case(a, port, cli, server, redis_cmd, submit):
     if submit.returncode == 0:
         fail("the submitter did not report the lost connection")
     server = subprocess.Popen(redis_cmd, stdout=subprocess.DEVNULL)
-    for _ in range(100):
-        if cli("PING").strip() == "PONG":
-            break
-        time.sleep(0.05)
+    wait_for_ping(cli, server)
     done_after = int(cli("GET", "test:done").strip() or 0)
     if done_after < done_before:
         fail(f"results acknowledged before the restart were lost: {done_before} -> {done_after}")
@@ -115,18 +120,14 @@ def main():
     redis_cmd = [a.redis_server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                  "--dir", tmp, *durable]
     server = subprocess.Popen(redis_cmd, stdout=subprocess.DEVNULL)
+    runners = []
 
     def cli(*args):
         return subprocess.run([a.redis_cli, "-p", str(port), "--raw", *args], capture_output=True,
                               text=True, timeout=30).stdout
 
     try:
-        for _ in range(100):
-            if cli("PING").strip() == "PONG":
-                break
-            time.sleep(0.05)
-        else:
-            fail("redis-server did not start")
+        wait_for_ping(cli, server)
         submit = subprocess.Popen([a.worker, str(port), "submit", str(a.items)],
                                   stdout=subprocess.PIPE, text=True)
         time.sleep(0.3)
@@ -138,14 +139,35 @@ def main():
             return
         # 20 workers a runner, 5 ms a task: about 4,000 items/s each; items
         # pending for 1 s are reclaimed.
-        runners = [subprocess.Popen([a.worker, str(port), "work", name, "5", "1000"],
-                                    stdout=subprocess.PIPE, text=True)
-                   for name in ("r1", "r2", "r3")]
-        time.sleep(0.25)
+        def start(name):
+            runners.append(subprocess.Popen([a.worker, str(port), "work", name, "5", "1000"],
+                                            stdout=subprocess.PIPE, text=True))
+
+        def held_by(name):
+            # id, consumer, idle, deliveries per entry; an error reply names
+            # no consumer.
+            words = cli("XPENDING", "test:items", "test", "-", "+", "100000", name).split()
+            return sum(1 for i in range(1, len(words), 4) if words[i] == name)
+
+        # r1 first, alone; frozen (SIGSTOP) as soon as it holds items, so it
+        # dies holding them whatever the machine's speed: a stopped process
+        # acknowledges nothing. Then the two others, then the SIGKILL.
+        start("r1")
+        deadline = time.monotonic() + 60
+        held_by_r1 = 0
+        while held_by_r1 == 0:
+            if runners[0].poll() is not None or time.monotonic() > deadline:
+                fail("the first runner never took an item")
+            runners[0].send_signal(signal.SIGSTOP)
+            held_by_r1 = held_by("r1")
+            if held_by_r1 == 0:
+                runners[0].send_signal(signal.SIGCONT)
+                time.sleep(0.01)
+        start("r2")
+        start("r3")
+        time.sleep(0.1)
         runners[0].send_signal(signal.SIGKILL)
-        # What r1 held when it died (id, consumer, idle, deliveries per entry).
-        words = cli("XPENDING", "test:items", "test", "-", "+", "100000", "r1").split()
-        held_by_r1 = sum(1 for i in range(1, len(words), 4) if words[i] == "r1")
+        runners[0].wait(timeout=10)
         try:
             out, _ = submit.communicate(timeout=120)
         except subprocess.TimeoutExpired:
@@ -167,9 +189,12 @@ def main():
             fail("the killed runner held no item: the test proved nothing")
         print(f"PASS: {a.items} items, one result each, none pending, after a SIGKILL")
     finally:
-        for p in [server]:
-            p.terminate()
-            p.wait(timeout=10)
+        for p in runners:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        server.terminate()
+        server.wait(timeout=10)
 
 
 if __name__ == "__main__":
