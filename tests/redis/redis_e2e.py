@@ -60,6 +60,31 @@ def wait_for_ping(cli, server):
         time.sleep(0.05)
 
 
+def oom_case(a, port, cli):
+    """Redis refuses writes past a memory limit set just above what it uses:
+    some XADDs fail. The submitter must stop with an error that says so and
+    set no total (a total over a partial stream would make runners wait for
+    items that do not exist, or call a partial job complete)."""
+    used = int(next(line.split(":")[1] for line in cli("INFO", "memory").splitlines()
+                    if line.startswith("used_memory:")))
+    cli("CONFIG", "SET", "maxmemory", str(used + 300000))
+    cli("CONFIG", "SET", "maxmemory-policy", "noeviction")
+    r = subprocess.run([a.worker, str(port), "submit", "50000"], capture_output=True, text=True,
+                       timeout=120)
+    print(r.stderr.strip())
+    if r.returncode == 0:
+        fail("the submitter succeeded although redis refused items")
+    if "items were not added" not in r.stderr or "OOM" not in r.stderr:
+        fail("the submitter's error does not say items were refused, and why")
+    added = int(cli("XLEN", "test:items").strip())
+    if not 0 < added < 50000:
+        fail(f"the memory limit did not refuse part of the items: {added} added")
+    if cli("EXISTS", "test:total").strip() != "0":
+        fail("a total was set over a partial stream")
+    print(f"PASS: redis refused {50000 - added} of 50000 items; the submitter said so and "
+          f"set no total")
+
+
 def restart_case(a, port, cli, server, redis_cmd, submit):
     """Redis stops mid-job and comes back (its append-only file fsynced at
     every write): runners and submitter stop with a clear error; new runners
@@ -111,7 +136,7 @@ def main():
     ap.add_argument("--redis-server", required=True)
     ap.add_argument("--redis-cli", required=True)
     ap.add_argument("--items", type=int, default=3000)
-    ap.add_argument("--case", default="kill", choices=["kill", "restart"])
+    ap.add_argument("--case", default="kill", choices=["kill", "restart", "oom"])
     a = ap.parse_args()
     port = free_port()
     tmp = tempfile.mkdtemp()
@@ -128,6 +153,9 @@ def main():
 
     try:
         wait_for_ping(cli, server)
+        if a.case == "oom":
+            oom_case(a, port, cli)
+            return
         submit = subprocess.Popen([a.worker, str(port), "submit", str(a.items)],
                                   stdout=subprocess.PIPE, text=True)
         time.sleep(0.3)

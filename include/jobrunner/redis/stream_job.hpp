@@ -86,7 +86,12 @@ inline long long to_integer(const reply& r)
 } // namespace detail
 
 /// Writes `values` to the job's item stream and sets its total: the
-/// submitter's side. Items are added with XADD (field `data`).
+/// submitter's side. Items are added with XADD (field `data`), pipelined in
+/// batches of 1,000 (the last of each batch awaited, so the commands queued
+/// in the client stay bounded). The total is set only once every XADD was
+/// answered with an id: if any was refused (out of memory, a wrong type) or
+/// the connection was lost, `submit` throws `redis::error` and sets no
+/// total, so no runner takes a partial job for a whole one.
 inline asio::awaitable<void> submit(connection& conn, const stream_job_config& cfg,
                                     const std::vector<std::string>& values)
 {
@@ -94,9 +99,45 @@ inline asio::awaitable<void> submit(connection& conn, const stream_job_config& c
   co_await conn.async_command(std::move(cmd1));
   auto cmd2 = detail::args("XGROUP", "CREATE", cfg.items(), cfg.group(), "0", "MKSTREAM");
   co_await conn.async_command(std::move(cmd2));
-  for (const auto& v : values)
-    conn.command(detail::args("XADD", cfg.items(), "*", "data", v),
-                 [](const reply*, const std::string&) {});
+  struct refusals
+  {
+    std::size_t count = 0;
+    std::string first;
+  };
+  auto refused = std::make_shared<refusals>();
+  const auto note = [refused](std::string why) {
+    if (refused->count++ == 0)
+      refused->first = std::move(why);
+  };
+  constexpr std::size_t batch = 1000;
+  for (std::size_t i = 0; i < values.size(); ++i)
+  {
+    auto cmd = detail::args("XADD", cfg.items(), "*", "data", values[i]);
+    if ((i + 1) % batch != 0 && i + 1 != values.size())
+    {
+      conn.command(cmd, [note](const reply* r, const std::string& err) {
+        if (r == nullptr)
+          note(err);
+        else if (r->is_error())
+          note("redis: " + r->str);
+      });
+      continue;
+    }
+    // Replies come in order: once this one is in, so are the batch's.
+    try
+    {
+      co_await conn.async_command(std::move(cmd));
+    }
+    catch (const error& e)
+    {
+      note(e.what());
+    }
+    if (!conn.connected())
+      break; // every later command would fail the same way
+  }
+  if (refused->count != 0)
+    throw error("redis: " + std::to_string(refused->count) + " of " + std::to_string(values.size())
+                + " items were not added (" + refused->first + "); the job has no total");
   auto cmd3 = detail::args("SET", cfg.total(), std::to_string(values.size()));
   co_await conn.async_command(std::move(cmd3));
 }
