@@ -60,6 +60,21 @@ def wait_for_ping(cli, server):
         time.sleep(0.05)
 
 
+def refused_case(a, port):
+    """No Redis at all (nothing listens on the port): the submitter and a
+    runner stop at once with exit status 1 and say why. (A failed connect
+    once made the connection free hiredis's context twice.)"""
+    for argv in (["submit", "10"], ["work", "r1", "5", "1000"]):
+        r = subprocess.run([a.worker, str(port), *argv], capture_output=True, text=True,
+                           timeout=60)
+        print(f"{argv[0]}: exit {r.returncode}: {r.stderr.strip()}")
+        if r.returncode != 1 or "Connection refused" not in r.stderr:
+            fail(f"{argv[0]} did not stop with a clear error")
+        if "Sanitizer" in r.stderr:
+            fail(f"{argv[0]}: a sanitizer report")
+    print("PASS: without redis, the submitter and the runner said so and exited 1")
+
+
 def oom_case(a, port, cli):
     """Redis refuses writes past a memory limit set just above what it uses:
     some XADDs fail. The submitter must stop with an error that says so and
@@ -136,9 +151,12 @@ def main():
     ap.add_argument("--redis-server", required=True)
     ap.add_argument("--redis-cli", required=True)
     ap.add_argument("--items", type=int, default=3000)
-    ap.add_argument("--case", default="kill", choices=["kill", "restart", "oom"])
+    ap.add_argument("--case", default="kill", choices=["kill", "restart", "oom", "refused"])
     a = ap.parse_args()
     port = free_port()
+    if a.case == "refused":
+        refused_case(a, port)
+        return
     tmp = tempfile.mkdtemp()
     durable = ["--appendonly", "yes", "--appendfsync", "always"] if a.case == "restart" else \
         ["--appendonly", "no"]

@@ -178,8 +178,14 @@ private:
     ac_->ev.delWrite = [](void* p) { static_cast<connection*>(p)->want(false, false); };
     ac_->ev.cleanup = [](void* p) { static_cast<connection*>(p)->cleanup(); };
     redisAsyncSetConnectCallback(ac_, [](const redisAsyncContext* ac, int status) {
-      if (status != REDIS_OK && ac->data != nullptr)
-        static_cast<connection*>(ac->data)->error_ = ac->errstr;
+      auto* self = static_cast<connection*>(ac->data);
+      if (status == REDIS_OK || self == nullptr)
+        return;
+      // hiredis frees the context after this callback (and calls no
+      // disconnect callback: it never connected). Forget it now, or
+      // close() would free it a second time.
+      self->error_ = ac->errstr;
+      self->ac_ = nullptr;
     });
     redisAsyncSetDisconnectCallback(ac_, [](const redisAsyncContext* ac, int status) {
       auto* self = static_cast<connection*>(ac->data);
