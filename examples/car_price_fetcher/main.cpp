@@ -24,6 +24,7 @@
 #include <memory>
 #include <string>
 #include <unistd.h>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -446,6 +447,7 @@ int run_redis_submitter(const options& opt, car_price::csv_reader& reader, std::
                         std::size_t line_number, Writer& results)
 {
   namespace redis = jobrunner::redis;
+  std::vector<car> rows; // the valid rows, in input order
   std::vector<std::string> cars;
   std::size_t invalid = 0;
   std::string line;
@@ -463,7 +465,10 @@ int run_redis_submitter(const options& opt, car_price::csv_reader& reader, std::
       results.invalid(*bad);
     }
     else
-      cars.push_back(car_price::encode_car(std::get<car>(row)));
+    {
+      rows.push_back(std::get<car>(row));
+      cars.push_back(car_price::encode_car(rows.back()));
+    }
   }
   asio::io_context io(1);
   const auto [host, port] = car_price::parse_redis_address(opt.redis);
@@ -471,6 +476,9 @@ int run_redis_submitter(const options& opt, car_price::csv_reader& reader, std::
   auto conn = redis::connection::connect(io.get_executor(), host, port);
   std::size_t ok = 0, not_ok = 0;
   int exit_status = 0;
+  std::string stop_reason;
+  // The cars whose result was written (encoded; a car may appear twice).
+  std::unordered_map<std::string, std::size_t> written;
   const auto started = std::chrono::steady_clock::now();
   asio::co_spawn(
       io,
@@ -502,6 +510,7 @@ int run_redis_submitter(const options& opt, car_price::csv_reader& reader, std::
               {
                 auto o = car_price::decode_outcome(fields[f + 1].str);
                 (o.q ? ok : not_ok) += 1;
+                ++written[car_price::encode_car(o.c)];
                 results.priced(o.c, o.status.c_str(), o.q ? &*o.q : nullptr, o.attempts, o.error);
               }
           }
@@ -511,12 +520,30 @@ int run_redis_submitter(const options& opt, car_price::csv_reader& reader, std::
       [&](std::exception_ptr e) {
         if (e)
         {
-          std::fprintf(stderr, "car_price_fetcher: stopped: %s\n", describe(e).c_str());
+          stop_reason = describe(e);
+          std::fprintf(stderr, "car_price_fetcher: stopped: %s\n", stop_reason.c_str());
           exit_status = 1;
           conn->close();
         }
       });
   io.run();
+  if (exit_status != 0)
+  {
+    // One line per row even when stopped: the rows without a result here
+    // are written `cancelled`, with the reason (the job may still go on in
+    // Redis; this output does not have their prices).
+    for (std::size_t i = 0; i < rows.size(); ++i)
+    {
+      auto it = written.find(cars[i]);
+      if (it != written.end() && it->second > 0)
+      {
+        --it->second;
+        continue;
+      }
+      ++not_ok;
+      results.priced(rows[i], "cancelled", nullptr, 0, stop_reason);
+    }
+  }
   results.flush();
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -524,7 +551,7 @@ int run_redis_submitter(const options& opt, car_price::csv_reader& reader, std::
                "car_price_fetcher: %zu rows: %zu priced, %zu not priced, %zu invalid; %.2f s, "
                "%.1f cars/s\n",
                cars.size() + invalid, ok, not_ok, invalid, secs,
-               secs > 0 ? static_cast<double>(cars.size()) / secs : 0.0);
+               secs > 0 ? static_cast<double>(ok) / secs : 0.0);
   if (exit_status != 0)
     return exit_status;
   return not_ok + invalid != 0 ? 1 : 0;

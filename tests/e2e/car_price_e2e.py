@@ -354,6 +354,19 @@ def case_distributed(tmp):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         rport = s.getsockname()[1]
+    inp = small_input(tmp, 1500)
+    # No redis yet: the submitter stops with the reason, exit status 1, and
+    # still writes one line per row (cancelled, with the reason).
+    out_path = os.path.join(tmp, "refused.jsonl")
+    r = subprocess.run([ARGS.fetcher, "--redis", f"127.0.0.1:{rport}", "--redis-role", "submit",
+                        "--input", inp, "--output", out_path, "--redis-job", "e2e"],
+                       capture_output=True, text=True, timeout=60)
+    check(r.returncode == 1 and "Connection refused" in r.stderr,
+          f"without redis the submitter said: {r.returncode} {r.stderr[-500:]!r}")
+    out = read_output(out_path)
+    check_every_row_once(inp, out)
+    check(all(x["status"] == "cancelled" and "Connection refused" in x.get("error", "")
+              for x in out), "rows without redis were not written cancelled with the reason")
     redis = subprocess.Popen([redis_server, "--port", str(rport), "--bind", "127.0.0.1",
                               "--save", "", "--appendonly", "no", "--dir", tmp],
                              stdout=subprocess.DEVNULL)
@@ -368,7 +381,6 @@ def case_distributed(tmp):
         check(redis.poll() is None, "redis-server exited at start")
         check(time.monotonic() < deadline, "redis-server did not answer PING in 30 s")
         time.sleep(0.05)
-    inp = small_input(tmp, 1500)
     server = Server(tmp, "--latency-ms", "20", "--error-rate", "0.02")
     procs = {}
     logs = {}
