@@ -107,7 +107,13 @@ def restart_case(a, port, cli, server, redis_cmd, submit):
     runners = [subprocess.Popen([a.worker, str(port), "work", name, "5", "500"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for name in ("r1", "r2")]
-    time.sleep(0.3)
+    # Shut Redis down mid-job: as soon as the first results are in (a fixed
+    # sleep could fall before the runners start, or after the job ends).
+    deadline = time.monotonic() + 60
+    while int(cli("GET", "test:done").strip() or 0) == 0:
+        if time.monotonic() > deadline:
+            fail("no result within 60 s")
+        time.sleep(0.02)
     done_before = int(cli("GET", "test:done").strip() or 0)
     cli("SHUTDOWN", "NOSAVE")
     server.wait(timeout=30)
@@ -176,7 +182,12 @@ def main():
             return
         submit = subprocess.Popen([a.worker, str(port), "submit", str(a.items)],
                                   stdout=subprocess.PIPE, text=True)
-        time.sleep(0.3)
+        # The job exists once its total is set (submit sets it last).
+        deadline = time.monotonic() + 60
+        while cli("EXISTS", "test:total").strip() != "1":
+            if submit.poll() is not None or time.monotonic() > deadline:
+                fail("the submitter did not set the job's total")
+            time.sleep(0.02)
         if a.case == "restart":
             server = restart_case(a, port, cli, server, redis_cmd, submit)
             check_results(a, cli)
