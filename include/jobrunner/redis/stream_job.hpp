@@ -133,7 +133,16 @@ inline asio::awaitable<void> submit(connection& conn, const stream_job_config& c
       note(e.what());
     }
     if (!conn.connected())
-      break; // every later command would fail the same way
+    {
+      // Every later command would fail the same way: count them unsent.
+      const auto unsent = values.size() - (i + 1);
+      if (unsent != 0)
+      {
+        note("redis: not connected: " + conn.last_error()); // counts one
+        refused->count += unsent - 1;
+      }
+      break;
+    }
   }
   if (refused->count != 0)
     throw error("redis: " + std::to_string(refused->count) + " of " + std::to_string(values.size())
