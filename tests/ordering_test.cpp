@@ -277,3 +277,36 @@ TEST_CASE("parked workers leave when input ends early or the job is cancelled", 
     CHECK(static_cast<std::uint64_t>(calls) == out.summary.submitted);
   }
 }
+
+TEST_CASE("on single_threaded, sequence numbers are exactly submission order", "[ordered]")
+{
+  for (bool ordered : {false, true})
+  {
+    CAPTURE(ordered);
+    asio::io_context io;
+    JobConfig config;
+    config.workers = 11;
+    config.ordered_delivery = ordered;
+    JobRunner<int, int> runner(
+        io, [](int x) { return x; }, config);
+    std::vector<int> mismatched;
+    // Bursts of items, each burst handed partly to workers waiting in a
+    // receive (resumed later) and partly to the queue, where a worker that
+    // just finished takes the next one at once.
+    runner.add_producer([](auto& out) -> asio::awaitable<void> {
+      for (int i = 0; i < 500; ++i)
+      {
+        co_await out.submit(i);
+        if (i % 20 == 19)
+          co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+      }
+    });
+    runner.on_task_complete([&](auto& r) {
+      if (r.sequence != static_cast<std::uint64_t>(r.item))
+        mismatched.push_back(r.item);
+    });
+    auto s = runner.run();
+    CHECK(s.succeeded == 500);
+    CHECK(mismatched.empty());
+  }
+}

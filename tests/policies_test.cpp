@@ -383,3 +383,154 @@ TEST_CASE("a cancel ends a push-back pause at once", "[policies][pushback]")
   CHECK(out.summary.submitted
         == out.summary.succeeded + out.summary.failed + out.summary.cancelled);
 }
+
+TEST_CASE("max_pushbacks counts push-backs, not attempts that failed and were retried",
+          "[policies][pushback][retry]")
+{
+  asio::io_context io;
+  JobConfig config;
+  config.workers = 1;
+  config.max_pushbacks = 1;
+  config.retry.max_attempts = 3;
+  config.retry.initial_backoff = 1ms;
+  config.retry.max_backoff = 1ms;
+  int runs = 0;
+  JobRunner<int, int> runner(
+      io,
+      [&](int x) -> asio::awaitable<int> {
+        co_await sleep_ms(0);
+        ++runs;
+        if (runs <= 2)
+          throw std::runtime_error("flaky"); // two failures, each retried
+        if (runs == 3)
+          throw jobrunner::retry_after(1ms); // one push-back: within max_pushbacks
+        co_return x;
+      },
+      config);
+  unsigned attempts = 0;
+  unsigned pushbacks = 0;
+  task_status status = task_status::cancelled;
+  runner.add_range(std::vector<int>{7}).on_task_complete([&](auto& r) {
+    status = r.status;
+    attempts = r.attempts;
+    pushbacks = r.pushbacks;
+  });
+  auto s = runner.run();
+  CHECK(status == task_status::succeeded);
+  CHECK(attempts == 4);
+  CHECK(pushbacks == 1);
+  CHECK(s.succeeded == 1);
+}
+
+TEST_CASE("a push-back does not use up the item's retry attempts", "[policies][pushback][retry]")
+{
+  asio::io_context io;
+  JobConfig config;
+  config.workers = 1;
+  config.retry.max_attempts = 2;
+  config.retry.initial_backoff = 1ms;
+  config.retry.max_backoff = 1ms;
+  int runs = 0;
+  JobRunner<int, int> runner(
+      io,
+      [&](int x) -> asio::awaitable<int> {
+        co_await sleep_ms(0);
+        ++runs;
+        if (runs <= 2)
+          throw jobrunner::retry_after(1ms); // two push-backs
+        if (runs == 3)
+          throw std::runtime_error("flaky"); // the first failure: one retry is left
+        co_return x;
+      },
+      config);
+  task_status status = task_status::cancelled;
+  unsigned attempts = 0;
+  runner.add_range(std::vector<int>{7}).on_task_complete([&](auto& r) {
+    status = r.status;
+    attempts = r.attempts;
+  });
+  runner.run();
+  CHECK(status == task_status::succeeded);
+  CHECK(attempts == 4);
+}
+
+TEST_CASE("an item cancelled during its push-back pause keeps the push-back as its error",
+          "[policies][pushback][cancel]")
+{
+  asio::io_context io;
+  JobConfig config;
+  config.workers = 1;
+  JobRunner<int, int>* self = nullptr;
+  // The task posts the cancel, then pushes back: the cancel runs after the
+  // task has thrown, while the worker waits out the 10 s pause.
+  JobRunner<int, int> runner(
+      io,
+      [&](int) -> int {
+        asio::post(io, [&] { self->cancel(); });
+        throw jobrunner::retry_after(10s);
+      },
+      config);
+  self = &runner;
+  std::exception_ptr error;
+  task_status status = task_status::succeeded;
+  unsigned attempts = 0;
+  runner.add_range(std::vector<int>{1}).on_task_complete([&](auto& r) {
+    status = r.status;
+    error = r.error;
+    attempts = r.attempts;
+  });
+  outcome out;
+  start(runner, out);
+  REQUIRE(run_to_completion(io));
+  CHECK(out.summary.status == jobrunner::job_status::cancelled);
+  CHECK(status == task_status::cancelled);
+  CHECK(attempts == 1);
+  REQUIRE(error);
+  CHECK_THROWS_AS(std::rethrow_exception(error), jobrunner::retry_after);
+}
+
+TEST_CASE("the failure ratio is checked on every result once min_results are in",
+          "[policies][budget]")
+{
+  asio::io_context io;
+  JobConfig config;
+  config.workers = 1;
+  config.failure_budget.max_failure_ratio = 0.16;
+  config.failure_budget.min_results = 23;
+  // The first 7 results fail, all before min_results; the rest succeed. At
+  // result 23 the ratio is 7/23 (30%): over the budget although no failure
+  // arrives after that.
+  JobRunner<int, int> runner(
+      io,
+      [](int x) {
+        if (x < 7)
+          throw std::runtime_error("early failure");
+        return x;
+      },
+      config);
+  runner.add_range(jobrunner::test::iota(0, 28));
+  auto s = runner.run();
+  CHECK(s.status == jobrunner::job_status::aborted);
+  CHECK(s.failed == 7);
+}
+
+TEST_CASE("max_failures = 1: the first failure aborts the job", "[policies][budget]")
+{
+  asio::io_context io;
+  JobConfig config;
+  config.workers = 1;
+  config.failure_budget.max_failures = 1;
+  JobRunner<int, int> runner(
+      io,
+      [](int x) {
+        if (x == 3)
+          throw std::runtime_error("the first failure");
+        return x;
+      },
+      config);
+  runner.add_range(jobrunner::test::iota(0, 10'000));
+  auto s = runner.run();
+  CHECK(s.status == jobrunner::job_status::aborted);
+  CHECK(s.failed == 1);
+  CHECK(s.submitted < 10'000);
+}

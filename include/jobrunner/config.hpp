@@ -35,16 +35,19 @@ namespace jobrunner {
  * - `failure_budget`: the job is aborted (`job_status::aborted`; the items not
  *   yet run are reported as cancelled) after `max_failures` failures, or once
  *   at least `min_results` results are in and the failure ratio exceeds
- *   `max_failure_ratio`. Failures are `failed` and `timed_out` results. Zero
- *   fields are off.
+ *   `max_failure_ratio` (checked at every result from then on). Failures
+ *   are `failed` and `timed_out` results; `max_failures = 1` aborts at the
+ *   first failure. Zero fields are off.
  * - `rate_limit`: at most `per_second` task starts a second, shared by all
  *   workers, with bursts of up to `burst` (in any window of d seconds at most
  *   `per_second * d + burst` starts). A worker waits for its start holding
  *   its slot. 0: no limit.
  * - `max_pushbacks`: a task that throws `jobrunner::retry_after` (server
  *   push-back) pauses dispatch for every worker for the delay it gives, and
- *   its item runs again after the pause, at most this many times (then it
- *   fails with that exception). 0: push-back pauses, but the item fails.
+ *   its item runs again after the pause, at most this many times (counted
+ *   per item: `TaskResult::pushbacks`; then it fails with that exception).
+ *   0: push-back pauses, but the item fails. Push-backs do not use up
+ *   `retry.max_attempts`.
  *
  * - `retry`: an attempt that the retry predicate (`JobRunner::retry_if`;
  *   by default: the task failed or timed out) calls retryable runs again,

@@ -42,6 +42,10 @@ enum class task_status
  *   0 if it never ran. `error` is then the last attempt's error. An item
  *   whose retry was still waiting when the job was cancelled keeps the
  *   status and error of its last attempt.
+ * - `pushbacks`: how many of those attempts ended in server push-back
+ *   (`retry_after`). `JobConfig::max_pushbacks` bounds this count, and
+ *   `JobConfig::retry.max_attempts` bounds the other attempts: a push-back
+ *   does not use up a retry.
  * - `sequence`: the item's place (from 0) in the order workers took items,
  *   which is the order of submission (see `JobConfig::ordered_delivery`).
  */
@@ -59,6 +63,7 @@ struct TaskResult
   task_status status = task_status::cancelled;
   std::chrono::nanoseconds duration{0};
   unsigned attempts = 0;
+  unsigned pushbacks = 0;
   std::uint64_t sequence = 0;
 
   /// True iff the task succeeded.

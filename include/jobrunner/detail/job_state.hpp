@@ -227,6 +227,27 @@ public:
            && !max_depth_.compare_exchange_weak(seen, depth, std::memory_order_relaxed))
     {}
   }
+  // single_threaded: whether a worker's async_receive is pending. Such a
+  // receive may already hold an item (its completion is posted), so a
+  // try_receive now would take a later item first (see run_worker).
+  bool receive_pending() const noexcept
+  {
+    if constexpr (Threading::concurrent)
+      return false;
+    else
+      return receives_pending_ != 0;
+  }
+  void receive_started() noexcept
+  {
+    if constexpr (!Threading::concurrent)
+      ++receives_pending_;
+  }
+  void receive_finished() noexcept
+  {
+    if constexpr (!Threading::concurrent)
+      --receives_pending_;
+  }
+
   // Returns the item's place in the order of taking.
   std::uint64_t on_taken() noexcept { return taken_.add(); }
 
@@ -314,6 +335,7 @@ protected:
   std::unique_ptr<member[]> members_;
   std::size_t member_count_ = 0;
 
+  std::size_t receives_pending_ = 0; // single_threaded only
   counter<Threading::concurrent> submitted_;
   counter<Threading::concurrent> taken_;
   std::atomic<std::uint64_t> max_depth_{0};

@@ -58,8 +58,9 @@ void deliver(State& job, TaskResultT& r, bool budgeted)
     job.timed_out.add();
     break;
   }
-  if (budgeted && (r.status == task_status::failed || r.status == task_status::timed_out)
-      && over_budget(job))
+  // Checked on every result: a ratio can go over the budget when
+  // min_results is reached, after the failures arrived.
+  if (budgeted && over_budget(job))
     job.abort(); // idempotent: the job is cancelled once
   if (r.error || r.value)
     job.latencies.record(static_cast<std::uint64_t>(r.duration.count()));

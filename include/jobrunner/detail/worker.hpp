@@ -151,7 +151,10 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
     // the item on the fast path.
     result_message record;
     error_code ec;
-    if (!work.try_receive([&](error_code e, work_message<Item>&& m) {
+    // On single_threaded, a worker does not overtake a waiting receive that
+    // already holds its item (its completion is posted): it queues behind
+    // it, so that items get their sequence numbers in submission order.
+    if (job->receive_pending() || !work.try_receive([&](error_code e, work_message<Item>&& m) {
           ec = e;
           if (m)
             record.emplace(std::move(*m));
@@ -163,7 +166,9 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
         co_await shield_from_cancellation();
         shielded = true;
       }
+      job->receive_started();
       auto [e, m] = co_await work.async_receive(asio::as_tuple(asio::deferred));
+      job->receive_finished();
       ec = e;
       if (m)
         record.emplace(std::move(*m));
@@ -319,22 +324,20 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
       if (pushback)
       {
         job->pause_for(*pushback);
-        if (job->cancel_requested())
-        {
-          r.status = task_status::cancelled; // it will not run again
-          break;
-        }
-        if (r.attempts > config.max_pushbacks)
+        if (++r.pushbacks > config.max_pushbacks)
           break; // fails with the retry_after it threw
+        // Until it runs again: cancelled, with the push-back as its error.
+        r.status = task_status::cancelled;
+        if (job->cancel_requested())
+          break;
         job->retried.add();
-        r.error = nullptr;
-        r.status = task_status::cancelled; // until it runs again
         mark_valid = false;
         continue;
       }
 
-      if (!retrying || r.attempts >= config.retry.max_attempts || job->cancel_requested()
-          || r.status == task_status::cancelled || !job->is_retryable(r))
+      // Push-backs do not use up the item's retry attempts.
+      if (!retrying || r.attempts - r.pushbacks >= config.retry.max_attempts
+          || job->cancel_requested() || r.status == task_status::cancelled || !job->is_retryable(r))
         break;
 
       // A retry: aside, off the worker, when a slot is free; otherwise here.
