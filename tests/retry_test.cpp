@@ -299,7 +299,8 @@ TEST_CASE("the backoff grows exponentially up to max_backoff, with full jitter",
     std::chrono::nanoseconds lo = cap, hi{0};
     for (int k = 0; k < 2000; ++k)
     {
-      const auto d = jobrunner::detail::retry_backoff(policy, attempts);
+      const auto d =
+          jobrunner::detail::policy::backoff(policy, attempts, jobrunner::detail::policy::jitter());
       lo = std::min(lo, d);
       hi = std::max(hi, d);
       REQUIRE(d >= 0ns);

@@ -44,22 +44,22 @@ public:
       throw_aborted();
     // try_send builds the message only when it succeeds, so on failure the
     // item is still ours.
-    job_->open_item();
+    job_->open.open();
     if (job_->work().try_send(error_code{}, std::move(item)))
     {
-      job_->on_submitted();
+      job_->input.on_submitted();
       co_return;
     }
     detail::work_message<Item> message(std::move(item));
     // Named locals only inside co_await: g++ 12 double-destroys temporaries
     // of class type built there (GCC PR 100611).
-    job_->on_send_started();
+    job_->input.on_send_started();
     auto [ec] = co_await job_->work().async_send(error_code{}, std::move(message),
                                                  asio::as_tuple(asio::deferred));
-    job_->on_send_finished(!ec);
+    job_->input.on_send_finished(!ec);
     if (ec)
     {
-      job_->unopen_item();
+      job_->open.unopen();
       job_->request_cancel();
       throw_aborted();
     }
@@ -76,13 +76,13 @@ public:
     if (job_->cancel_requested())
       return false;
     // try_send constructs the message only when it succeeds.
-    job_->open_item();
+    job_->open.open();
     if (!job_->work().try_send(error_code{}, std::move(item)))
     {
-      job_->unopen_item();
+      job_->open.unopen();
       return false;
     }
-    job_->on_submitted();
+    job_->input.on_submitted();
     return true;
   }
 

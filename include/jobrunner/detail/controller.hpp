@@ -9,6 +9,7 @@
 // summary and invokes the job-complete callback, exactly once.
 
 #include <jobrunner/detail/asio.hpp>
+#include <jobrunner/detail/coro_cancellation.hpp>
 #include <jobrunner/detail/job_state.hpp>
 #include <jobrunner/detail/producer.hpp>
 #include <jobrunner/detail/result_handler.hpp>
@@ -37,11 +38,11 @@ struct on_coroutine_exit
   void operator()(std::exception_ptr e) const
   {
     if (member_index != no_member)
-      job->member_at(member_index).finished = true;
+      job->members[member_index].finished = true;
     if (e && !job->internal_error_set.exchange(true))
       job->internal_error = e;
     if (job->live.fetch_sub(1, std::memory_order_acq_rel) == 1)
-      asio::post(job->controller_executor, [j = job] { j->done_event->cancel(); });
+      job->done.set();
   }
 };
 
@@ -67,31 +68,34 @@ run_controller(std::shared_ptr<job_state<Item, Result, Threading>> job)
   const std::size_t workers = job->config().workers;
   const std::size_t producers = job->producers.size();
   job->start_time = clock::now();
-  job->controller_executor = co_await asio::this_coro::executor;
-  job->done_event.emplace(job->controller_executor, clock::time_point::max());
   job->live.store(workers + producers + 1, std::memory_order_relaxed);
   job->workers_left.store(workers, std::memory_order_relaxed);
   job->producers_left.store(producers + 1, std::memory_order_relaxed);
 
   // Members 0..producers-1 are the producers, then the workers.
-  job->create_members(producers + workers);
+  const auto ex = job->executor();
+  job->members.create(producers + workers, [&ex] { return Threading::coroutine_executor(ex); });
   job->first_worker = producers;
-  if (job->counting_open())
-    job->create_retry_storage(job->config().retry_slots());
+  if (job->open.counting())
+    job->create_retry_queue();
   std::shared_ptr<job_core<Item, Threading>> core = job;
+  const bool policies = job->uses_policies();
 
   asio::co_spawn(Threading::coroutine_executor(job->executor()), run_result_handler(job),
                  on_coroutine_exit<state>{job, no_member});
   for (std::size_t w = 0; w < workers; ++w)
   {
-    auto& m = job->member_at(producers + w);
-    asio::co_spawn(m.executor, run_worker(job, producers + w),
-                   asio::bind_cancellation_slot(m.signal.slot(),
-                                                on_coroutine_exit<state>{job, producers + w}));
+    auto& m = job->members[producers + w];
+    auto done =
+        asio::bind_cancellation_slot(m.signal.slot(), on_coroutine_exit<state>{job, producers + w});
+    if (policies)
+      asio::co_spawn(m.executor, run_worker<true>(job, producers + w), std::move(done));
+    else
+      asio::co_spawn(m.executor, run_worker<false>(job, producers + w), std::move(done));
   }
   for (std::size_t p = 0; p < producers; ++p)
   {
-    auto& m = job->member_at(p);
+    auto& m = job->members[p];
     asio::co_spawn(m.executor, run_producer(core, p),
                    asio::bind_cancellation_slot(m.signal.slot(), on_coroutine_exit<state>{job, p}));
   }
@@ -100,16 +104,19 @@ run_controller(std::shared_ptr<job_state<Item, Result, Threading>> job)
 
   co_await producer_finished(*job);
 
-  while (job->live.load(std::memory_order_acquire) != 0)
-  {
-    asio::cancellation_state cs = co_await asio::this_coro::cancellation_state;
-    if (cs.cancelled() != asio::cancellation_type::none)
-    {
-      job->request_cancel();
-      co_await asio::this_coro::reset_cancellation_state();
-    }
-    co_await job->done_event->async_wait(asio::as_tuple(asio::deferred));
-  }
+  // A cancellation of async_run, before or during the wait, cancels the job;
+  // the wait goes on until the last coroutine has finished.
+  asio::cancellation_state cs = co_await asio::this_coro::cancellation_state;
+  if (cs.cancelled() != asio::cancellation_type::none)
+    job->request_cancel();
+  // Named first, and holding no shared_ptr: g++ 12 destroys temporaries
+  // built inside a co_await expression twice (GCC PR 100611).
+  auto wait_for_the_end =
+      job->done.async_wait([j = job.get()] { j->request_cancel(); }, asio::deferred);
+  co_await std::move(wait_for_the_end);
+  cs = co_await asio::this_coro::cancellation_state;
+  if (cs.cancelled() != asio::cancellation_type::none)
+    co_await asio::this_coro::reset_cancellation_state();
   if (job->internal_error)
     std::rethrow_exception(job->internal_error);
 

@@ -6,9 +6,9 @@
 // producer to end ends the input (see end_of_input.hpp).
 
 #include <jobrunner/detail/asio.hpp>
+#include <jobrunner/detail/coro_cancellation.hpp>
 #include <jobrunner/detail/end_of_input.hpp>
 #include <jobrunner/detail/job_state.hpp>
-#include <jobrunner/detail/worker.hpp>
 #include <jobrunner/submitter.hpp>
 
 #include <cstddef>
@@ -18,19 +18,6 @@
 #include <utility>
 
 namespace jobrunner::detail {
-
-// One producer's share of the end of input (the controller holds one share
-// too, so that a job with no producer still ends).
-template <class Item, class Threading>
-asio::awaitable<void> producer_finished(job_core<Item, Threading>& job)
-{
-  if (job.producers_left.fetch_sub(1, std::memory_order_acq_rel) != 1)
-    co_return;
-  // With retries off the workers, the end also waits for every item's final
-  // result (see job_core::counting_open); the last of those sends them.
-  if (!job.counting_open() || job.release_open())
-    co_await send_end_markers(job, job.config().workers);
-}
 
 // The coroutine spawned for producer `index`.
 template <class Item, class Threading>
@@ -48,11 +35,11 @@ asio::awaitable<void> run_producer(std::shared_ptr<job_core<Item, Threading>> jo
       // A submit refused because of the cancellation is the expected way
       // for a producer to stop, not an error.
       if (!(e.code() == asio::error::operation_aborted && job->cancel_requested()))
-        job->record_producer_error(std::current_exception());
+        job->producer_failures.record(std::current_exception());
     }
     catch (...)
     {
-      job->record_producer_error(std::current_exception());
+      job->producer_failures.record(std::current_exception());
     }
   }
   if (job->cancel_requested())

@@ -6,65 +6,32 @@
 // counts each result and invokes the task-complete callback. Being a single
 // coroutine, it never runs two callbacks at once. No signal is bound to it: it
 // stops at the end marker the last worker sends, after every result.
+// Policies before delivery: the reorder buffer (ordered delivery) and the
+// failure budget.
 
 #include <jobrunner/detail/asio.hpp>
 #include <jobrunner/detail/job_state.hpp>
-#include <jobrunner/detail/worker.hpp>
+#include <jobrunner/detail/policy/failure_budget.hpp>
+#include <jobrunner/detail/policy/reorder.hpp>
 #include <jobrunner/task_result.hpp>
 
-#include <algorithm>
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <utility>
-#include <vector>
 
 namespace jobrunner::detail {
 
-// Whether the failures so far exceed JobConfig::failure_budget.
-template <class State>
-bool over_budget(const State& job) noexcept
-{
-  const auto& budget = job.config().failure_budget;
-  const auto failures = job.failed.load() + job.timed_out.load();
-  if (budget.max_failures != 0 && failures >= budget.max_failures)
-    return true;
-  if (budget.max_failure_ratio > 0)
-  {
-    const auto results = job.succeeded.load() + job.cancelled.load() + failures;
-    return results >= budget.min_results
-           && static_cast<double>(failures)
-                  > budget.max_failure_ratio * static_cast<double>(results);
-  }
-  return false;
-}
-
 // Counts one result, applies the failure budget, invokes the callback.
-template <class State, class TaskResultT>
-void deliver(State& job, TaskResultT& r, bool budgeted)
+template <class State>
+void deliver(State& job, typename State::task_result& r, bool budgeted)
 {
-  switch (r.status)
-  {
-  case task_status::succeeded:
-    job.succeeded.add();
-    break;
-  case task_status::failed:
-    job.failed.add();
-    break;
-  case task_status::cancelled:
-    job.cancelled.add();
-    break;
-  case task_status::timed_out:
-    job.timed_out.add();
-    break;
-  }
-  // Checked on every result: a ratio can go over the budget when
-  // min_results is reached, after the failures arrived.
-  if (budgeted && over_budget(job))
+  job.outcomes.count(r.status);
+  if (budgeted && policy::over_budget(job.config().failure_budget, job.outcomes.counts()))
     job.abort(); // idempotent: the job is cancelled once
   if (r.error || r.value)
-    job.latencies.record(static_cast<std::uint64_t>(r.duration.count()));
-
+    job.outcomes.latencies.record(static_cast<std::uint64_t>(r.duration.count()));
   if (job.on_task)
   {
     try
@@ -73,8 +40,7 @@ void deliver(State& job, TaskResultT& r, bool budgeted)
     }
     catch (...)
     {
-      if (job.callback_errors++ == 0)
-        job.first_callback_error = std::current_exception();
+      job.outcomes.record_callback_error(std::current_exception());
     }
   }
 }
@@ -82,63 +48,47 @@ void deliver(State& job, TaskResultT& r, bool budgeted)
 template <class Item, class Result, class Threading>
 asio::awaitable<void> run_result_handler(std::shared_ptr<job_state<Item, Result, Threading>> job)
 {
-  using result_message = typename job_state<Item, Result, Threading>::result_message;
+  using state = job_state<Item, Result, Threading>;
+  using result_message = typename state::result_message;
   auto& results = job->results();
-  const auto& config = job->config();
-  const auto& budget = config.failure_budget;
-  const bool budgeted = budget.max_failures != 0 || budget.max_failure_ratio > 0;
-
-  // JobConfig::ordered_delivery: results that arrive ahead of the next one
-  // wait in a ring indexed by sequence. Workers start item s only once
-  // s < next + window, so every waiting result has a slot of its own.
-  const bool ordered = config.ordered_delivery;
-  std::vector<result_message> reorder(ordered ? config.window() : 0);
-  std::uint64_t next = 0;
+  const bool budgeted = policy::budgeted(job->config().failure_budget);
+  auto deliver_one = [&job, budgeted](typename state::task_result& r) {
+    deliver(*job, r, budgeted);
+  };
+  std::optional<policy::reorder_buffer<typename state::task_result>> reorder;
+  if (job->config().ordered_delivery)
+    reorder.emplace(job->config().window());
 
   for (;;)
   {
+    // Emplaced, never assigned: Item and Result need only be move-constructible.
     result_message record;
     error_code ec;
     if (!results.try_receive([&](error_code e, result_message&& m) {
           ec = e;
-          record = std::move(m);
+          if (m)
+            record.emplace(std::move(*m));
         }))
-      std::tie(ec, record) = co_await results.async_receive(asio::as_tuple(asio::deferred));
+    {
+      auto [e, m] = co_await results.async_receive(asio::as_tuple(asio::deferred));
+      ec = e;
+      if (m)
+        record.emplace(std::move(*m));
+    }
     if (ec) // the end marker: every worker has finished
       break;
-
-    if (!ordered)
+    if (!reorder)
     {
-      deliver(*job, *record, budgeted);
+      deliver_one(*record);
       continue;
     }
-    if (record->sequence != next)
-    {
-      reorder[record->sequence % reorder.size()] = std::move(record);
-      continue;
-    }
-    deliver(*job, *record, budgeted);
-    ++next;
-    for (auto* waiting = &reorder[next % reorder.size()]; *waiting && (*waiting)->sequence == next;
-         waiting = &reorder[next % reorder.size()])
-    {
-      deliver(*job, **waiting, budgeted);
-      waiting->reset();
-      ++next;
-    }
-    job->set_delivered(next);
+    const auto before = reorder->next();
+    reorder->push(std::move(*record), deliver_one);
+    if (reorder->next() != before)
+      job->window_delivered(reorder->next());
   }
-
-  // Every item taken has a result, so nothing is left here; should a
-  // sequence ever be missing, the rest is still delivered, in order.
-  if (ordered)
-  {
-    std::sort(reorder.begin(), reorder.end(),
-              [](const auto& x, const auto& y) { return x && (!y || x->sequence < y->sequence); });
-    for (auto& waiting : reorder)
-      if (waiting)
-        deliver(*job, *waiting, budgeted);
-  }
+  if (reorder)
+    reorder->flush(deliver_one);
 }
 
 } // namespace jobrunner::detail

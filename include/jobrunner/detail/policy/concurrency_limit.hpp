@@ -1,6 +1,6 @@
 // Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
-#ifndef JOBRUNNER_DETAIL_CONCURRENCY_LIMIT_HPP
-#define JOBRUNNER_DETAIL_CONCURRENCY_LIMIT_HPP
+#ifndef JOBRUNNER_DETAIL_POLICY_CONCURRENCY_LIMIT_HPP
+#define JOBRUNNER_DETAIL_POLICY_CONCURRENCY_LIMIT_HPP
 
 // JobConfig::adaptive_concurrency: an AIMD limit on the number of workers
 // that take items. Worker w (counted from 0) takes items while w < limit;
@@ -20,7 +20,7 @@
 #include <mutex>
 #include <vector>
 
-namespace jobrunner::detail {
+namespace jobrunner::detail::policy {
 
 class concurrency_limit
 {
@@ -115,6 +115,6 @@ private:
   std::atomic<std::size_t> lowest_{0};
 };
 
-} // namespace jobrunner::detail
+} // namespace jobrunner::detail::policy
 
 #endif

@@ -1,6 +1,6 @@
 // Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
-#ifndef JOBRUNNER_DETAIL_RATE_GATE_HPP
-#define JOBRUNNER_DETAIL_RATE_GATE_HPP
+#ifndef JOBRUNNER_DETAIL_POLICY_RATE_GATE_HPP
+#define JOBRUNNER_DETAIL_POLICY_RATE_GATE_HPP
 
 #include <atomic>
 #include <chrono>
@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <limits>
 
-namespace jobrunner::detail {
+namespace jobrunner::detail::policy {
 
 // JobConfig::rate_limit as a generic cell rate algorithm (GCRA), shared by
 // all workers: each start reserves the next slot of a schedule spaced
@@ -56,6 +56,6 @@ private:
   std::atomic<std::int64_t> tat_{std::numeric_limits<std::int64_t>::min() / 2};
 };
 
-} // namespace jobrunner::detail
+} // namespace jobrunner::detail::policy
 
 #endif

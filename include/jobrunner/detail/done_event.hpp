@@ -1,0 +1,92 @@
+// Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
+#ifndef JOBRUNNER_DETAIL_DONE_EVENT_HPP
+#define JOBRUNNER_DETAIL_DONE_EVENT_HPP
+
+// The controller's wake-up when the job's last coroutine has finished. An
+// asynchronous operation with no timer behind it: a pending timer makes
+// Asio's scheduler ask the kernel for events (epoll_wait) each time it
+// cycles its queue, a cost on every item of a job that does no I/O.
+// A cancellation of the wait does not end it: it calls `on_cancel` (which
+// cancels the job), and the wait goes on until set().
+
+#include <jobrunner/detail/asio.hpp>
+
+#include <memory>
+#include <mutex>
+#include <utility>
+
+namespace jobrunner::detail {
+
+class done_event
+{
+public:
+  // Completes with void() once set() has been called. One wait at a time.
+  template <class OnCancel, class CompletionToken>
+  auto async_wait(OnCancel on_cancel, CompletionToken&& token)
+  {
+    return asio::async_initiate<CompletionToken, void()>(
+        [this, on_cancel](auto handler) mutable {
+          using handler_type = decltype(handler);
+          auto slot = asio::get_associated_cancellation_slot(handler);
+          if (slot.is_connected())
+            slot.assign([on_cancel](asio::cancellation_type) mutable { on_cancel(); });
+          auto w = std::make_unique<waiter_for<handler_type>>(std::move(handler));
+          std::unique_lock lock(mutex_);
+          if (!set_)
+          {
+            waiter_ = std::move(w);
+            return;
+          }
+          lock.unlock();
+          w->complete();
+        },
+        token);
+  }
+
+  // Safe from any thread; completes the wait (now or when it starts).
+  void set()
+  {
+    std::unique_ptr<waiter> w;
+    {
+      std::lock_guard lock(mutex_);
+      set_ = true;
+      w = std::move(waiter_);
+    }
+    if (w)
+      w->complete();
+  }
+
+private:
+  struct waiter
+  {
+    virtual ~waiter() = default;
+    virtual void complete() = 0;
+  };
+
+  template <class Handler>
+  struct waiter_for final : waiter
+  {
+    explicit waiter_for(Handler h)
+        : handler(std::move(h)), work(asio::make_work_guard(asio::get_associated_executor(handler)))
+    {}
+
+    void complete() override
+    {
+      asio::get_associated_cancellation_slot(handler).clear();
+      auto ex = work.get_executor();
+      work.reset();
+      asio::post(ex, std::move(handler));
+    }
+
+    Handler handler;
+    asio::executor_work_guard<asio::associated_executor_t<Handler>> work;
+  };
+
+  std::mutex mutex_;
+  bool set_ = false;
+  std::unique_ptr<waiter> waiter_;
+};
+
+} // namespace jobrunner::detail
+
+#endif
