@@ -46,8 +46,10 @@ enum class task_status
  *   (`retry_after`). `JobConfig::max_pushbacks` bounds this count, and
  *   `JobConfig::retry.max_attempts` bounds the other attempts: a push-back
  *   does not use up a retry.
- * - `sequence`: the item's place (from 0) in the order workers took items,
- *   which is the order of submission (see `JobConfig::ordered_delivery`).
+ * - `sequence`: the item's place (from 0) in the order workers took items.
+ *   With `JobConfig::ordered_delivery` on `single_threaded` this is exactly
+ *   the order of submission; without it, a worker resumed from a wait may
+ *   get its number after a worker that took a later item meanwhile.
  */
 template <class Item, class Result>
 struct TaskResult

@@ -70,6 +70,8 @@ private:
 // receive may already hold an item (its completion is posted), so a
 // try_receive now would take a later item first and the sequence numbers
 // would not follow submission order: a worker then queues behind it.
+// Asked only with ordered delivery: it sends more workers through the
+// scheduler, a cost a job pays only when it asks for exact order.
 // (multi_threaded: two workers may take items at the same instant anyway;
 // nothing is counted.)
 template <bool Concurrent>

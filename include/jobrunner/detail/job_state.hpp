@@ -100,8 +100,8 @@ public:
       limit->end_of_input([this](std::size_t w) { wake_worker(w); });
   }
 
-  // The order of taking (see receive_order).
-  bool receive_pending() const noexcept { return receives_.pending(); }
+  // The order of taking, exact with ordered delivery (see receive_order).
+  bool receive_pending() const noexcept { return config_.ordered_delivery && receives_.pending(); }
   void receive_started() noexcept { receives_.started(); }
   void receive_finished() noexcept { receives_.finished(); }
 

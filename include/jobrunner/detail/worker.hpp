@@ -51,7 +51,7 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
 
     result_message record;
     error_code ec;
-    if (job->receive_pending()
+    if ((Policies && job->receive_pending())
         || !work.try_receive(take_into<result_message, work_message<Item>>(record, ec)))
     {
       watch.invalidate();
