@@ -786,3 +786,77 @@ TEST_CASE("items need neither a default constructor nor a copy", "[runner][funct
   CHECK(runner.run().succeeded == 5);
   CHECK(sum == 4 * (0 + 1 + 2 + 3 + 4));
 }
+
+namespace {
+// Move-constructible only: no move (or copy) assignment, as the README allows.
+struct construct_only
+{
+  explicit construct_only(int v) : value(v) {}
+  construct_only(construct_only&&) noexcept = default;
+  construct_only& operator=(construct_only&&) = delete;
+  construct_only(const construct_only&) = delete;
+  construct_only& operator=(const construct_only&) = delete;
+  int value;
+};
+} // namespace
+
+TEST_CASE(
+    "items and results that are only move-constructible work with retries and ordered delivery",
+    "[runner][function]")
+{
+  for (int mode = 0; mode < 3; ++mode)
+  {
+    CAPTURE(mode); // 0: plain, 1: retries waiting aside, 2: ordered delivery with retries
+    asio::io_context io;
+    JobConfig config;
+    config.workers = 3;
+    config.work_queue_capacity = 2;
+    config.result_queue_capacity = 1;
+    if (mode >= 1)
+    {
+      config.retry.max_attempts = 2;
+      config.retry.initial_backoff = std::chrono::microseconds(10);
+    }
+    config.ordered_delivery = mode == 2;
+    JobRunner<construct_only, construct_only> runner(
+        io,
+        [](construct_only& c) -> asio::awaitable<construct_only> {
+          co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+          if (c.value % 4 == 0 && c.value >= 0)
+          {
+            c.value = -c.value - 1; // the retry succeeds
+            throw std::runtime_error("first attempt");
+          }
+          co_return construct_only(c.value < 0 ? -c.value - 1 : c.value);
+        },
+        config);
+    runner.add_producer([](auto& out) -> asio::awaitable<void> {
+      for (int i = 0; i < 40; ++i)
+      {
+        construct_only item(i);
+        co_await out.submit(std::move(item));
+      }
+    });
+    int sum = 0;
+    int succeeded = 0;
+    runner.on_task_complete([&](auto& r) {
+      if (r.ok())
+      {
+        ++succeeded;
+        sum += r.value->value;
+      }
+    });
+    auto s = runner.run();
+    CHECK(s.submitted == 40);
+    if (mode == 0)
+    {
+      CHECK(succeeded == 30);
+      CHECK(s.failed == 10);
+    }
+    else
+    {
+      CHECK(succeeded == 40);
+      CHECK(sum == 39 * 40 / 2);
+    }
+  }
+}

@@ -21,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -38,6 +39,17 @@ using clock = std::chrono::steady_clock;
 // with a non-zero error code is an end-of-input marker.
 template <class Item>
 using work_message = std::optional<Item>;
+
+// `to = std::move(from)` for optionals whose value type may have no move
+// assignment (an Item or Result need only be move-constructible).
+template <class T>
+void move_into(std::optional<T>& to,
+               std::optional<T>&& from) noexcept(std::is_nothrow_move_constructible_v<T>)
+{
+  to.reset();
+  if (from)
+    to.emplace(std::move(*from));
+}
 
 // One cancellable coroutine (a producer or a worker): its executor, the
 // signal bound to it, and whether it has finished. `finished` is touched
@@ -400,7 +412,7 @@ public:
       i = free_slots_.back();
       free_slots_.pop_back();
     }
-    retry_records_[i] = std::move(record);
+    move_into(retry_records_[i], std::move(record));
     record.reset();
     auto self = std::static_pointer_cast<job_state>(this->shared_from_this());
     asio::post(this->retry_slots_[i].executor, [self, i, delay] {
@@ -427,7 +439,7 @@ public:
       return record;
     const auto i = ready_slots_.front();
     ready_slots_.pop_front();
-    record = std::move(retry_records_[i]);
+    move_into(record, std::move(retry_records_[i]));
     retry_records_[i].reset();
     free_slots_.push_back(i);
     return record;

@@ -100,9 +100,13 @@ asio::awaitable<void> run_result_handler(std::shared_ptr<job_state<Item, Result,
     error_code ec;
     if (!results.try_receive([&](error_code e, result_message&& m) {
           ec = e;
-          record = std::move(m);
+          move_into(record, std::move(m));
         }))
-      std::tie(ec, record) = co_await results.async_receive(asio::as_tuple(asio::deferred));
+    {
+      auto [e, m] = co_await results.async_receive(asio::as_tuple(asio::deferred));
+      ec = e;
+      move_into(record, std::move(m));
+    }
     if (ec) // the end marker: every worker has finished
       break;
 
@@ -113,7 +117,7 @@ asio::awaitable<void> run_result_handler(std::shared_ptr<job_state<Item, Result,
     }
     if (record->sequence != next)
     {
-      reorder[record->sequence % reorder.size()] = std::move(record);
+      move_into(reorder[record->sequence % reorder.size()], std::move(record));
       continue;
     }
     deliver(*job, *record, budgeted);
@@ -132,11 +136,14 @@ asio::awaitable<void> run_result_handler(std::shared_ptr<job_state<Item, Result,
   // sequence ever be missing, the rest is still delivered, in order.
   if (ordered)
   {
-    std::sort(reorder.begin(), reorder.end(),
-              [](const auto& x, const auto& y) { return x && (!y || x->sequence < y->sequence); });
+    std::vector<result_message*> left;
     for (auto& waiting : reorder)
       if (waiting)
-        deliver(*job, *waiting, budgeted);
+        left.push_back(&waiting);
+    std::sort(left.begin(), left.end(),
+              [](const auto* x, const auto* y) { return (*x)->sequence < (*y)->sequence; });
+    for (auto* waiting : left)
+      deliver(*job, **waiting, budgeted);
   }
 }
 

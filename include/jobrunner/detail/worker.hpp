@@ -172,7 +172,7 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
       record->sequence = job->on_taken();
     else if (ec == retry_due())
     {
-      record = job->take_retry();
+      move_into(record, job->take_retry());
       if (!record)
         continue;
     }
