@@ -38,6 +38,36 @@ template <class T, class Executor>
 struct is_awaitable<asio::awaitable<T, Executor>> : std::true_type
 {};
 
+// The requirements on JobRunner's Item and Result, one class each so that a
+// compiler error names the offending type ("in instantiation of
+// item_requirements<T>"). A move that throws midway through a channel
+// operation or a result record would lose the item (Asio's channels cannot
+// recover from it), so moves must not throw.
+template <class Item>
+struct item_requirements
+{
+  static_assert(std::is_move_constructible_v<Item>,
+                "jobrunner: the Item type of JobRunner<Item, Result> must be move-constructible");
+  static_assert(std::is_nothrow_move_constructible_v<Item>,
+                "jobrunner: the Item type of JobRunner<Item, Result> must be nothrow "
+                "move-constructible: declare its move constructor noexcept, or submit "
+                "std::unique_ptr<Item> instead");
+  static constexpr bool value = true;
+};
+
+template <class Result>
+struct result_requirements
+{
+  static_assert(std::is_void_v<Result> || std::is_move_constructible_v<Result>,
+                "jobrunner: the Result type of JobRunner<Item, Result> must be void or "
+                "move-constructible");
+  static_assert(std::is_void_v<Result> || std::is_nothrow_move_constructible_v<Result>,
+                "jobrunner: the Result type of JobRunner<Item, Result> must be nothrow "
+                "move-constructible: declare its move constructor noexcept, or return "
+                "std::unique_ptr<Result> instead");
+  static constexpr bool value = true;
+};
+
 // std::function wants a copyable target; keep move-only callables behind a
 // shared_ptr.
 template <class F>
@@ -60,9 +90,12 @@ auto make_copyable(F&& f)
  * bounded result queue to one result handler, which invokes the
  * task-complete callback; the job-complete callback runs once, last.
  *
- * \tparam Item      the work item; move-constructible (need not be copyable
- *                   nor default-constructible).
- * \tparam Result    what the function returns; may be `void`; move-only is fine.
+ * \tparam Item      the work item; nothrow move-constructible (need not be
+ *                   copyable, assignable nor default-constructible). A type
+ *                   whose move may throw is rejected at compile time: make its
+ *                   move constructor `noexcept`, or use `std::unique_ptr<T>`.
+ * \tparam Result    what the function returns; `void`, or nothrow
+ *                   move-constructible like `Item` (move-only is fine).
  * \tparam Threading `single_threaded` (default) or `multi_threaded`.
  *
  * A runner runs one job. Configure it (producers, callbacks), then call
@@ -79,6 +112,8 @@ auto make_copyable(F&& f)
 template <class Item, class Result, class Threading = single_threaded>
 class JobRunner
 {
+  static_assert(detail::item_requirements<Item>::value);
+  static_assert(detail::result_requirements<Result>::value);
   using state_type = detail::job_state<Item, Result, Threading>;
 
 public:
