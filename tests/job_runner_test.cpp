@@ -280,7 +280,49 @@ TEST_CASE("a throwing job-complete callback still runs once and is reported", "[
   CHECK(calls == 1);
   CHECK(out.ec == jobrunner::errc::job_complete_callback_failed);
   CHECK(out.summary.succeeded == 3);
+  CHECK(out.summary.status == jobrunner::job_status::completed);
+  REQUIRE(out.summary.job_callback_error);
+  CHECK_THROWS_WITH(std::rethrow_exception(out.summary.job_callback_error), "job callback failed");
   CHECK_THROWS_AS(runner.run(), boost::system::system_error); // already started
+}
+
+TEST_CASE("a throwing job-complete callback wins over cancelled and aborted, its exception kept",
+          "[runner][errors]")
+{
+  asio::io_context io;
+  JobConfig config;
+  config.workers = 2;
+  config.failure_budget.max_failures = 1;
+  // Item 5 fails: the failure budget aborts the job (when the job is not
+  // cancelled before it starts).
+  JobRunner<int, int> runner(
+      io,
+      [](int x) {
+        if (x == 5)
+          throw std::runtime_error("task failed");
+        return x;
+      },
+      config);
+  int calls = 0;
+  runner.add_range(jobrunner::test::iota(0, 1000)).on_job_complete([&](const JobSummary&) {
+    ++calls;
+    throw std::runtime_error("job callback failed");
+  });
+  const bool cancel = GENERATE(true, false);
+  CAPTURE(cancel);
+  if (cancel)
+    runner.cancel();
+  outcome out;
+  start(runner, out);
+  REQUIRE(run_to_completion(io));
+  CHECK(calls == 1);
+  // The callback's failure is the completion error; how the job ended is the
+  // summary's status; the callback's exception is the summary's.
+  CHECK(out.ec == jobrunner::errc::job_complete_callback_failed);
+  CHECK(out.summary.status
+        == (cancel ? jobrunner::job_status::cancelled : jobrunner::job_status::aborted));
+  REQUIRE(out.summary.job_callback_error);
+  CHECK_THROWS_WITH(std::rethrow_exception(out.summary.job_callback_error), "job callback failed");
 }
 
 TEST_CASE("cancel() mid-job: queued items cancelled, in-flight tasks aborted, one call each",

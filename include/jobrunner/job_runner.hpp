@@ -108,6 +108,12 @@ auto make_copyable(F&& f)
  * *Lifetime*: the job's state is shared by its coroutines. Destroying the
  * runner while its job runs cancels the job; the job still ends normally
  * (every callback runs, the async_run handler is invoked).
+ *
+ * *Precondition*: the execution context of the executor (the `io_context`)
+ * outlives the runner, as for any Asio I/O object: the runner's channels and
+ * timers belong to it, and its destructor posts the cancellation there.
+ * Destroy the runner before the `io_context` (declare it after); destroying
+ * the `io_context` first is undefined behaviour.
  */
 template <class Item, class Result, class Threading = single_threaded>
 class JobRunner
@@ -162,6 +168,7 @@ public:
   JobRunner& operator=(const JobRunner&) = delete;
 
   /// Cancels a job that is still running; see the class's *Lifetime* note.
+  /// Precondition: the `io_context` still exists (see the class's *Precondition*).
   ~JobRunner() { cancel_if_running(); }
 
   /// Adds a producer coroutine: `producer(submitter_type&)` returning `asio::awaitable<void>`.
@@ -285,7 +292,11 @@ public:
   /**
    * Invoked after the last task-complete callback, when every coroutine of
    * the job has finished, just before `async_run` completes. If it throws,
-   * `async_run` completes with `errc::job_complete_callback_failed`.
+   * `async_run` completes with `errc::job_complete_callback_failed`, also
+   * when the job was cancelled or aborted (the callback's failure wins; the
+   * summary's `status` still says how the job ended), and the summary's
+   * `job_callback_error` holds the exception. `run()` then throws
+   * `system_error`.
    *
    * *Errors*: `std::logic_error` once `async_run` has been called (initiated).
    *
@@ -319,7 +330,9 @@ public:
    * - `errc::failure_budget_exceeded`: the job was aborted by
    *   `JobConfig::failure_budget`; the summary is complete and says so;
    * - `errc::already_started`: this runner already ran a job (summary empty);
-   * - `errc::job_complete_callback_failed`: the job-complete callback threw;
+   * - `errc::job_complete_callback_failed`: the job-complete callback threw,
+   *   whatever the job's status (this error wins over the two above); the
+   *   summary is complete, its `job_callback_error` holds the exception;
    * - `errc::internal_error`: one of the runner's coroutines failed.
    *
    * *Executor*: the operation runs on the runner's executor (a strand of it

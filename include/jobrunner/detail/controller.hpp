@@ -128,8 +128,10 @@ run_controller(std::shared_ptr<job_state<Item, Result, Threading>> job)
     }
     catch (...)
     {
-      if (!ec)
-        ec = make_error_code(errc::job_complete_callback_failed);
+      // The callback's failure wins over cancelled and aborted: the status
+      // still says how the job ended, and the exception is kept.
+      summary.job_callback_error = std::current_exception();
+      ec = make_error_code(errc::job_complete_callback_failed);
     }
   }
   co_return outcome;
