@@ -633,14 +633,14 @@ TEST_CASE("memory stays bounded by the capacities whatever the number of items",
   auto s = runner.run();
   CHECK(s.succeeded == static_cast<std::uint64_t>(n));
   CHECK(sum == n * (n - 1) / 2);
-  // Queues + one item per worker + one per blocked worker send + the
-  // producer's and the handler's own; a few temporaries each.
-  const long bound = static_cast<long>(config.work_queue_capacity + config.result_queue_capacity
-                                       + 2 * config.workers)
-                     + 16;
-  INFO("peak live items: " << counted::peak.load());
-  CHECK(counted::peak.load() <= bound);
-  CHECK(counted::live.load() == 0);
+  // JobConfig::live_item_bound; memory_test drives a job to its edge.
+  const long bound = static_cast<long>(config.live_item_bound(1));
+  INFO("peak live items: " << counted::peak_values.load()
+                           << ", objects with moved-from shells: " << counted::peak_objects.load());
+  CHECK(counted::peak_values.load() <= bound);
+  CHECK(counted::peak_objects.load() <= 4 * bound); // shells: a few per coroutine, not per item
+  CHECK(counted::values.load() == 0);
+  CHECK(counted::objects.load() == 0);
 }
 
 TEST_CASE("memory stays bounded with retries waiting aside and with a reorder window",
@@ -685,13 +685,17 @@ TEST_CASE("memory stays bounded with retries waiting aside and with a reorder wi
     auto s = runner.run();
     CHECK(s.succeeded == static_cast<std::uint64_t>(n));
     CHECK(sum == n * (n - 1) / 2);
-    const long bound =
-        static_cast<long>(config.work_queue_capacity + config.result_queue_capacity
-                          + 2 * config.workers + config.retry.max_waiting + config.reorder_window)
-        + 16;
-    INFO("peak live items: " << counted::peak.load());
-    CHECK(counted::peak.load() <= bound);
-    CHECK(counted::live.load() == 0);
+    const long bound = static_cast<long>(config.live_item_bound(1));
+    CHECK(bound
+          == static_cast<long>(1 + config.work_queue_capacity + config.workers
+                               + config.result_queue_capacity + 1
+                               + (ordered ? config.reorder_window : config.retry.max_waiting)));
+    INFO("peak live items: " << counted::peak_values.load() << ", objects with moved-from shells: "
+                             << counted::peak_objects.load());
+    CHECK(counted::peak_values.load() <= bound);
+    CHECK(counted::peak_objects.load() <= 4 * bound);
+    CHECK(counted::values.load() == 0);
+    CHECK(counted::objects.load() == 0);
   }
 }
 
@@ -746,7 +750,7 @@ TEST_CASE("a range producer reads its input lazily", "[runner][input]")
   });
   runner.run();
   CHECK(handled == 100000);
-  CHECK(max_ahead <= 4 + 4 + 2 * 3 + 2);
+  CHECK(max_ahead <= static_cast<long>(config.live_item_bound(1)));
 }
 
 TEST_CASE("add_range takes a container by reference or by value, or an iterator pair",
