@@ -113,6 +113,30 @@ TEST_CASE("the io_context runs out of work when the job ends", "[runner][invaria
   CHECK(out.summary.succeeded == 200);
 }
 
+TEST_CASE("producers start before the workers, so the first item is submitted at once",
+          "[runner][input]")
+{
+  asio::io_context io;
+  JobConfig config;
+  config.work_queue_capacity = 0; // a rendezvous: try_submit succeeds only if a worker waits
+  JobRunner<int, int> runner(
+      io, [](int x) { return x; }, config);
+  int first_try = -1;
+  runner.add_producer([&](auto& out) -> asio::awaitable<void> {
+    int item = 0;
+    first_try = out.try_submit(item) ? 1 : 0;
+    if (first_try == 0)
+      co_await out.submit(item);
+    for (int i = 1; i < 100; ++i)
+      co_await out.submit(i);
+  });
+  auto s = runner.run();
+  // Its first statement ran before any worker had started (they all would
+  // have been waiting for an item): no coroutine start came before it.
+  CHECK(first_try == 0);
+  CHECK(s.succeeded == 100);
+}
+
 TEST_CASE("a job with no producer or an empty range completes with no item", "[runner][input]")
 {
   asio::io_context io;
