@@ -19,14 +19,19 @@ using jobrunner::test::counted;
 TEST_CASE("the live-item bound is reached when every queue and coroutine is full, never passed",
           "[memory]")
 {
+  // P producers, W workers, Qw, Qr: a small job, the issue's (a rendezvous
+  // result queue), and the defaults.
+  const auto [producers, workers, qw, qr] =
+      GENERATE(table<std::size_t, std::size_t, std::size_t, std::size_t>(
+          {{3, 5, 4, 2}, {1, 50, 10, 0}, {2, 50, 100, 100}}));
+  CAPTURE(producers, workers, qw, qr);
   counted::reset();
   JobConfig config;
-  config.workers = 5;
-  config.work_queue_capacity = 4;
-  config.result_queue_capacity = 2;
-  const std::size_t producers = 3;
+  config.workers = workers;
+  config.work_queue_capacity = qw;
+  config.result_queue_capacity = qr;
   const long bound = static_cast<long>(config.live_item_bound(producers));
-  REQUIRE(bound == 3 + 4 + 5 + 2 + 1);
+  REQUIRE(bound == static_cast<long>(producers + qw + workers + qr + 1));
 
   asio::io_context io(2);
   JobRunner<counted, long, jobrunner::multi_threaded> runner(
@@ -73,7 +78,7 @@ TEST_CASE("the live-item bound is reached when every queue and coroutine is full
                 << counted::peak_objects.load());
   CHECK(reached == bound);
   CHECK(counted::peak_values.load() == bound);
-  CHECK(results == 3000);
+  CHECK(results == static_cast<long>(1000 * producers));
   CHECK(counted::values.load() == 0);
   CHECK(counted::objects.load() == 0);
 }

@@ -30,8 +30,8 @@ namespace jobrunner {
  * hold an item's contents; moved-from `Item` objects (shells, `sizeof(Item)`
  * bytes each, nothing more for strings, containers or `unique_ptr`) also sit
  * in coroutine frames and pending channel operations, a few per producer and
- * worker (51 objects with 3 producers, 5 workers, capacities 4 and 2, for 15
- * items, in that test).
+ * worker (in that test, g++ 12 Release: 62 items and 223 objects with one
+ * producer, 50 workers and capacities 10 and 0).
  *
  * - `workers`: the number of worker coroutines, so the number of tasks in
  *   flight at once. Default 50.
