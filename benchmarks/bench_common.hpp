@@ -4,6 +4,7 @@
 #ifndef JOBRUNNER_BENCHMARKS_BENCH_COMMON_HPP
 #define JOBRUNNER_BENCHMARKS_BENCH_COMMON_HPP
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -128,6 +129,28 @@ inline long peak_rss_kib()
   return -1;
 }
 
+// Time to first task start: mark_job_start() where the job is set up (before
+// the runner or the channels are created), task_started() as each task
+// begins (one relaxed load once the first start is known).
+inline std::chrono::steady_clock::time_point job_start;
+inline std::atomic<long long> first_task_ns{-1};
+
+inline void mark_job_start()
+{
+  job_start = std::chrono::steady_clock::now();
+}
+
+inline void task_started()
+{
+  if (first_task_ns.load(std::memory_order_relaxed) >= 0)
+    return;
+  long long expected = -1;
+  first_task_ns.compare_exchange_strong(expected,
+                                        std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                            std::chrono::steady_clock::now() - job_start)
+                                            .count());
+}
+
 inline void report(const char* impl, const options& o, double seconds, long sum, long results)
 {
   const long expected = o.n * (o.n - 1);
@@ -140,6 +163,7 @@ inline void report(const char* impl, const options& o, double seconds, long sum,
               seconds > 0 ? static_cast<double>(o.n) / seconds : 0.0, sum, results, expected,
               ok ? "true" : "false", o.n > 0 ? seconds * 1e9 / static_cast<double>(o.n) : 0.0,
               o.workers, o.queue, o.producers, o.latency_ms, o.threads, peak_rss_kib());
+  std::printf(", \"first_task_us\": %.1f", static_cast<double>(first_task_ns.load()) / 1e3);
   if (o.workload == "sleep")
   {
     double ideal = std::ceil(static_cast<double>(o.n) / static_cast<double>(o.workers))

@@ -51,6 +51,7 @@ template <class Channel>
 int run(const bench::options& o)
 {
   asio::io_context io(static_cast<int>(o.threads));
+  bench::mark_job_start();
   auto ex = [&]() -> asio::any_io_executor {
     if (o.threads > 1)
       return asio::make_strand(io);
@@ -107,6 +108,7 @@ int run(const bench::options& o)
             if (ec)
               break;
             long r = 0;
+            bench::task_started();
             if (o.latency_ms > 0)
             {
               asio::steady_timer t(co_await asio::this_coro::executor,

@@ -15,11 +15,13 @@ namespace {
 
 asio::awaitable<long> instant(long x)
 {
+  bench::task_started();
   co_return x * 2;
 }
 
 asio::awaitable<long> sleep_then_double(long x, long ms)
 {
+  bench::task_started();
   asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(ms));
   co_await t.async_wait(asio::use_awaitable);
   co_return x * 2;
@@ -27,6 +29,7 @@ asio::awaitable<long> sleep_then_double(long x, long ms)
 
 asio::awaitable<long> cpu_task(long x)
 {
+  bench::task_started();
   co_return bench::cpu_work(x);
 }
 
@@ -34,6 +37,7 @@ template <class Threading, class Fn>
 int run(const bench::options& o, Fn fn)
 {
   asio::io_context io(static_cast<int>(o.threads));
+  bench::mark_job_start();
   jobrunner::JobConfig config;
   config.workers = static_cast<std::size_t>(o.workers);
   config.work_queue_capacity = static_cast<std::size_t>(o.queue);

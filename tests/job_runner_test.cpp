@@ -113,6 +113,30 @@ TEST_CASE("the io_context runs out of work when the job ends", "[runner][invaria
   CHECK(out.summary.succeeded == 200);
 }
 
+TEST_CASE("producers start before the workers, so the first item is submitted at once",
+          "[runner][input]")
+{
+  asio::io_context io;
+  JobConfig config;
+  config.work_queue_capacity = 0; // a rendezvous: try_submit succeeds only if a worker waits
+  JobRunner<int, int> runner(
+      io, [](int x) { return x; }, config);
+  int first_try = -1;
+  runner.add_producer([&](auto& out) -> asio::awaitable<void> {
+    int item = 0;
+    first_try = out.try_submit(item) ? 1 : 0;
+    if (first_try == 0)
+      co_await out.submit(item);
+    for (int i = 1; i < 100; ++i)
+      co_await out.submit(i);
+  });
+  auto s = runner.run();
+  // Its first statement ran before any worker had started (they all would
+  // have been waiting for an item): no coroutine start came before it.
+  CHECK(first_try == 0);
+  CHECK(s.succeeded == 100);
+}
+
 TEST_CASE("a job with no producer or an empty range completes with no item", "[runner][input]")
 {
   asio::io_context io;
@@ -280,7 +304,49 @@ TEST_CASE("a throwing job-complete callback still runs once and is reported", "[
   CHECK(calls == 1);
   CHECK(out.ec == jobrunner::errc::job_complete_callback_failed);
   CHECK(out.summary.succeeded == 3);
+  CHECK(out.summary.status == jobrunner::job_status::completed);
+  REQUIRE(out.summary.job_callback_error);
+  CHECK_THROWS_WITH(std::rethrow_exception(out.summary.job_callback_error), "job callback failed");
   CHECK_THROWS_AS(runner.run(), boost::system::system_error); // already started
+}
+
+TEST_CASE("a throwing job-complete callback wins over cancelled and aborted, its exception kept",
+          "[runner][errors]")
+{
+  asio::io_context io;
+  JobConfig config;
+  config.workers = 2;
+  config.failure_budget.max_failures = 1;
+  // Item 5 fails: the failure budget aborts the job (when the job is not
+  // cancelled before it starts).
+  JobRunner<int, int> runner(
+      io,
+      [](int x) {
+        if (x == 5)
+          throw std::runtime_error("task failed");
+        return x;
+      },
+      config);
+  int calls = 0;
+  runner.add_range(jobrunner::test::iota(0, 1000)).on_job_complete([&](const JobSummary&) {
+    ++calls;
+    throw std::runtime_error("job callback failed");
+  });
+  const bool cancel = GENERATE(true, false);
+  CAPTURE(cancel);
+  if (cancel)
+    runner.cancel();
+  outcome out;
+  start(runner, out);
+  REQUIRE(run_to_completion(io));
+  CHECK(calls == 1);
+  // The callback's failure is the completion error; how the job ended is the
+  // summary's status; the callback's exception is the summary's.
+  CHECK(out.ec == jobrunner::errc::job_complete_callback_failed);
+  CHECK(out.summary.status
+        == (cancel ? jobrunner::job_status::cancelled : jobrunner::job_status::aborted));
+  REQUIRE(out.summary.job_callback_error);
+  CHECK_THROWS_WITH(std::rethrow_exception(out.summary.job_callback_error), "job callback failed");
 }
 
 TEST_CASE("cancel() mid-job: queued items cancelled, in-flight tasks aborted, one call each",
@@ -591,14 +657,14 @@ TEST_CASE("memory stays bounded by the capacities whatever the number of items",
   auto s = runner.run();
   CHECK(s.succeeded == static_cast<std::uint64_t>(n));
   CHECK(sum == n * (n - 1) / 2);
-  // Queues + one item per worker + one per blocked worker send + the
-  // producer's and the handler's own; a few temporaries each.
-  const long bound = static_cast<long>(config.work_queue_capacity + config.result_queue_capacity
-                                       + 2 * config.workers)
-                     + 16;
-  INFO("peak live items: " << counted::peak.load());
-  CHECK(counted::peak.load() <= bound);
-  CHECK(counted::live.load() == 0);
+  // JobConfig::live_item_bound; memory_test drives a job to its edge.
+  const long bound = static_cast<long>(config.live_item_bound(1));
+  INFO("peak live items: " << counted::peak_values.load()
+                           << ", objects with moved-from shells: " << counted::peak_objects.load());
+  CHECK(counted::peak_values.load() <= bound);
+  CHECK(counted::peak_objects.load() <= 4 * bound); // shells: a few per coroutine, not per item
+  CHECK(counted::values.load() == 0);
+  CHECK(counted::objects.load() == 0);
 }
 
 TEST_CASE("memory stays bounded with retries waiting aside and with a reorder window",
@@ -643,13 +709,17 @@ TEST_CASE("memory stays bounded with retries waiting aside and with a reorder wi
     auto s = runner.run();
     CHECK(s.succeeded == static_cast<std::uint64_t>(n));
     CHECK(sum == n * (n - 1) / 2);
-    const long bound =
-        static_cast<long>(config.work_queue_capacity + config.result_queue_capacity
-                          + 2 * config.workers + config.retry.max_waiting + config.reorder_window)
-        + 16;
-    INFO("peak live items: " << counted::peak.load());
-    CHECK(counted::peak.load() <= bound);
-    CHECK(counted::live.load() == 0);
+    const long bound = static_cast<long>(config.live_item_bound(1));
+    CHECK(bound
+          == static_cast<long>(1 + config.work_queue_capacity + config.workers
+                               + config.result_queue_capacity + 1
+                               + (ordered ? config.reorder_window : config.retry.max_waiting)));
+    INFO("peak live items: " << counted::peak_values.load() << ", objects with moved-from shells: "
+                             << counted::peak_objects.load());
+    CHECK(counted::peak_values.load() <= bound);
+    CHECK(counted::peak_objects.load() <= 4 * bound);
+    CHECK(counted::values.load() == 0);
+    CHECK(counted::objects.load() == 0);
   }
 }
 
@@ -704,7 +774,7 @@ TEST_CASE("a range producer reads its input lazily", "[runner][input]")
   });
   runner.run();
   CHECK(handled == 100000);
-  CHECK(max_ahead <= 4 + 4 + 2 * 3 + 2);
+  CHECK(max_ahead <= static_cast<long>(config.live_item_bound(1)));
 }
 
 TEST_CASE("add_range takes a container by reference or by value, or an iterator pair",
@@ -785,4 +855,78 @@ TEST_CASE("items need neither a default constructor nor a copy", "[runner][funct
   runner.on_task_complete([&](auto& r) { sum += *r.value + r.item.value; });
   CHECK(runner.run().succeeded == 5);
   CHECK(sum == 4 * (0 + 1 + 2 + 3 + 4));
+}
+
+namespace {
+// Move-constructible only: no move (or copy) assignment, as the README allows.
+struct construct_only
+{
+  explicit construct_only(int v) : value(v) {}
+  construct_only(construct_only&&) noexcept = default;
+  construct_only& operator=(construct_only&&) = delete;
+  construct_only(const construct_only&) = delete;
+  construct_only& operator=(const construct_only&) = delete;
+  int value;
+};
+} // namespace
+
+TEST_CASE(
+    "items and results that are only move-constructible work with retries and ordered delivery",
+    "[runner][function]")
+{
+  for (int mode = 0; mode < 3; ++mode)
+  {
+    CAPTURE(mode); // 0: plain, 1: retries waiting aside, 2: ordered delivery with retries
+    asio::io_context io;
+    JobConfig config;
+    config.workers = 3;
+    config.work_queue_capacity = 2;
+    config.result_queue_capacity = 1;
+    if (mode >= 1)
+    {
+      config.retry.max_attempts = 2;
+      config.retry.initial_backoff = std::chrono::microseconds(10);
+    }
+    config.ordered_delivery = mode == 2;
+    JobRunner<construct_only, construct_only> runner(
+        io,
+        [](construct_only& c) -> asio::awaitable<construct_only> {
+          co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+          if (c.value % 4 == 0 && c.value >= 0)
+          {
+            c.value = -c.value - 1; // the retry succeeds
+            throw std::runtime_error("first attempt");
+          }
+          co_return construct_only(c.value < 0 ? -c.value - 1 : c.value);
+        },
+        config);
+    runner.add_producer([](auto& out) -> asio::awaitable<void> {
+      for (int i = 0; i < 40; ++i)
+      {
+        construct_only item(i);
+        co_await out.submit(std::move(item));
+      }
+    });
+    int sum = 0;
+    int succeeded = 0;
+    runner.on_task_complete([&](auto& r) {
+      if (r.ok())
+      {
+        ++succeeded;
+        sum += r.value->value;
+      }
+    });
+    auto s = runner.run();
+    CHECK(s.submitted == 40);
+    if (mode == 0)
+    {
+      CHECK(succeeded == 30);
+      CHECK(s.failed == 10);
+    }
+    else
+    {
+      CHECK(succeeded == 40);
+      CHECK(sum == 39 * 40 / 2);
+    }
+  }
 }

@@ -38,6 +38,36 @@ template <class T, class Executor>
 struct is_awaitable<asio::awaitable<T, Executor>> : std::true_type
 {};
 
+// The requirements on JobRunner's Item and Result, one class each so that a
+// compiler error names the offending type ("in instantiation of
+// item_requirements<T>"). A move that throws midway through a channel
+// operation or a result record would lose the item (Asio's channels cannot
+// recover from it), so moves must not throw.
+template <class Item>
+struct item_requirements
+{
+  static_assert(std::is_move_constructible_v<Item>,
+                "jobrunner: the Item type of JobRunner<Item, Result> must be move-constructible");
+  static_assert(std::is_nothrow_move_constructible_v<Item>,
+                "jobrunner: the Item type of JobRunner<Item, Result> must be nothrow "
+                "move-constructible: declare its move constructor noexcept, or submit "
+                "std::unique_ptr<Item> instead");
+  static constexpr bool value = true;
+};
+
+template <class Result>
+struct result_requirements
+{
+  static_assert(std::is_void_v<Result> || std::is_move_constructible_v<Result>,
+                "jobrunner: the Result type of JobRunner<Item, Result> must be void or "
+                "move-constructible");
+  static_assert(std::is_void_v<Result> || std::is_nothrow_move_constructible_v<Result>,
+                "jobrunner: the Result type of JobRunner<Item, Result> must be nothrow "
+                "move-constructible: declare its move constructor noexcept, or return "
+                "std::unique_ptr<Result> instead");
+  static constexpr bool value = true;
+};
+
 // std::function wants a copyable target; keep move-only callables behind a
 // shared_ptr.
 template <class F>
@@ -60,9 +90,12 @@ auto make_copyable(F&& f)
  * bounded result queue to one result handler, which invokes the
  * task-complete callback; the job-complete callback runs once, last.
  *
- * \tparam Item      the work item; move-constructible (need not be copyable
- *                   nor default-constructible).
- * \tparam Result    what the function returns; may be `void`; move-only is fine.
+ * \tparam Item      the work item; nothrow move-constructible (need not be
+ *                   copyable, assignable nor default-constructible). A type
+ *                   whose move may throw is rejected at compile time: make its
+ *                   move constructor `noexcept`, or use `std::unique_ptr<T>`.
+ * \tparam Result    what the function returns; `void`, or nothrow
+ *                   move-constructible like `Item` (move-only is fine).
  * \tparam Threading `single_threaded` (default) or `multi_threaded`.
  *
  * A runner runs one job. Configure it (producers, callbacks), then call
@@ -75,10 +108,18 @@ auto make_copyable(F&& f)
  * *Lifetime*: the job's state is shared by its coroutines. Destroying the
  * runner while its job runs cancels the job; the job still ends normally
  * (every callback runs, the async_run handler is invoked).
+ *
+ * *Precondition*: the execution context of the executor (the `io_context`)
+ * outlives the runner, as for any Asio I/O object: the runner's channels and
+ * timers belong to it, and its destructor posts the cancellation there.
+ * Destroy the runner before the `io_context` (declare it after); destroying
+ * the `io_context` first is undefined behaviour.
  */
 template <class Item, class Result, class Threading = single_threaded>
 class JobRunner
 {
+  static_assert(detail::item_requirements<Item>::value);
+  static_assert(detail::result_requirements<Result>::value);
   using state_type = detail::job_state<Item, Result, Threading>;
 
 public:
@@ -127,6 +168,7 @@ public:
   JobRunner& operator=(const JobRunner&) = delete;
 
   /// Cancels a job that is still running; see the class's *Lifetime* note.
+  /// Precondition: the `io_context` still exists (see the class's *Precondition*).
   ~JobRunner() { cancel_if_running(); }
 
   /// Adds a producer coroutine: `producer(submitter_type&)` returning `asio::awaitable<void>`.
@@ -250,7 +292,11 @@ public:
   /**
    * Invoked after the last task-complete callback, when every coroutine of
    * the job has finished, just before `async_run` completes. If it throws,
-   * `async_run` completes with `errc::job_complete_callback_failed`.
+   * `async_run` completes with `errc::job_complete_callback_failed`, also
+   * when the job was cancelled or aborted (the callback's failure wins; the
+   * summary's `status` still says how the job ended), and the summary's
+   * `job_callback_error` holds the exception. `run()` then throws
+   * `system_error`.
    *
    * *Errors*: `std::logic_error` once `async_run` has been called (initiated).
    *
@@ -284,7 +330,9 @@ public:
    * - `errc::failure_budget_exceeded`: the job was aborted by
    *   `JobConfig::failure_budget`; the summary is complete and says so;
    * - `errc::already_started`: this runner already ran a job (summary empty);
-   * - `errc::job_complete_callback_failed`: the job-complete callback threw;
+   * - `errc::job_complete_callback_failed`: the job-complete callback threw,
+   *   whatever the job's status (this error wins over the two above); the
+   *   summary is complete, its `job_callback_error` holds the exception;
    * - `errc::internal_error`: one of the runner's coroutines failed.
    *
    * *Executor*: the operation runs on the runner's executor (a strand of it

@@ -52,6 +52,9 @@ struct JobSummary
   std::uint64_t callback_errors = 0;       ///< task-complete callbacks that threw
   std::exception_ptr first_producer_error; ///< the first of those exceptions, if any
   std::exception_ptr first_callback_error; ///< the first of those exceptions, if any
+  /// What the job-complete callback threw, if it threw (`async_run` then
+  /// completes with `errc::job_complete_callback_failed`, whatever `status`).
+  std::exception_ptr job_callback_error;
 
   std::chrono::nanoseconds elapsed{0}; ///< from the job's start to its end
   double items_per_second = 0;         ///< submitted / elapsed

@@ -125,7 +125,7 @@ TEST_CASE("decide: pushed back while the job is cancelled: cancelled, keeps its 
   CHECK(r.status == task_status::cancelled);
 }
 
-TEST_CASE("backoff: full jitter in [0, min(max, initial * multiplier^(n-1)))", "[policy][retry]")
+TEST_CASE("backoff: full jitter below min(max, initial * multiplier^(n-1))", "[policy][retry]")
 {
   JobConfig::Retry p;
   p.initial_backoff = 100ms;
@@ -146,7 +146,7 @@ TEST_CASE("backoff: full jitter in [0, min(max, initial * multiplier^(n-1)))", "
   }
 }
 
-TEST_CASE("failure budget: max_failures counts failed and timed out; 1 aborts at the first",
+TEST_CASE("failure budget: max_failures counts failed and timed out, and 1 aborts at the first",
           "[policy][budget]")
 {
   JobConfig::FailureBudget b;

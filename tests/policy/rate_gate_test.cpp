@@ -82,7 +82,7 @@ TEST_CASE("rate gate: an idle gate does not bank more than the burst", "[policy]
   CHECK(s[3] == t0 + 3600s + 100ms);
 }
 
-TEST_CASE("push-back pause: nothing starts before its end; a later push-back extends it",
+TEST_CASE("push-back pause: nothing starts before its end, and a later push-back extends it",
           "[policy][pushback]")
 {
   JobConfig config;

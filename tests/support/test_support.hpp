@@ -84,35 +84,83 @@ auto iota(T first, T last)
 }
 
 // A work item that counts its live instances, to check that memory stays
-// bounded by the capacities instead of the number of items.
+// bounded by the capacities instead of the number of items. `values` counts
+// the instances that hold an item (the first object of an item, then the one
+// it was moved into); `objects` also counts moved-from shells, which hold
+// nothing but their own bytes.
 struct counted
 {
-  static inline std::atomic<long> live{0};
-  static inline std::atomic<long> peak{0};
+  static inline std::atomic<long> objects{0};
+  static inline std::atomic<long> peak_objects{0};
+  static inline std::atomic<long> values{0};
+  static inline std::atomic<long> peak_values{0};
 
   static void reset()
   {
-    live = 0;
-    peak = 0;
+    objects = 0;
+    peak_objects = 0;
+    values = 0;
+    peak_values = 0;
   }
 
-  explicit counted(long v = 0) : value(v) { add(); }
-  counted(const counted& o) : value(o.value) { add(); }
-  counted(counted&& o) noexcept : value(o.value) { add(); }
-  counted& operator=(const counted&) = default;
-  counted& operator=(counted&&) noexcept = default;
-  ~counted() { --live; }
+  explicit counted(long v = 0) : value(v), holds_(true)
+  {
+    add(objects, peak_objects);
+    add(values, peak_values);
+  }
+  counted(const counted& o) : value(o.value), holds_(o.holds_)
+  {
+    add(objects, peak_objects);
+    if (holds_)
+      add(values, peak_values);
+  }
+  counted(counted&& o) noexcept : value(o.value), holds_(std::exchange(o.holds_, false))
+  {
+    add(objects, peak_objects);
+  }
+  counted& operator=(const counted& o)
+  {
+    if (this != &o)
+    {
+      if (o.holds_ && !holds_)
+        add(values, peak_values);
+      else if (!o.holds_ && holds_)
+        --values;
+      value = o.value;
+      holds_ = o.holds_;
+    }
+    return *this;
+  }
+  counted& operator=(counted&& o) noexcept
+  {
+    if (this != &o)
+    {
+      if (holds_)
+        --values; // ours is dropped; o's moves here
+      value = o.value;
+      holds_ = std::exchange(o.holds_, false);
+    }
+    return *this;
+  }
+  ~counted()
+  {
+    --objects;
+    if (holds_)
+      --values;
+  }
 
   long value;
 
 private:
-  static void add()
+  static void add(std::atomic<long>& live, std::atomic<long>& peak)
   {
     long now = ++live;
     long seen = peak.load();
     while (now > seen && !peak.compare_exchange_weak(seen, now))
     {}
   }
+
+  bool holds_;
 };
 
 } // namespace jobrunner::test

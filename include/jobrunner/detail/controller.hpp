@@ -2,9 +2,9 @@
 #ifndef JOBRUNNER_DETAIL_CONTROLLER_HPP
 #define JOBRUNNER_DETAIL_CONTROLLER_HPP
 
-// The controller role: the coroutine behind async_run. It spawns the result
-// handler, the workers and the producers, holds one share of the end of
-// input, turns a cancellation of async_run into a cancellation of the job,
+// The controller role: the coroutine behind async_run. It spawns the
+// producers, the workers and the result handler, holds one share of the end
+// of input, turns a cancellation of async_run into a cancellation of the job,
 // waits until every coroutine it spawned has finished, then builds the
 // summary and invokes the job-complete callback, exactly once.
 
@@ -81,8 +81,20 @@ run_controller(std::shared_ptr<job_state<Item, Result, Threading>> job)
   std::shared_ptr<job_core<Item, Threading>> core = job;
   const bool policies = job->uses_policies();
 
-  asio::co_spawn(Threading::coroutine_executor(job->executor()), run_result_handler(job),
-                 on_coroutine_exit<state>{job, no_member});
+  // Producers first: co_spawn runs a coroutine at once up to its first
+  // suspension, so the producers fill the work queue before the workers
+  // start, and each worker then finds an item as it starts (with the
+  // workers first, W worker starts came before the first submit). Items
+  // simply wait in the queue for the workers and results for the handler;
+  // input cannot end early, as the controller holds a share of it until
+  // every coroutine is spawned. The order does not matter to cancellation:
+  // no emit is posted before publish_members(), after every spawn.
+  for (std::size_t p = 0; p < producers; ++p)
+  {
+    auto& m = job->members[p];
+    asio::co_spawn(m.executor, run_producer(core, p),
+                   asio::bind_cancellation_slot(m.signal.slot(), on_coroutine_exit<state>{job, p}));
+  }
   for (std::size_t w = 0; w < workers; ++w)
   {
     auto& m = job->members[producers + w];
@@ -93,12 +105,8 @@ run_controller(std::shared_ptr<job_state<Item, Result, Threading>> job)
     else
       asio::co_spawn(m.executor, run_worker<false>(job, producers + w), std::move(done));
   }
-  for (std::size_t p = 0; p < producers; ++p)
-  {
-    auto& m = job->members[p];
-    asio::co_spawn(m.executor, run_producer(core, p),
-                   asio::bind_cancellation_slot(m.signal.slot(), on_coroutine_exit<state>{job, p}));
-  }
+  asio::co_spawn(Threading::coroutine_executor(job->executor()), run_result_handler(job),
+                 on_coroutine_exit<state>{job, no_member});
 
   job->publish_members();
 
@@ -135,8 +143,10 @@ run_controller(std::shared_ptr<job_state<Item, Result, Threading>> job)
     }
     catch (...)
     {
-      if (!ec)
-        ec = make_error_code(errc::job_complete_callback_failed);
+      // The callback's failure wins over cancelled and aborted: the status
+      // still says how the job ended, and the exception is kept.
+      summary.job_callback_error = std::current_exception();
+      ec = make_error_code(errc::job_complete_callback_failed);
     }
   }
   co_return outcome;
