@@ -88,7 +88,7 @@ public:
     cancel_waits();
   }
 
-  void publish_members() noexcept { members.publish(cancel_requested(), alive()); }
+  void publish_members() noexcept { members.publish(cancel_requested_, alive()); }
 
   // Wakes worker `w` (counted from 0) from a park.
   void wake_worker(std::size_t w) noexcept { members.wake(first_worker + w, alive()); }

@@ -67,13 +67,15 @@ public:
       members_[i].executor = executor_for();
   }
 
-  // `cancelled`: whether the job was cancelled meanwhile (a cancel racing
-  // with the start may have seen the set unpublished; emitting twice is
-  // harmless, missing the emit is not).
-  void publish(bool cancelled, const std::shared_ptr<const void>& alive) noexcept
+  // The job's cancel flag is read *after* the set is published: a cancel
+  // racing with the start either sees the set published (and emits) or is
+  // seen here (seq_cst on both sides); emitting twice is harmless, missing
+  // the emit is not.
+  void publish(const std::atomic<bool>& cancelled,
+               const std::shared_ptr<const void>& alive) noexcept
   {
     ready_.store(true, std::memory_order_seq_cst);
-    if (cancelled)
+    if (cancelled.load(std::memory_order_seq_cst))
       emit_all(alive);
   }
 

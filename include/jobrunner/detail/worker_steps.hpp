@@ -205,7 +205,13 @@ asio::awaitable<void> leave_the_job(State& job, bool ended_input)
 {
   job.end_of_input();
   if (ended_input)
+  {
     co_await send_end_markers(job, job.config().workers - 1);
+    // send_end_markers may have reset the state to let cancellation in:
+    // shield again, or a cancel would abort the marker below and leave the
+    // result handler waiting for it.
+    co_await asio::this_coro::reset_cancellation_state(asio::disable_cancellation());
+  }
   if (job.workers_left.fetch_sub(1, std::memory_order_acq_rel) == 1)
   {
     error_code eof = asio::error::eof;
