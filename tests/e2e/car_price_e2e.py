@@ -460,6 +460,25 @@ def case_distributed(tmp):
         redis.wait(timeout=10)
 
 
+def case_no_redis(tmp):
+    # A fetcher built without hiredis: --redis is a clear usage error, and
+    # the single-machine job works.
+    inp = small_input(tmp, 50)
+    out_path = os.path.join(tmp, "out.csv")
+    r = subprocess.run([ARGS.fetcher, "--redis", "127.0.0.1:6379", "--input", inp,
+                        "--output", out_path], capture_output=True, text=True, timeout=60)
+    check(r.returncode == 2 and "without Redis support" in r.stderr,
+          f"--redis without hiredis: {r.returncode} {r.stderr[-500:]!r}")
+    server = Server(tmp)
+    try:
+        code, _, _ = run_fetcher(server.url, inp, out_path)
+        out = read_output(out_path)
+        check_every_row_once(inp, out)
+        check(code == 0 and all(x["status"] == "ok" for x in out), f"exit status {code}")
+    finally:
+        server.stop()
+
+
 def main():
     global ARGS
     p = argparse.ArgumentParser()

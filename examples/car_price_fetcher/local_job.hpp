@@ -1,0 +1,154 @@
+// Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
+#ifndef CAR_PRICE_FETCHER_LOCAL_JOB_HPP
+#define CAR_PRICE_FETCHER_LOCAL_JOB_HPP
+
+// The single-machine job: one JobRunner on one thread reads the cars from
+// the input, prices them through the API, and writes one output line per
+// row; progress and a summary on stderr. Returns the exit status.
+
+#include <jobrunner/jobrunner.hpp>
+
+#include "http_client.hpp"
+#include "input.hpp"
+#include "options.hpp"
+#include "output.hpp"
+#include "policy.hpp"
+#include "progress.hpp"
+
+#include <boost/asio.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <string>
+#include <utility>
+
+namespace car_price {
+
+inline int run_local_job(const options& opt, const url& endpoint, input& in, writer& results)
+{
+  asio::io_context io(1);
+  auto tls = make_tls(opt);
+  client http(io.get_executor(), endpoint, &tls);
+
+  using runner_type = jobrunner::JobRunner<car, quote>;
+  runner_type runner(
+      io, [&http](car& c) { return http.fetch(c); }, make_config(opt));
+  runner.retry_if([](const auto& r) { return retryable(r); });
+
+  std::size_t invalid = 0;
+  std::size_t rows_read = 0;
+  std::size_t unsent = 0;
+  bool stopped = false;
+  bool input_done = false;
+
+  // The producer: reads the CSV lazily; invalid rows go straight to the
+  // output (they never reach the API).
+  runner.add_producer([&](auto& submitter) -> asio::awaitable<void> {
+    while (auto row = in.next())
+    {
+      ++rows_read;
+      if (auto* bad = std::get_if<bad_row>(&*row))
+      {
+        ++invalid;
+        std::fprintf(stderr, "\ncar_price_fetcher: %s: line %zu skipped: %s\n", opt.input.c_str(),
+                     bad->line, bad->error.c_str());
+        results.invalid(*bad);
+        continue;
+      }
+      car c = std::move(std::get<car>(*row));
+      if (!stopped && submitter.try_submit(c))
+        continue;
+      if (!stopped && !submitter.cancelled())
+      {
+        car copy = c; // submit takes the car; keep what the output needs
+        try
+        {
+          co_await submitter.submit(std::move(c));
+          continue;
+        }
+        catch (const boost::system::system_error&)
+        {
+          c = std::move(copy); // the job was stopped
+        }
+      }
+      // Stopped (interrupt or failure budget): the rest of the input is
+      // still read, and each row reported once, as not sent.
+      stopped = true;
+      ++unsent;
+      results.priced(c, "cancelled", nullptr, 0, "not sent: the job was stopped");
+    }
+    input_done = true;
+  });
+
+  runner.on_task_complete([&](auto& r) {
+    const auto [status, error] = status_of(r, opt.timeout_ms);
+    results.priced(r.item, status, r.ok() ? &*r.value : nullptr, r.attempts, error);
+  });
+
+  const auto started = std::chrono::steady_clock::now();
+  progress display(io, opt.progress, [&] {
+    const auto s = runner.stats();
+    progress_snapshot p;
+    p.done = s.done() + invalid + unsent;
+    p.total = in.total_rows() != 0 ? in.total_rows() : (input_done ? rows_read : 0);
+    p.priced = s.done();
+    p.failures = s.failed + s.timed_out;
+    p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return p;
+  });
+  display.start();
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  bool interrupted = false;
+  signals.async_wait([&](boost::system::error_code ec, int) {
+    if (ec)
+      return;
+    interrupted = true;
+    runner.cancel();
+  });
+
+  jobrunner::JobSummary summary;
+  runner.async_run([&](boost::system::error_code, jobrunner::JobSummary s) {
+    summary = std::move(s);
+    display.finish();
+    signals.cancel();
+  });
+  io.run();
+  results.flush();
+  display.show(true);
+
+  auto ms = [](std::chrono::nanoseconds d) { return static_cast<double>(d.count()) / 1e6; };
+  std::fprintf(stderr,
+               "car_price_fetcher: %llu rows: %llu priced, %llu failed, %llu timed out, "
+               "%llu cancelled, %zu invalid\n"
+               "  %.2f s, %.1f cars/s, latency p50 %.1f ms, p99 %.1f ms, max %.1f ms; "
+               "%llu retries, paused %.1f s by the server, %zu connections\n",
+               static_cast<unsigned long long>(summary.submitted + invalid + unsent),
+               static_cast<unsigned long long>(summary.succeeded),
+               static_cast<unsigned long long>(summary.failed),
+               static_cast<unsigned long long>(summary.timed_out),
+               static_cast<unsigned long long>(summary.cancelled + unsent), invalid,
+               ms(summary.elapsed) / 1e3, summary.items_per_second, ms(summary.latency.p50),
+               ms(summary.latency.p99), ms(summary.latency.max),
+               static_cast<unsigned long long>(summary.retried), ms(summary.paused) / 1e3,
+               http.connections_made());
+  if (summary.producer_errors != 0)
+    std::fprintf(stderr, "car_price_fetcher: reading the input failed: %s\n",
+                 describe(summary.first_producer_error).c_str());
+  if (summary.status == jobrunner::job_status::aborted)
+  {
+    std::fprintf(stderr, "car_price_fetcher: stopped: the failure budget was exceeded\n");
+    return 3;
+  }
+  if (interrupted)
+    return 130;
+  if (summary.failed + summary.timed_out + summary.cancelled + invalid + unsent != 0
+      || summary.producer_errors != 0)
+    return 1;
+  return 0;
+}
+
+} // namespace car_price
+
+#endif
