@@ -44,6 +44,20 @@ inline int run_local_job(const options& opt, const url& endpoint, input& in, wri
 
   // The producer: reads the CSV lazily; invalid rows go straight to the
   // output (they never reach the API).
+  // Rows are reserved in the output as they are read, so that --ordered
+  // writes every row, whatever its status, in input order.
+  // A write failure stops the job: its results could not be saved.
+  bool output_failed = false;
+  auto check_output = [&] {
+    if (results.failed() && !output_failed)
+    {
+      output_failed = true;
+      runner.cancel();
+    }
+  };
+
+  // The producer: reads the CSV lazily; invalid rows go straight to the
+  // output (they never reach the API).
   runner.add_producer([&](auto& submitter) -> asio::awaitable<void> {
     while (auto row = in.next())
     {
@@ -53,10 +67,13 @@ inline int run_local_job(const options& opt, const url& endpoint, input& in, wri
         ++invalid;
         std::fprintf(stderr, "\ncar_price_fetcher: %s: line %zu skipped: %s\n", opt.input.c_str(),
                      bad->line, bad->error.c_str());
+        results.reserve(bad->line);
         results.invalid(*bad);
+        check_output();
         continue;
       }
       car c = std::move(std::get<car>(*row));
+      results.reserve(c.line);
       if (!stopped && submitter.try_submit(c))
         continue;
       if (!stopped && !submitter.cancelled())
@@ -72,8 +89,8 @@ inline int run_local_job(const options& opt, const url& endpoint, input& in, wri
           c = std::move(copy); // the job was stopped
         }
       }
-      // Stopped (interrupt or failure budget): the rest of the input is
-      // still read, and each row reported once, as not sent.
+      // Stopped (interrupt, failure budget or output failure): the rest of
+      // the input is still read, and each row reported once, as not sent.
       stopped = true;
       ++unsent;
       results.priced(c, "cancelled", nullptr, 0, "not sent: the job was stopped");
@@ -84,6 +101,7 @@ inline int run_local_job(const options& opt, const url& endpoint, input& in, wri
   runner.on_task_complete([&](auto& r) {
     const auto [status, error] = status_of(r, opt.timeout_ms);
     results.priced(r.item, status, r.ok() ? &*r.value : nullptr, r.attempts, error);
+    check_output();
   });
 
   const auto started = std::chrono::steady_clock::now();
@@ -115,8 +133,19 @@ inline int run_local_job(const options& opt, const url& endpoint, input& in, wri
     signals.cancel();
   });
   io.run();
-  results.flush();
+  const bool saved = results.close();
   display.show(true);
+  if (!saved)
+  {
+    // Never a summary of rows that are not in the output.
+    std::fprintf(stderr,
+                 "car_price_fetcher: %s\n"
+                 "car_price_fetcher: stopped: the results were not saved (%s)\n",
+                 results.error().c_str(),
+                 results.replaces() ? "the output file is left as it was"
+                                    : "the output is incomplete");
+    return 4;
+  }
 
   auto ms = [](std::chrono::nanoseconds d) { return static_cast<double>(d.count()) / 1e6; };
   std::fprintf(stderr,

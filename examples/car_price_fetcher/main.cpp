@@ -16,6 +16,7 @@
 #include "local_job.hpp"
 #include "options.hpp"
 #include "output.hpp"
+#include "output_file.hpp"
 
 #ifdef CAR_PRICE_FETCHER_REDIS
 #include "redis_roles.hpp"
@@ -23,8 +24,7 @@
 
 #include <cstdio>
 #include <exception>
-#include <fstream>
-#include <iostream>
+#include <optional>
 
 int main(int argc, char** argv)
 {
@@ -61,26 +61,35 @@ int main(int argc, char** argv)
   }
 #endif
 
+  // The input is checked before the output is touched: a bad header never
+  // costs an existing output file.
   car_price::input in(opt.input);
-  std::ofstream file_out;
-  std::ostream* out = &std::cout;
-  if (opt.output != "-")
-  {
-    file_out.open(opt.output, std::ios::binary | std::ios::trunc);
-    if (!file_out)
-      bad_option("cannot open the output " + opt.output);
-    out = &file_out;
-  }
   if (!in.read_header())
     return 2;
-  car_price::writer results(*out, opt.format == "jsonl");
+  std::optional<car_price::output_file> out;
+  try
+  {
+    out.emplace(opt.output);
+  }
+  catch (const std::exception& e)
+  {
+    std::fprintf(stderr, "car_price_fetcher: %s\n", e.what());
+    return 4;
+  }
+  car_price::writer results(*out, opt.format == "jsonl", opt.ordered && opt.redis.empty());
 
 #ifdef CAR_PRICE_FETCHER_REDIS
   if (!opt.redis.empty())
   {
     try
     {
-      return car_price::run_redis_submitter(opt, in, results);
+      const int status = car_price::run_redis_submitter(opt, in, results);
+      if (results.failed())
+      {
+        std::fprintf(stderr, "car_price_fetcher: %s\n", results.error().c_str());
+        return 4;
+      }
+      return status;
     }
     catch (const std::exception& e)
     {

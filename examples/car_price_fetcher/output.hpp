@@ -3,27 +3,40 @@
 #define CAR_PRICE_FETCHER_OUTPUT_HPP
 
 // The fetcher's output: one line per input row, CSV or JSON Lines, with
-// the row's status, price or error.
+// the row's status, price or error. Text that is not UTF-8 is escaped
+// (\xNN), so every line is valid UTF-8 and every JSON line valid JSON.
+// Ordered (--ordered): the caller reserves each row's place when it reads
+// it; a line is written once every earlier row's line is.
 
 #include "api.hpp"
 #include "csv.hpp"
+#include "output_file.hpp"
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
-#include <ostream>
+#include <deque>
+#include <optional>
 #include <string>
+#include <utility>
 
 namespace car_price {
 
-// One output line per input row, CSV or JSON Lines.
 class writer
 {
 public:
-  writer(std::ostream& out, bool jsonl) : out_(out), jsonl_(jsonl)
+  writer(output_file& out, bool jsonl, bool ordered) : out_(out), jsonl_(jsonl), ordered_(ordered)
   {
     if (!jsonl_)
-      out_ << "line,make,model,year,mileage,status,price,currency,attempts,error\n";
+      out_.write("line,make,model,year,mileage,status,price,currency,attempts,error\n");
+  }
+
+  // --ordered: the row on `line` comes next in the input (call in input order).
+  void reserve(std::size_t line)
+  {
+    if (ordered_)
+      slots_.emplace_back(line, std::nullopt);
   }
 
   void priced(const car& c, const char* status, const quote* q, unsigned attempts,
@@ -31,13 +44,17 @@ public:
   {
     if (jsonl_)
     {
-      boost::json::object o{{"line", c.line},      {"make", c.make},       {"model", c.model},
-                            {"year", c.year},      {"mileage", c.mileage}, {"status", status},
+      boost::json::object o{{"line", c.line},
+                            {"make", printable_utf8(c.make)},
+                            {"model", printable_utf8(c.model)},
+                            {"year", c.year},
+                            {"mileage", c.mileage},
+                            {"status", status},
                             {"attempts", attempts}};
       if (q != nullptr)
-        o["currency"] = q->currency;
+        o["currency"] = printable_utf8(q->currency);
       else
-        o["error"] = error;
+        o["error"] = printable_utf8(error);
       auto text = boost::json::serialize(o);
       if (q != nullptr)
       {
@@ -47,38 +64,71 @@ public:
         text.pop_back();
         text += price;
       }
-      out_ << text << '\n';
+      emit(c.line, text + '\n');
       return;
     }
     char price[64] = "";
     if (q != nullptr)
       std::snprintf(price, sizeof price, "%.2f", q->price);
-    out_ << c.line << ',' << quoted(c.make) << ',' << quoted(c.model) << ',' << c.year << ','
-         << c.mileage << ',' << status << ',' << price << ','
-         << (q != nullptr ? quoted(q->currency) : std::string()) << ',' << attempts << ','
-         << quoted(error) << '\n';
+    emit(c.line, std::to_string(c.line) + ',' + quoted(c.make) + ',' + quoted(c.model) + ','
+                     + std::to_string(c.year) + ',' + std::to_string(c.mileage) + ',' + status + ','
+                     + price + ',' + (q != nullptr ? quoted(q->currency) : std::string()) + ','
+                     + std::to_string(attempts) + ',' + quoted(error) + '\n');
   }
 
   void invalid(const bad_row& b)
   {
     if (jsonl_)
     {
-      out_ << boost::json::serialize(boost::json::object{{"line", b.line},
-                                                         {"status", "invalid"},
-                                                         {"attempts", 0},
-                                                         {"row", b.text},
-                                                         {"error", b.error}})
-           << '\n';
+      emit(b.line, boost::json::serialize(boost::json::object{{"line", b.line},
+                                                              {"status", "invalid"},
+                                                              {"attempts", 0},
+                                                              {"row", printable_utf8(b.text)},
+                                                              {"error", printable_utf8(b.error)}})
+                       + '\n');
       return;
     }
-    out_ << b.line << ",,,,,invalid,,,0," << quoted(b.error + ": " + b.text) << '\n';
+    emit(b.line,
+         std::to_string(b.line) + ",,,,,invalid,,,0," + quoted(b.error + ": " + b.text) + '\n');
   }
 
-  void flush() { out_.flush(); }
+  // Rows reserved whose line is not written yet (--ordered).
+  std::size_t held() const noexcept { return slots_.size(); }
+
+  bool failed() const noexcept { return out_.failed(); }
+  const std::string& error() const noexcept { return out_.error(); }
+  // Whether a failure leaves an existing output file as it was.
+  bool replaces() const noexcept { return out_.replaces(); }
+
+  // Writes everything out and puts the output in place (output_file::commit).
+  bool close() { return out_.commit(); }
 
 private:
-  static std::string quoted(const std::string& s)
+  void emit(std::size_t line, std::string text)
   {
+    if (!ordered_)
+    {
+      out_.write(text);
+      return;
+    }
+    auto it = std::lower_bound(slots_.begin(), slots_.end(), line,
+                               [](const auto& slot, std::size_t l) { return slot.first < l; });
+    if (it == slots_.end() || it->first != line)
+    {
+      out_.write(text); // not reserved: a caller's mistake, but never lose a row
+      return;
+    }
+    it->second = std::move(text);
+    while (!slots_.empty() && slots_.front().second)
+    {
+      out_.write(*slots_.front().second);
+      slots_.pop_front();
+    }
+  }
+
+  static std::string quoted(const std::string& raw)
+  {
+    const auto s = printable_utf8(raw);
     if (s.find_first_of(",\"\n\r") == std::string::npos)
       return s;
     std::string q = "\"";
@@ -91,8 +141,11 @@ private:
     return q + '"';
   }
 
-  std::ostream& out_;
+  output_file& out_;
   bool jsonl_;
+  bool ordered_;
+  // --ordered: the rows read whose line is not written yet, in input order.
+  std::deque<std::pair<std::size_t, std::optional<std::string>>> slots_;
 };
 
 } // namespace car_price

@@ -193,7 +193,7 @@ inline int run_redis_submitter(const options& opt, input& in, writer& results)
       results.priced(rows[i], "cancelled", nullptr, 0, stop_reason);
     }
   }
-  results.flush();
+  results.close();
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::fprintf(stderr,

@@ -460,6 +460,171 @@ def case_distributed(tmp):
         redis.wait(timeout=10)
 
 
+def wait_for(cond, what, timeout=60):
+    deadline = time.monotonic() + timeout
+    while not cond():
+        check(time.monotonic() < deadline, f"{what}: not within {timeout} s")
+        time.sleep(0.05)
+
+
+def start_fetcher(url, input_path, output_path, *options):
+    """The fetcher as a background process; stderr to a file beside the output."""
+    err = open(output_path + ".stderr", "w+")
+    cmd = [ARGS.fetcher, "--url", url, "--input", input_path, "--output", output_path,
+           "--progress", "lines", *options]
+    return subprocess.Popen(cmd, stderr=err, text=True), err
+
+
+def stderr_of(err):
+    err.flush()
+    err.seek(0)
+    return err.read()
+
+
+def case_write_failure(tmp):
+    # A full disk (/dev/full): a clear error, exit status 4, and no summary
+    # claiming rows that are not in the output; both when the last flush
+    # fails and when a write fails mid-run.
+    server = Server(tmp)
+    try:
+        for n in (50, 3000):
+            inp = small_input(tmp, n)
+            code, err, _ = run_fetcher(server.url, inp, "/dev/full", "--format", "csv")
+            check(code == 4, f"{n} rows to /dev/full: exit status {code}, expected 4")
+            check("No space left on device" in err and "/dev/full" in err,
+                  f"{n} rows to /dev/full: the error does not say what failed")
+            check(" priced," not in err, f"{n} rows to /dev/full: the summary claims priced rows")
+    finally:
+        server.stop()
+
+
+def case_keep_output(tmp):
+    # An existing output survives a bad header and a run killed mid-way; a
+    # finished run replaces it, leaving no temporary file.
+    out_path = os.path.join(tmp, "out.csv")
+    precious = "line,status\n1,precious\n"
+
+    def write_precious():
+        with open(out_path, "w") as f:
+            f.write(precious)
+
+    def output_text():
+        with open(out_path) as f:
+            return f.read()
+
+    bad = os.path.join(tmp, "bad_header.csv")
+    with open(bad, "w") as f:
+        f.write("brand,type,year,km\nToyota,Corolla,2018,60000\n")
+    write_precious()
+    code, err, _ = run_fetcher("http://127.0.0.1:9/v1/price", bad, out_path)
+    check(code == 2 and "header" in err, f"bad header: exit status {code}")
+    check(output_text() == precious, "a bad header changed the existing output")
+
+    inp = small_input(tmp, 400)
+    server = Server(tmp, "--latency-ms", "100")
+    try:
+        write_precious()
+        proc, err = start_fetcher(server.url, inp, out_path, "--workers", "2")
+        wait_for(lambda: server.stats()["requests"] >= 4 or proc.poll() is not None,
+                 "the fetcher sent no request")
+        check(proc.poll() is None, "the fetcher ended before it was killed")
+        proc.kill()
+        proc.wait(timeout=30)
+        err.close()
+        check(output_text() == precious, "a killed run left the existing output changed")
+        code, _, _ = run_fetcher(server.url, small_input(tmp, 20), out_path)
+        check(code == 0, f"exit status {code}")
+        out = read_output(out_path)
+        check_every_row_once(small_input(tmp, 20), out)
+        left = [f for f in os.listdir(tmp) if f.startswith(".out.csv")]
+        check(len(left) <= 1, f"temporary files left beside the output: {left}")
+    finally:
+        server.stop()
+
+
+def case_ordered(tmp):
+    # --ordered: every output row in input order, whatever its status
+    # (invalid rows, and rows never sent after an interrupt, included).
+    inp = os.path.join(tmp, "mixed.csv")
+    with open(ARGS.cars) as src:
+        lines = src.read().splitlines()
+    with open(inp, "w") as f:
+        f.write(lines[0] + "\n")
+        for i, line in enumerate(lines[1:601]):
+            f.write(line + "\n")
+            if i % 37 == 5:
+                f.write("Honda,Civic,twenty,1000\n")
+    server = Server(tmp, "--latency-ms", "5", "--jitter-ms", "5")
+    try:
+        out_path = os.path.join(tmp, "out.csv")
+        code, _, _ = run_fetcher(server.url, inp, out_path, "--ordered")
+        out = read_output(out_path)
+        check_every_row_once(inp, out)
+        order = [int(r["line"]) for r in out]
+        check(order == sorted(order), f"--ordered output not in input order: "
+              f"{[(a, b) for a, b in zip(order, order[1:]) if a > b][:5]}")
+        check(code == 1, f"exit status {code} with invalid rows")
+    finally:
+        server.stop()
+    server = Server(tmp, "--latency-ms", "50", "--jitter-ms", "40")
+    try:
+        import signal
+        out_path = os.path.join(tmp, "interrupted.csv")
+        proc, err = start_fetcher(server.url, inp, out_path, "--ordered", "--workers", "4")
+        wait_for(lambda: server.stats()["requests"] >= 20 or proc.poll() is not None,
+                 "the fetcher sent no request")
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=60)
+        err.close()
+        check(code == 130, f"interrupted: exit status {code}")
+        out = read_output(out_path)
+        check_every_row_once(inp, out)
+        order = [int(r["line"]) for r in out]
+        check(order == sorted(order), f"interrupted --ordered output not in input order: "
+              f"{[(a, b) for a, b in zip(order, order[1:]) if a > b][:5]}")
+        check(any(r["status"] == "cancelled" for r in out), "nothing was cancelled")
+    finally:
+        server.stop()
+
+
+def case_non_utf8(tmp):
+    # A Windows-1252 row: invalid, with a reason naming UTF-8, never sent;
+    # every output line valid UTF-8 (and valid JSON in JSON Lines).
+    inp = os.path.join(tmp, "cp1252.csv")
+    with open(inp, "wb") as f:
+        f.write(b"make,model,year,mileage\n"
+                b"Toyota,Corolla,2018,60000\n"
+                b"Citro\xebn,C3,2019,20000\n"
+                b"Renault,Clio \xa0 \xff,2017,30000\n"
+                b"Peugeot,208,2020,10000\n")
+    server = Server(tmp)
+    try:
+        for name in ("out.jsonl", "out.csv"):
+            out_path = os.path.join(tmp, name)
+            code, err, _ = run_fetcher(server.url, inp, out_path)
+            with open(out_path, "rb") as f:
+                raw = f.read()
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                fail(f"{name} is not valid UTF-8: {e}")
+            if name.endswith(".jsonl"):
+                for line in text.splitlines():
+                    json.loads(line)
+            out = read_output(out_path)
+            by_line = {int(r["line"]): r for r in out}
+            check(sorted(by_line) == [2, 3, 4, 5], f"{name}: lines {sorted(by_line)}")
+            for good in (2, 5):
+                check(by_line[good]["status"] == "ok", f"{name}: line {good}: {by_line[good]}")
+            for bad in (3, 4):
+                check(by_line[bad]["status"] == "invalid" and "UTF-8" in by_line[bad]["error"],
+                      f"{name}: line {bad}: {by_line[bad]}")
+            check(code == 1, f"{name}: exit status {code}")
+        check(server.stats()["requests"] == 4, "a non-UTF-8 row was sent (2 runs, 2 good rows each)")
+    finally:
+        server.stop()
+
+
 def case_no_redis(tmp):
     # A fetcher built without hiredis: --redis is a clear usage error, and
     # the single-machine job works.
