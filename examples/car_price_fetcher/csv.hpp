@@ -4,8 +4,8 @@
 
 // The fetcher's input: a CSV file with a header naming at least the columns
 // make, model, year and mileage (any order, any case, other columns
-// ignored). Fields may be quoted ("..." with "" for a quote); one record per
-// line. A row that cannot be read is reported with its line number, never
+// ignored). Fields may be quoted ("..." with "" for a quote, line breaks
+// inside quotes: see input.hpp). A row that cannot be read is reported with its line number, never
 // fatal.
 
 #include <algorithm>
@@ -262,6 +262,9 @@ public:
     }
     return c;
   }
+
+  // The header's field count (0 before the header).
+  std::size_t width() const noexcept { return width_; }
 
   static std::string_view strip_cr(std::string_view s)
   {

@@ -4,71 +4,172 @@
 
 // The fetcher's input: the CSV file (or stdin) opened, its header read and
 // checked, then one row at a time (a car, or why the row is not one).
+//
+// - A UTF-8 byte-order mark at the start is skipped.
+// - Blank lines are not rows.
+// - A quoted field may hold line breaks (RFC 4180): a line whose quotes do
+//   not close is joined with the next ones until they do (64 lines or
+//   1 MiB at most), if the joined record then has the header's field
+//   count; else that line alone is a row, invalid (unterminated quote),
+//   and reading goes on at the next line. A row's line number is the line
+//   it starts on.
+// - A pipe or terminal is read without blocking the event loop
+//   (async_fill); a regular file is read directly.
 
-#include "../common/cli.hpp"
 #include "csv.hpp"
 
+#include <boost/asio.hpp>
+
+#include <cerrno>
 #include <cstddef>
 #include <cstdio>
-#include <fstream>
-#include <iostream>
+#include <cstring>
+#include <fcntl.h>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <string_view>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <variant>
+#include <vector>
 
 namespace car_price {
+
+// The input cannot be used at all (usage error, exit status 2).
+class input_error : public std::runtime_error
+{
+public:
+  using std::runtime_error::runtime_error;
+};
 
 class input
 {
 public:
-  // Opens `path` (- for stdin); a file that cannot be opened is a usage error.
-  explicit input(const std::string& path) : path_(path)
+  using row_type = std::variant<car, bad_row>;
+
+  // Opens `path` (- for stdin); throws input_error.
+  explicit input(const std::string& path, bool count_rows = true) : path_(path)
   {
-    if (path == "-")
-      return;
-    file_.open(path, std::ios::binary);
-    if (!file_)
-      example_cli::bad_option("cannot open the input " + path);
-    in_ = &file_;
-    const auto lines = count_lines(path);
-    total_rows_ = lines > 0 ? lines - 1 : 0;
+    if (path != "-")
+    {
+      fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd_ < 0)
+        throw input_error("cannot open the input " + path + ": " + std::strerror(errno));
+      owned_ = true;
+    }
+    struct stat st
+    {};
+    if (::fstat(fd_, &st) == 0)
+    {
+      if (S_ISDIR(st.st_mode))
+        throw input_error("the input " + name() + " is a directory, not a CSV file");
+      regular_ = S_ISREG(st.st_mode);
+    }
+    if (count_rows && regular_ && path != "-")
+      total_rows_ = count(path);
   }
 
-  // Reads the header (the first non-blank line). Returns false, with the
-  // reason on stderr, when it lacks a required column.
-  bool read_header()
+  input(const input&) = delete;
+  input& operator=(const input&) = delete;
+
+  ~input()
   {
-    std::string header;
-    while (header.empty() && std::getline(*in_, header))
-    {
-      ++line_number_;
-      header = std::string(csv_reader::strip_cr(header));
-    }
-    try
-    {
-      reader_.header(header);
-    }
-    catch (const std::exception& e)
-    {
-      std::fprintf(stderr, "car_price_fetcher: %s: line %zu: %s\n", path_.c_str(), line_number_,
-                   e.what());
-      return false;
-    }
-    return true;
+    stream_.reset();
+    if (owned_)
+      ::close(fd_);
   }
 
-  // The next row (blank lines skipped), or nothing at the end.
-  std::optional<std::variant<car, bad_row>> next()
+  // Reads the header (the first non-blank line); throws input_error if
+  // there is none or it lacks a required column.
+  void read_header()
   {
-    std::string line;
-    while (std::getline(*in_, line))
+    while (buffer_.size() < 3 && !eof_)
+      fill_sync();
+    if (buffer_.compare(0, 3, "\xEF\xBB\xBF") == 0)
+      pos_ = 3; // a UTF-8 byte-order mark
+    for (;;)
     {
-      ++line_number_;
-      if (csv_reader::strip_cr(line).empty())
-        continue;
-      return reader_.row(line, line_number_);
+      auto record = take_record();
+      if (record)
+      {
+        if (csv_reader::strip_cr(*record).empty())
+          continue;
+        try
+        {
+          reader_.header(*record);
+        }
+        catch (const std::exception& e)
+        {
+          throw input_error(name() + ": line " + std::to_string(record_line_) + ": " + e.what());
+        }
+        return;
+      }
+      if (eof_ && pos_ >= buffer_.size())
+        throw input_error("the input " + name()
+                          + (line_number_ == 0 ? std::string(" is empty")
+                                               : std::string(" holds only blank lines"))
+                          + ": it needs a header line naming make, model, year, mileage");
+      fill_sync();
     }
+  }
+
+  // The next row, reading as needed (blocking), or nothing at the end.
+  std::optional<row_type> next()
+  {
+    for (;;)
+    {
+      if (auto row = next_buffered())
+        return row;
+      if (at_end())
+        return std::nullopt;
+      fill_sync();
+    }
+  }
+
+  // The next row if it is already read (or the end is); else nothing, and
+  // async_fill() reads more.
+  std::optional<row_type> next_buffered()
+  {
+    while (auto record = take_record())
+      if (!csv_reader::strip_cr(*record).empty())
+        return reader_.row(*record, record_line_);
     return std::nullopt;
+  }
+
+  bool at_end() const noexcept { return eof_ && pos_ >= buffer_.size(); }
+
+  // Reads more input without blocking the event loop (a pipe or terminal
+  // through a stream descriptor; a regular file directly). Throws
+  // system_error (operation_aborted when the coroutine is cancelled).
+  boost::asio::awaitable<void> async_fill()
+  {
+    namespace asio = boost::asio;
+    if (regular_)
+    {
+      fill_sync();
+      co_return;
+    }
+    if (!stream_)
+    {
+      // A duplicate: closing it never closes stdin, and it is the
+      // duplicate that is made non-blocking (until closed).
+      const int fd = ::dup(fd_);
+      if (fd < 0)
+        throw boost::system::system_error(errno, boost::system::system_category(),
+                                          "reading the input " + name());
+      stream_.emplace(co_await asio::this_coro::executor, fd);
+    }
+    compact();
+    const auto old = buffer_.size();
+    buffer_.resize(old + chunk);
+    auto [ec, n] = co_await stream_->async_read_some(asio::buffer(buffer_.data() + old, chunk),
+                                                     asio::as_tuple(asio::use_awaitable));
+    buffer_.resize(old + n);
+    if (ec == asio::error::eof)
+      eof_ = true;
+    else if (ec)
+      throw boost::system::system_error(ec, "reading the input " + name());
   }
 
   const std::string& path() const noexcept { return path_; }
@@ -76,22 +177,145 @@ public:
   std::size_t total_rows() const noexcept { return total_rows_; }
 
 private:
-  static std::size_t count_lines(const std::string& path)
+  static constexpr std::size_t chunk = 64 * 1024;
+  static constexpr std::size_t max_joined_lines = 64;
+  static constexpr std::size_t max_record_bytes = 1024 * 1024;
+
+  std::string name() const { return path_ == "-" ? std::string("(stdin)") : path_; }
+
+  static std::size_t count(const std::string& path)
   {
-    std::ifstream in(path, std::ios::binary);
-    std::size_t n = 0;
-    std::string line;
-    while (std::getline(in, line))
-      ++n;
-    return n;
+    try
+    {
+      input in(path, false);
+      in.read_header();
+      std::size_t n = 0;
+      for (;;)
+      {
+        if (in.next_buffered())
+          ++n;
+        else if (in.at_end())
+          return n;
+        else
+          in.fill_sync();
+      }
+    }
+    catch (const std::exception&)
+    {
+      return 0;
+    }
+  }
+
+  void compact()
+  {
+    if (pos_ > chunk && pos_ * 2 > buffer_.size())
+    {
+      buffer_.erase(0, pos_);
+      pos_ = 0;
+    }
+  }
+
+  void fill_sync()
+  {
+    if (eof_)
+      return;
+    compact();
+    const auto old = buffer_.size();
+    buffer_.resize(old + chunk);
+    for (;;)
+    {
+      const auto n = ::read(fd_, buffer_.data() + old, chunk);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+      {
+        const int e = errno;
+        buffer_.resize(old);
+        throw boost::system::system_error(e, boost::system::system_category(),
+                                          "reading the input " + name());
+      }
+      buffer_.resize(old + static_cast<std::size_t>(n));
+      if (n == 0)
+        eof_ = true;
+      return;
+    }
+  }
+
+  static bool odd_quotes(std::string_view s, bool open)
+  {
+    for (char c : s)
+      if (c == '"')
+        open = !open;
+    return open;
+  }
+
+  // The next record's text (without its line break), consumed, with its
+  // first line in record_line_; nothing if more input is needed or at the end.
+  std::optional<std::string> take_record()
+  {
+    if (pos_ >= buffer_.size())
+      return std::nullopt;
+    auto line_end = [&](std::size_t from) -> std::optional<std::size_t> {
+      const auto nl = buffer_.find('\n', from);
+      if (nl != std::string::npos)
+        return nl;
+      if (eof_)
+        return buffer_.size();
+      return std::nullopt; // the line is not complete yet
+    };
+    const auto first = line_end(pos_);
+    if (!first)
+      return std::nullopt;
+    std::size_t end = *first;
+    std::size_t lines = 1;
+    bool open = odd_quotes(std::string_view(buffer_).substr(pos_, end - pos_), false);
+    if (open && reader_.width() != 0)
+    {
+      // A quoted field with line breaks: join lines until the quote closes.
+      std::size_t joined_end = end;
+      std::size_t joined = 1;
+      while (open && joined < max_joined_lines && joined_end < buffer_.size()
+             && joined_end - pos_ < max_record_bytes)
+      {
+        const auto next = line_end(joined_end + 1);
+        if (!next)
+          return std::nullopt; // wait for the rest of the record
+        open = odd_quotes(std::string_view(buffer_).substr(joined_end, *next - joined_end), open);
+        joined_end = *next;
+        ++joined;
+      }
+      if (!open)
+      {
+        const auto text =
+            csv_reader::strip_cr(std::string_view(buffer_).substr(pos_, joined_end - pos_));
+        std::vector<std::string> fields;
+        std::string error;
+        if (split_csv(text, fields, error) && fields.size() == reader_.width())
+        {
+          end = joined_end;
+          lines = joined;
+        }
+      }
+    }
+    std::string record = buffer_.substr(pos_, end - pos_);
+    pos_ = end + 1;
+    record_line_ = line_number_ + 1;
+    line_number_ += lines;
+    return record;
   }
 
   std::string path_;
-  std::ifstream file_;
-  std::istream* in_ = &std::cin;
+  int fd_ = STDIN_FILENO;
+  bool owned_ = false;
+  bool regular_ = false;
+  std::optional<boost::asio::posix::stream_descriptor> stream_;
+  std::string buffer_;
+  std::size_t pos_ = 0;
+  bool eof_ = false;
   std::size_t total_rows_ = 0;
   csv_reader reader_;
-  std::size_t line_number_ = 0;
+  std::size_t line_number_ = 0; // lines consumed
+  std::size_t record_line_ = 0; // the line the last record started on
 };
 
 } // namespace car_price

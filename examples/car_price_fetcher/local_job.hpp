@@ -42,8 +42,18 @@ inline int run_local_job(const options& opt, const url& endpoint, input& in, wri
   bool stopped = false;
   bool input_done = false;
 
-  // The producer: reads the CSV lazily; invalid rows go straight to the
-  // output (they never reach the API).
+  const auto started = std::chrono::steady_clock::now();
+  progress display(io, opt.progress, [&] {
+    const auto s = runner.stats();
+    progress_snapshot p;
+    p.done = s.done() + invalid + unsent;
+    p.total = in.total_rows() != 0 ? in.total_rows() : (input_done ? rows_read : 0);
+    p.priced = s.done();
+    p.failures = s.failed + s.timed_out;
+    p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return p;
+  });
+
   // Rows are reserved in the output as they are read, so that --ordered
   // writes every row, whatever its status, in input order.
   // A write failure stops the job: its results could not be saved.
@@ -56,17 +66,46 @@ inline int run_local_job(const options& opt, const url& endpoint, input& in, wri
     }
   };
 
-  // The producer: reads the CSV lazily; invalid rows go straight to the
-  // output (they never reach the API).
+  // The producer: reads the CSV lazily, without blocking the event loop on
+  // a pipe; invalid rows go straight to the output (they never reach the
+  // API).
   runner.add_producer([&](auto& submitter) -> asio::awaitable<void> {
-    while (auto row = in.next())
+    // Stopped (interrupt, failure budget or output failure): the rest of
+    // the input is still read, and each row reported once, as not sent.
+    // The job's cancellation reached this coroutine too: it is reset so
+    // that reading goes on (inline: co_await on a nested awaitable throws
+    // while the coroutine is cancelled).
+    for (;;)
     {
+      auto row = in.next_buffered();
+      if (!row)
+      {
+        if (in.at_end())
+          break;
+        try
+        {
+          co_await in.async_fill();
+        }
+        catch (const boost::system::system_error& e)
+        {
+          if (e.code() != asio::error::operation_aborted || !submitter.cancelled())
+            throw;
+        }
+        if (submitter.cancelled() && !stopped)
+        {
+          stopped = true;
+          co_await asio::this_coro::reset_cancellation_state();
+        }
+        continue;
+      }
       ++rows_read;
       if (auto* bad = std::get_if<bad_row>(&*row))
       {
         ++invalid;
-        std::fprintf(stderr, "\ncar_price_fetcher: %s: line %zu skipped: %s\n", opt.input.c_str(),
-                     bad->line, bad->error.c_str());
+        // (A line break first only to leave the progress bar's line.)
+        std::fprintf(stderr, "%scar_price_fetcher: %s: line %zu skipped: %s\n",
+                     display.is_bar() ? "\n" : "", opt.input.c_str(), bad->line,
+                     bad->error.c_str());
         results.reserve(bad->line);
         results.invalid(*bad);
         check_output();
@@ -89,9 +128,11 @@ inline int run_local_job(const options& opt, const url& endpoint, input& in, wri
           c = std::move(copy); // the job was stopped
         }
       }
-      // Stopped (interrupt, failure budget or output failure): the rest of
-      // the input is still read, and each row reported once, as not sent.
-      stopped = true;
+      if (!stopped)
+      {
+        stopped = true;
+        co_await asio::this_coro::reset_cancellation_state();
+      }
       ++unsent;
       results.priced(c, "cancelled", nullptr, 0, "not sent: the job was stopped");
     }
@@ -104,17 +145,6 @@ inline int run_local_job(const options& opt, const url& endpoint, input& in, wri
     check_output();
   });
 
-  const auto started = std::chrono::steady_clock::now();
-  progress display(io, opt.progress, [&] {
-    const auto s = runner.stats();
-    progress_snapshot p;
-    p.done = s.done() + invalid + unsent;
-    p.total = in.total_rows() != 0 ? in.total_rows() : (input_done ? rows_read : 0);
-    p.priced = s.done();
-    p.failures = s.failed + s.timed_out;
-    p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    return p;
-  });
   display.start();
 
   asio::signal_set signals(io, SIGINT, SIGTERM);

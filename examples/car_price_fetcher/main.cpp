@@ -63,9 +63,17 @@ int main(int argc, char** argv)
 
   // The input is checked before the output is touched: a bad header never
   // costs an existing output file.
-  car_price::input in(opt.input);
-  if (!in.read_header())
+  std::optional<car_price::input> in;
+  try
+  {
+    in.emplace(opt.input);
+    in->read_header();
+  }
+  catch (const std::exception& e)
+  {
+    std::fprintf(stderr, "car_price_fetcher: %s\n", e.what());
     return 2;
+  }
   std::optional<car_price::output_file> out;
   try
   {
@@ -83,7 +91,7 @@ int main(int argc, char** argv)
   {
     try
     {
-      const int status = car_price::run_redis_submitter(opt, in, results);
+      const int status = car_price::run_redis_submitter(opt, *in, results);
       if (results.failed())
       {
         std::fprintf(stderr, "car_price_fetcher: %s\n", results.error().c_str());
@@ -98,5 +106,5 @@ int main(int argc, char** argv)
     }
   }
 #endif
-  return car_price::run_local_job(opt, url, in, results);
+  return car_price::run_local_job(opt, url, *in, results);
 }

@@ -625,6 +625,131 @@ def case_non_utf8(tmp):
         server.stop()
 
 
+def case_bom(tmp):
+    # A spreadsheet's "CSV UTF-8" export starts with a byte-order mark.
+    inp = os.path.join(tmp, "bom.csv")
+    with open(ARGS.cars, encoding="utf-8") as src:
+        lines = src.read().splitlines()[:21]
+    with open(inp, "w", encoding="utf-8-sig", newline="\r\n") as f:
+        f.write("\n".join(lines) + "\n")
+    server = Server(tmp)
+    try:
+        out_path = os.path.join(tmp, "out.jsonl")
+        code, err, _ = run_fetcher(server.url, inp, out_path)
+        check(code == 0, f"a file with a byte-order mark: exit status {code}")
+        out = read_output(out_path)
+        check(len(out) == 20 and all(r["status"] == "ok" for r in out), "rows not priced")
+    finally:
+        server.stop()
+
+
+def case_multiline(tmp):
+    # RFC 4180: a quoted field may hold line breaks; the row keeps the line
+    # number it starts on, and the rows after it keep theirs. A quote that
+    # never closes is still one invalid row.
+    inp = os.path.join(tmp, "multiline.csv")
+    with open(inp, "w", newline="") as f:
+        f.write('make,model,year,mileage,note\r\n'
+                'Toyota,Corolla,2018,60000,"two\r\nlines"\r\n'
+                'Ford,"F-150\nXL",2020,30000,plain\n'
+                'Kia,"Soul,2017,5000,never closed\n'
+                'Mazda,CX-5,2019,1000,"three\n\nlines"\n'
+                'Honda,Civic,2016,90000,end\n')
+    server = Server(tmp)
+    try:
+        for name in ("out.csv", "out.jsonl"):
+            out_path = os.path.join(tmp, name)
+            code, err, _ = run_fetcher(server.url, inp, out_path)
+            out = read_output(out_path)
+            by_line = {int(r["line"]): r for r in out}
+            check(sorted(by_line) == [2, 4, 6, 7, 10], f"{name}: lines {sorted(by_line)}")
+            for good in (2, 4, 7, 10):
+                r = by_line[good]
+                check(r["status"] == "ok", f"{name}: line {good}: {r}")
+                check(abs(float(r["price"]) - model_price(r["make"], r["model"], int(r["year"]),
+                                                          int(r["mileage"]))) < 0.011,
+                      f"{name}: wrong price on line {good}")
+            check(by_line[4]["model"] == "F-150\nXL", f"{name}: {by_line[4]['model']!r}")
+            check(by_line[6]["status"] == "invalid" and "unterminated" in by_line[6]["error"],
+                  f"{name}: line 6: {by_line[6]}")
+            check(code == 1, f"{name}: exit status {code}")
+    finally:
+        server.stop()
+
+
+def case_input_errors(tmp):
+    # Blank lines are not rows: the progress reaches 100%. A directory or an
+    # empty file says what is wrong. Skipped-row messages in a log (not a
+    # terminal) start no blank line.
+    inp = os.path.join(tmp, "blanks.csv")
+    with open(ARGS.cars) as src:
+        lines = src.read().splitlines()[:31]
+    text = lines[0] + "\n\n"
+    for i, line in enumerate(lines[1:]):
+        text += line + "\n" + ("\n\n" if i % 5 == 0 else "")
+        if i == 7:
+            text += "Honda,Civic,twenty,1000\n"
+            bad_line = text.count("\n")
+    with open(inp, "w") as f:
+        f.write(text)
+    server = Server(tmp)
+    try:
+        out_path = os.path.join(tmp, "out.csv")
+        code, err, _ = run_fetcher(server.url, inp, out_path)
+        check(code == 1, f"exit status {code}")
+        progress = [l for l in err.splitlines() if l.startswith("progress:")]
+        check(progress and progress[-1].startswith("progress: 31/31 done"),
+              f"the progress did not reach 31/31: {progress[-1:]}")
+        check("\n\n" not in err and not err.startswith("\n"), f"a blank line on stderr: {err!r}")
+        check(f"line {bad_line} skipped" in err, "the invalid row was not reported")
+    finally:
+        server.stop()
+    empty = os.path.join(tmp, "empty.csv")
+    open(empty, "w").close()
+    for path, words in ((tmp, "is a directory"), (empty, "is empty")):
+        code, err, _ = run_fetcher("http://127.0.0.1:9/v1/price", path, out_path)
+        check(code == 2 and words in err, f"input {path}: exit status {code}, {err!r}")
+        check("line 0" not in err, f"input {path}: {err!r}")
+
+
+def case_slow_stdin(tmp):
+    # A pipe that stalls: the rows already read are priced meanwhile (the
+    # input is read without blocking the event loop).
+    with open(ARGS.cars) as src:
+        lines = src.read().splitlines()[:61]
+    server = Server(tmp)
+    try:
+        out_path = os.path.join(tmp, "out.csv")
+        err = open(os.path.join(tmp, "stderr"), "w+")
+        proc = subprocess.Popen([ARGS.fetcher, "--url", server.url, "--input", "-", "--output",
+                                 out_path, "--progress", "lines"], stdin=subprocess.PIPE,
+                                stderr=err, text=True)
+        try:
+            proc.stdin.write("\n".join(lines[:21]) + "\n")
+            proc.stdin.flush()
+            # stdin stays open: the 20 rows must be priced without more input.
+            deadline = time.monotonic() + 30
+            while server.stats()["requests"] < 20:
+                check(proc.poll() is None, "the fetcher ended early")
+                check(time.monotonic() < deadline,
+                      f"rows read were not priced while stdin stalled: "
+                      f"{server.stats()['requests']} requests")
+                time.sleep(0.05)
+            proc.stdin.write("\n".join(lines[21:]) + "\n")
+            proc.stdin.close()
+            code = proc.wait(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        check(code == 0, f"exit status {code}")
+        out = read_output(out_path)
+        check(len(out) == 60 and all(r["status"] == "ok" for r in out), "rows not priced")
+        check(sorted(int(r["line"]) for r in out) == list(range(2, 62)), "wrong line numbers")
+    finally:
+        server.stop()
+
+
 def case_no_redis(tmp):
     # A fetcher built without hiredis: --redis is a clear usage error, and
     # the single-machine job works.
