@@ -18,6 +18,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <cctype>
+#include <charconv>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -39,7 +41,9 @@ struct url
   std::string target;
 };
 
-// http[s]://host[:port][/path]; throws std::invalid_argument.
+// http[s]://host[:port][/path]; throws std::invalid_argument when the URL
+// cannot work: another scheme, no host or one with characters a host
+// name or address cannot hold, a port that is not a number in 1-65535.
 inline url parse_url(const std::string& text)
 {
   url u;
@@ -56,21 +60,54 @@ inline url parse_url(const std::string& text)
   const auto slash = rest.find('/');
   std::string authority = rest.substr(0, slash);
   u.target = slash == std::string::npos ? "/v1/price" : rest.substr(slash);
-  if (authority.empty())
-    throw std::invalid_argument("the URL has no host: " + text);
-  const auto colon = authority.rfind(':');
-  if (colon != std::string::npos && authority.find(']') == std::string::npos)
+  std::string port_text;
+  bool has_port = false;
+  if (!authority.empty() && authority.front() == '[')
   {
-    u.host = authority.substr(0, colon);
-    u.port = authority.substr(colon + 1);
+    const auto close = authority.find(']');
+    if (close == std::string::npos)
+      throw std::invalid_argument("the URL's host has no closing ]: " + text);
+    u.host = authority.substr(1, close - 1);
+    if (close + 1 < authority.size())
+    {
+      if (authority[close + 1] != ':')
+        throw std::invalid_argument("the URL has text after its host: " + text);
+      has_port = true;
+      port_text = authority.substr(close + 2);
+    }
+    for (char c : u.host)
+      if (!(std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.'))
+        throw std::invalid_argument("the URL's host is not an IPv6 address: " + text);
   }
   else
   {
-    u.host = authority;
-    u.port = u.tls ? "443" : "80";
+    const auto colon = authority.rfind(':');
+    u.host = authority.substr(0, colon);
+    if (colon != std::string::npos)
+    {
+      has_port = true;
+      port_text = authority.substr(colon + 1);
+    }
+    for (char c : u.host)
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_'))
+        throw std::invalid_argument("the URL's host holds a character a host name cannot ('"
+                                    + std::string(1, c) + "'): " + text);
   }
-  if (u.host.size() > 2 && u.host.front() == '[' && u.host.back() == ']')
-    u.host = u.host.substr(1, u.host.size() - 2);
+  if (u.host.empty())
+    throw std::invalid_argument("the URL has no host: " + text);
+  if (has_port)
+  {
+    unsigned port = 0;
+    const auto* first = port_text.data();
+    const auto* last = first + port_text.size();
+    auto [ptr, ec] = std::from_chars(first, last, port);
+    if (port_text.empty() || ec != std::errc() || ptr != last || port == 0 || port > 65535)
+      throw std::invalid_argument("the URL's port must be a number from 1 to 65535, not '"
+                                  + port_text + "': " + text);
+    u.port = port_text;
+  }
+  else
+    u.port = u.tls ? "443" : "80";
   return u;
 }
 

@@ -39,7 +39,7 @@ struct options
   std::string consumer;
 };
 
-void usage(std::FILE* out)
+inline void usage(std::FILE* out)
 {
   std::fprintf(out, R"(usage: car_price_fetcher [options]
 
@@ -78,7 +78,7 @@ Exit status: 0 every car priced; 1 some cars failed or rows were invalid;
 
 using example_cli::bad_option;
 
-options parse_options(int argc, char** argv)
+inline options parse_options(int argc, char** argv)
 {
   options o;
   for (int i = 1; i < argc; ++i)

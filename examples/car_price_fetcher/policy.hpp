@@ -14,6 +14,7 @@
 #include "options.hpp"
 
 #include <boost/asio/ssl.hpp>
+#include <boost/beast/http/error.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -23,7 +24,38 @@
 
 namespace car_price {
 
-std::string describe(std::exception_ptr e)
+// A network or HTTP parser error as a sentence for the user (the parser's
+// own words, e.g. "bad version", only in parentheses).
+inline std::string explain(const boost::system::error_code& ec)
+{
+  namespace http = boost::beast::http;
+  if (ec.category() == http::make_error_code(http::error::bad_version).category())
+  {
+    switch (static_cast<http::error>(ec.value()))
+    {
+    case http::error::end_of_stream:
+      return "the server closed the connection without answering";
+    case http::error::partial_message:
+    case http::error::short_read:
+      return "the connection closed before the answer was complete";
+    case http::error::header_limit:
+      return "the server's answer has a header over the 16 KiB limit";
+    case http::error::body_limit:
+      return "the server's answer has a body over the 64 KiB limit";
+    case http::error::buffer_overflow:
+      return "the server's answer is over the buffer limit";
+    default:
+      return "the server's answer is not HTTP (" + ec.message() + ")";
+    }
+  }
+  if (ec == boost::asio::error::eof)
+    return "the server closed the connection without answering";
+  if (ec == boost::asio::error::connection_reset)
+    return "the server reset the connection";
+  return ec.message();
+}
+
+inline std::string describe(std::exception_ptr e)
 {
   if (!e)
     return {};
@@ -37,7 +69,7 @@ std::string describe(std::exception_ptr e)
   }
   catch (const boost::system::system_error& x)
   {
-    return x.code().message();
+    return explain(x.code());
   }
   catch (const std::exception& x)
   {
@@ -79,7 +111,7 @@ bool retryable(const Result& r)
   }
 }
 
-jobrunner::JobConfig make_config(const options& opt)
+inline jobrunner::JobConfig make_config(const options& opt)
 {
   jobrunner::JobConfig config;
   config.workers = opt.workers;
@@ -117,7 +149,7 @@ std::pair<const char*, std::string> status_of(const Result& r, long timeout_ms)
   return {"cancelled", r.error ? describe(r.error) : "not sent: the job was stopped"};
 }
 
-asio::ssl::context make_tls(const options& opt)
+inline asio::ssl::context make_tls(const options& opt)
 {
   asio::ssl::context tls(asio::ssl::context::tls_client);
   tls.set_default_verify_paths();

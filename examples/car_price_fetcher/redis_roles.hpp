@@ -31,14 +31,14 @@
 
 namespace car_price {
 
-std::string default_consumer()
+inline std::string default_consumer()
 {
   char host[256] = "host";
   ::gethostname(host, sizeof host - 1);
   return std::string(host) + "-" + std::to_string(::getpid());
 }
 
-jobrunner::redis::stream_job_config redis_job(const options& opt)
+inline jobrunner::redis::stream_job_config redis_job(const options& opt)
 {
   jobrunner::redis::stream_job_config cfg;
   cfg.name = opt.redis_job;
@@ -51,7 +51,7 @@ jobrunner::redis::stream_job_config redis_job(const options& opt)
 }
 
 // --redis-role work: prices cars from the job's stream until it is complete.
-int run_redis_worker(const options& opt, const url& endpoint)
+inline int run_redis_worker(const options& opt, const url& endpoint)
 {
   namespace redis = jobrunner::redis;
   asio::io_context io(1);

@@ -750,6 +750,39 @@ def case_slow_stdin(tmp):
         server.stop()
 
 
+def case_bad_url(tmp):
+    # A URL that cannot work is a usage error up front, not failed rows.
+    inp = small_input(tmp, 5)
+    out_path = os.path.join(tmp, "out.csv")
+    for url, words in (("http://127.0.0.1:99999/v1/price", "port"),
+                       ("http://127.0.0.1:8O80/v1/price", "port"),
+                       ("http://127.0.0.1:/v1/price", "port"),
+                       ("http:///v1/price", "host"),
+                       ("http://exa mple.com/v1/price", "host"),
+                       ("ftp://127.0.0.1/v1/price", "http")):
+        code, err, _ = run_fetcher(url, inp, out_path, "--retries", "0")
+        check(code == 2 and words in err, f"--url {url}: exit status {code}, {err[-300:]!r}")
+        check(not os.path.exists(out_path), f"--url {url}: an output was written")
+
+
+def case_parser_errors(tmp):
+    # The HTTP parser's errors reach the user as sentences.
+    inp = small_input(tmp, 20)
+    for fault, words in (("--garbage-rate", "the server's answer is not HTTP"),
+                         ("--truncate-rate", "the connection closed before the answer was complete")):
+        server = Server(tmp, fault, "1")
+        try:
+            out_path = os.path.join(tmp, "out.jsonl")
+            code, _, _ = run_fetcher(server.url, inp, out_path, "--retries", "0")
+            out = read_output(out_path)
+            check_every_row_once(inp, out)
+            check(code == 1, f"{fault}: exit status {code}")
+            errors = {r["error"] for r in out}
+            check(all(words in e for e in errors), f"{fault}: errors {errors}")
+        finally:
+            server.stop()
+
+
 def case_no_redis(tmp):
     # A fetcher built without hiredis: --redis is a clear usage error, and
     # the single-machine job works.
