@@ -14,27 +14,98 @@
 #include "output.hpp"
 #include "policy.hpp"
 #include "progress.hpp"
+#include "stop_rules.hpp"
 
 #include <boost/asio.hpp>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 
 namespace car_price {
+
+// One car through the client, with what the stop rules need to see: a car
+// priced, a push-back (which may stop the job).
+inline asio::awaitable<quote> fetch_watched(client& http, pushback_rule& pushback,
+                                            std::function<void(const std::string&)>& stop_early,
+                                            car& c)
+{
+  try
+  {
+    auto q = co_await http.fetch(c);
+    pushback.priced();
+    co_return q;
+  }
+  catch (const jobrunner::retry_after&)
+  {
+    if (pushback.pushed_back(std::chrono::steady_clock::now()))
+      stop_early(pushback.reason());
+    throw;
+  }
+}
 
 inline int run_local_job(const options& opt, const url& endpoint, input& in, writer& results)
 {
   asio::io_context io(1);
   auto tls = make_tls(opt);
   client http(io.get_executor(), endpoint, &tls);
+  struct file_closer
+  {
+    void operator()(std::FILE* f) const { std::fclose(f); }
+  };
+  std::unique_ptr<std::FILE, file_closer> trace;
+  if (!opt.trace.empty())
+  {
+    trace.reset(std::fopen(opt.trace.c_str(), "w"));
+    if (!trace)
+    {
+      std::fprintf(stderr, "car_price_fetcher: cannot write the trace %s: %s\n", opt.trace.c_str(),
+                   std::strerror(errno));
+      return 2;
+    }
+    http.trace_to(trace.get());
+  }
+
+  http.max_retry_after(std::chrono::seconds(opt.max_retry_after_s));
+
+  jobrunner::JobConfig config = make_config(opt);
+  // No more workers than rows: each costs memory (README), even idle.
+  if (in.total_rows() != 0)
+    config.workers = std::min(config.workers, in.total_rows());
+
+  // Stopping early because of the server (stop_rules.hpp): the reason goes
+  // to the summary and to every row not sent.
+  unreachable_rule unreachable(endpoint.host + ":" + endpoint.port,
+                               std::chrono::milliseconds(opt.unreachable_after_ms));
+  pushback_rule pushback(
+      std::chrono::milliseconds(static_cast<long long>(opt.max_paused_s * 1000)));
+  std::string stop_reason;
+  std::function<void(const std::string&)> stop_early;
 
   using runner_type = jobrunner::JobRunner<car, quote>;
   runner_type runner(
-      io, [&http](car& c) { return http.fetch(c); }, make_config(opt));
+      io, [&](car& c) { return fetch_watched(http, pushback, stop_early, c); }, config);
   runner.retry_if([](const auto& r) { return retryable(r); });
+  stop_early = [&](const std::string& reason) {
+    if (!stop_reason.empty())
+      return;
+    stop_reason = reason;
+    runner.cancel();
+  };
+  http.on_connect([&](const boost::system::error_code& ec) {
+    if (unreachable.attempt(ec, std::chrono::steady_clock::now()))
+      stop_early(unreachable.reason());
+  });
+  auto not_sent = [&] {
+    return "not sent: " + (stop_reason.empty() ? std::string("the job was stopped") : stop_reason);
+  };
 
   std::size_t invalid = 0;
   std::size_t rows_read = 0;
@@ -134,13 +205,15 @@ inline int run_local_job(const options& opt, const url& endpoint, input& in, wri
         co_await asio::this_coro::reset_cancellation_state();
       }
       ++unsent;
-      results.priced(c, "cancelled", nullptr, 0, "not sent: the job was stopped");
+      results.priced(c, "cancelled", nullptr, 0, not_sent());
     }
     input_done = true;
   });
 
   runner.on_task_complete([&](auto& r) {
-    const auto [status, error] = status_of(r, opt.timeout_ms);
+    auto [status, error] = status_of(r, opt.timeout_ms);
+    if (r.status == jobrunner::task_status::cancelled && (!r.error || !stop_reason.empty()))
+      error = r.error ? "stopped in flight: " + stop_reason : not_sent();
     results.priced(r.item, status, r.ok() ? &*r.value : nullptr, r.attempts, error);
     check_output();
   });
@@ -195,6 +268,14 @@ inline int run_local_job(const options& opt, const url& endpoint, input& in, wri
   if (summary.producer_errors != 0)
     std::fprintf(stderr, "car_price_fetcher: reading the input failed: %s\n",
                  describe(summary.first_producer_error).c_str());
+  if (pushback.count() != 0)
+    std::fprintf(stderr, "car_price_fetcher: the server pushed back %zu times (429)\n",
+                 pushback.count());
+  if (!stop_reason.empty())
+  {
+    std::fprintf(stderr, "car_price_fetcher: stopped: %s\n", stop_reason.c_str());
+    return 3;
+  }
   if (summary.status == jobrunner::job_status::aborted)
   {
     std::fprintf(stderr, "car_price_fetcher: stopped: the failure budget was exceeded\n");

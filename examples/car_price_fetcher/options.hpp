@@ -29,10 +29,15 @@ struct options
   double rate = 0;
   std::uint64_t max_failures = 0;
   double max_failure_ratio = 0;
+  std::size_t max_pushbacks = 20;   // push-backs one row may take
+  long max_retry_after_s = 60;      // longer Retry-After values are cut to this
+  double max_paused_s = 120;        // stop once the server has pushed back this long
+  long unreachable_after_ms = 3000; // stop once every connection failed this long
   bool ordered = false;
   bool adaptive = false;
   std::string ca_file;
   std::string progress = "auto"; // auto | bar | lines | none
+  std::string trace;             // a file: one line per request event
   std::string redis;             // host:port: distributed mode
   std::string redis_role = "work";
   std::string redis_job = "car_price";
@@ -58,10 +63,19 @@ required) through the car-price API, and writes one line per input row.
   --rate R             at most R requests a second (default: no limit)
   --max-failures N     abort after N failed cars (default: no limit)
   --max-failure-ratio X  abort when more than X of the results failed, after 50 (default: off)
+  --max-pushbacks N    push-backs (429) one row may take before it fails (default 20)
+  --max-retry-after S  obey a Retry-After of at most S seconds; longer ones are cut to S
+                       (default 60)
+  --max-paused S       stop the job once the server has pushed back for S seconds
+                       with no car priced (default 120; 0: no limit)
+  --unreachable-after S  stop the job once every connection attempt for S seconds
+                       (10 at least) has failed (default 3; 0: never)
   --ordered            write results in input order
   --adaptive           adapt the number of requests in flight to the server (AIMD)
   --ca-file FILE       trust this CA certificate (PEM) for https, besides the system's
   --progress MODE      auto (a bar on a terminal, else lines), bar, lines or none
+  --trace FILE         write one line per request event (start, send, answer) with
+                       steady-clock nanoseconds, for debugging
   --redis HOST:PORT    distributed mode: share the job through Redis Streams
   --redis-role ROLE    submit (reads --input, writes --output once every car has a
                        result) or work (prices cars from the stream; default)
@@ -70,9 +84,11 @@ required) through the car-price API, and writes one line per input row.
   --help
 
 A 429 (or 503 with Retry-After) pauses every request until the time the
-server asks for, then the car is sent again.
+server asks for (at most --max-retry-after), then the car is sent again.
 Exit status: 0 every car priced; 1 some cars failed or rows were invalid;
-2 bad options or input header; 3 aborted by the failure budget; 130 interrupted.
+2 bad options or input; 3 stopped early (failure budget, the server kept
+pushing back, or it cannot be reached); 4 the output could not be written;
+130 interrupted.
 )");
 }
 
@@ -131,6 +147,16 @@ inline options parse_options(int argc, char** argv)
       o.max_failures = static_cast<std::uint64_t>(num(0, 1e15));
     else if (a == "--max-failure-ratio")
       o.max_failure_ratio = num(0, 1);
+    else if (a == "--max-pushbacks")
+      o.max_pushbacks = static_cast<std::size_t>(num(0, 1e6));
+    else if (a == "--max-retry-after")
+      o.max_retry_after_s = static_cast<long>(num(0, 86400));
+    else if (a == "--max-paused")
+      o.max_paused_s = num(0, 1e7);
+    else if (a == "--unreachable-after")
+      o.unreachable_after_ms = static_cast<long>(num(0, 86400) * 1000);
+    else if (a == "--trace")
+      o.trace = v;
     else if (a == "--ca-file")
       o.ca_file = v;
     else if (a == "--redis")

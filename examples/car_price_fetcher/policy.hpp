@@ -127,7 +127,7 @@ inline jobrunner::JobConfig make_config(const options& opt)
   config.failure_budget.min_results = 50;
   config.ordered_delivery = opt.ordered;
   config.adaptive_concurrency.enabled = opt.adaptive;
-  config.max_pushbacks = 20;
+  config.max_pushbacks = opt.max_pushbacks;
   return config;
 }
 
