@@ -131,13 +131,29 @@ public:
   // async_fill() reads more.
   std::optional<row_type> next_buffered()
   {
+    if (abandoned_)
+      return std::nullopt;
     while (auto record = take_record())
       if (!csv_reader::strip_cr(*record).empty())
         return reader_.row(*record, record_line_);
     return std::nullopt;
   }
 
-  bool at_end() const noexcept { return eof_ && pos_ >= buffer_.size(); }
+  bool at_end() const noexcept { return abandoned_ || (eof_ && pos_ >= buffer_.size()); }
+
+  // Stops reading: a pending async_fill completes with operation_aborted,
+  // and the input ends here (at lines_read()).
+  void abandon()
+  {
+    abandoned_ = true;
+    if (stream_)
+      stream_->cancel();
+  }
+  bool abandoned() const noexcept { return abandoned_; }
+  // The lines consumed so far (rows, blank lines, the header).
+  std::size_t lines_read() const noexcept { return line_number_; }
+  // A pipe, terminal or socket: may stall, or never end.
+  bool is_stream() const noexcept { return !regular_; }
 
   // Reads more input without blocking the event loop (a pipe or terminal
   // through a stream descriptor; a regular file directly). Throws
@@ -312,6 +328,7 @@ private:
   std::string buffer_;
   std::size_t pos_ = 0;
   bool eof_ = false;
+  bool abandoned_ = false;
   std::size_t total_rows_ = 0;
   csv_reader reader_;
   std::size_t line_number_ = 0; // lines consumed

@@ -220,14 +220,32 @@ inline int run_local_job(const options& opt, const url& endpoint, input& in, wri
 
   display.start();
 
+  // SIGINT/SIGTERM stop the job; the rest of the input is still read and
+  // reported cancelled. From a pipe that may never end: a second signal
+  // stops reading it (the rows not read are then not in the output, and
+  // the summary says from which line).
   asio::signal_set signals(io, SIGINT, SIGTERM);
   bool interrupted = false;
-  signals.async_wait([&](boost::system::error_code ec, int) {
-    if (ec)
-      return;
-    interrupted = true;
-    runner.cancel();
-  });
+  std::function<void()> wait_for_signal = [&] {
+    signals.async_wait([&](boost::system::error_code ec, int) {
+      if (ec)
+        return;
+      if (interrupted)
+      {
+        in.abandon();
+        return;
+      }
+      interrupted = true;
+      runner.cancel();
+      if (in.is_stream() && !in.at_end())
+        std::fprintf(stderr,
+                     "%scar_price_fetcher: interrupted: reading the rest of the input to "
+                     "report it; interrupt again to stop reading\n",
+                     display.is_bar() ? "\n" : "");
+      wait_for_signal();
+    });
+  };
+  wait_for_signal();
 
   jobrunner::JobSummary summary;
   runner.async_run([&](boost::system::error_code, jobrunner::JobSummary s) {
@@ -249,6 +267,12 @@ inline int run_local_job(const options& opt, const url& endpoint, input& in, wri
                                     : "the output is incomplete");
     return 4;
   }
+
+  if (in.abandoned())
+    std::fprintf(stderr,
+                 "car_price_fetcher: the input was not read past line %zu (interrupted twice): "
+                 "the rows after it are not in the output\n",
+                 in.lines_read());
 
   auto ms = [](std::chrono::nanoseconds d) { return static_cast<double>(d.count()) / 1e6; };
   std::fprintf(stderr,

@@ -884,6 +884,43 @@ def case_dead_server(tmp):
     check(attempts < 3000, f"{attempts} connection attempts for 3000 rows")
 
 
+def case_stdin_interrupt(tmp):
+    # Interrupted while stdin stalls: the rows read are reported, and a
+    # second interrupt stops reading (the summary says from which line).
+    import signal
+    with open(ARGS.cars) as src:
+        lines = src.read().splitlines()[:21]
+    server = Server(tmp, "--latency-ms", "2")
+    try:
+        out_path = os.path.join(tmp, "out.csv")
+        err = open(os.path.join(tmp, "stderr"), "w+")
+        proc = subprocess.Popen([ARGS.fetcher, "--url", server.url, "--input", "-", "--output",
+                                 out_path, "--progress", "lines"], stdin=subprocess.PIPE,
+                                stderr=err, text=True)
+        try:
+            proc.stdin.write("\n".join(lines) + "\n")
+            proc.stdin.flush()
+            wait_for(lambda: server.stats()["requests"] >= 20 or proc.poll() is not None,
+                     "the rows read were not priced")
+            proc.send_signal(signal.SIGINT)
+            wait_for(lambda: "interrupt again" in stderr_of(err) or proc.poll() is not None,
+                     "no word after the first interrupt")
+            proc.send_signal(signal.SIGINT)
+            code = proc.wait(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stdin.close()
+        text = stderr_of(err)
+        check(code == 130, f"exit status {code}")
+        check("not read past line 21" in text, f"the summary does not say where reading stopped")
+        out = read_output(out_path)
+        check(sorted(int(r["line"]) for r in out) == list(range(2, 22)), "rows read are missing")
+    finally:
+        server.stop()
+
+
 def case_no_redis(tmp):
     # A fetcher built without hiredis: --redis is a clear usage error, and
     # the single-machine job works.
