@@ -91,13 +91,7 @@ int main(int argc, char** argv)
   {
     try
     {
-      const int status = car_price::run_redis_submitter(opt, *in, results);
-      if (results.failed())
-      {
-        std::fprintf(stderr, "car_price_fetcher: %s\n", results.error().c_str());
-        return 4;
-      }
-      return status;
+      return car_price::run_redis_submitter(opt, *in, results);
     }
     catch (const std::exception& e)
     {

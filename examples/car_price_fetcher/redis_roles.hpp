@@ -193,7 +193,17 @@ inline int run_redis_submitter(const options& opt, input& in, writer& results)
       results.priced(rows[i], "cancelled", nullptr, 0, stop_reason);
     }
   }
-  results.close();
+  if (!results.close())
+  {
+    // Never a summary of rows that are not in the output.
+    std::fprintf(stderr,
+                 "car_price_fetcher: %s\n"
+                 "car_price_fetcher: stopped: the results were not saved (%s)\n",
+                 results.error().c_str(),
+                 results.replaces() ? "the output file is left as it was"
+                                    : "the output is incomplete");
+    return 4;
+  }
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::fprintf(stderr,

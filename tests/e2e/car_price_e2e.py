@@ -394,6 +394,12 @@ def case_distributed(tmp):
     check_every_row_once(inp, out)
     check(all(x["status"] == "cancelled" and "Connection refused" in x.get("error", "")
               for x in out), "rows without redis were not written cancelled with the reason")
+    # The submitter's output cannot be written: exit status 4, no counts.
+    r = subprocess.run([ARGS.fetcher, "--redis", f"127.0.0.1:{rport}", "--redis-role", "submit",
+                        "--input", inp, "--output", "/dev/full", "--format", "csv",
+                        "--redis-job", "e2e"], capture_output=True, text=True, timeout=60)
+    check(r.returncode == 4 and "No space left on device" in r.stderr
+          and " priced," not in r.stderr, f"submitter to /dev/full: {r.returncode} {r.stderr[-500:]!r}")
     redis = subprocess.Popen([redis_server, "--port", str(rport), "--bind", "127.0.0.1",
                               "--save", "", "--appendonly", "no", "--dir", tmp],
                              stdout=subprocess.DEVNULL)
