@@ -75,7 +75,7 @@ public:
 
   ~input()
   {
-    stream_.reset();
+    close_stream();
     if (owned_)
       ::close(fd_);
   }
@@ -150,6 +150,19 @@ public:
       stream_->cancel();
   }
   bool abandoned() const noexcept { return abandoned_; }
+  // Closes the stream descriptor async_fill opened (before its io_context
+  // goes: the descriptor belongs to it).
+  // Asio leaves the descriptor non-blocking, and the flag belongs to the
+  // open file, shared with whoever gave us stdin: it is restored.
+  void close_stream() noexcept
+  {
+    if (!stream_)
+      return;
+    const int flags = ::fcntl(stream_->native_handle(), F_GETFL);
+    if (flags >= 0 && !was_non_blocking_)
+      ::fcntl(stream_->native_handle(), F_SETFL, flags & ~O_NONBLOCK);
+    stream_.reset();
+  }
   // The lines consumed so far (rows, blank lines, the header).
   std::size_t lines_read() const noexcept { return line_number_; }
   // A pipe, terminal or socket: may stall, or never end.
@@ -174,6 +187,8 @@ public:
       if (fd < 0)
         throw boost::system::system_error(errno, boost::system::system_category(),
                                           "reading the input " + name());
+      const int flags = ::fcntl(fd, F_GETFL);
+      was_non_blocking_ = flags >= 0 && (flags & O_NONBLOCK) != 0;
       stream_.emplace(co_await asio::this_coro::executor, fd);
     }
     compact();
@@ -329,6 +344,7 @@ private:
   std::size_t pos_ = 0;
   bool eof_ = false;
   bool abandoned_ = false;
+  bool was_non_blocking_ = false;
   std::size_t total_rows_ = 0;
   csv_reader reader_;
   std::size_t line_number_ = 0; // lines consumed

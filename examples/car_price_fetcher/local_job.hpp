@@ -54,6 +54,12 @@ inline asio::awaitable<quote> fetch_watched(client& http, pushback_rule& pushbac
 inline int run_local_job(const options& opt, const url& endpoint, input& in, writer& results)
 {
   asio::io_context io(1);
+  // The input's stream descriptor (a pipe) belongs to `io`: closed first.
+  struct stream_closer
+  {
+    input& in;
+    ~stream_closer() { in.close_stream(); }
+  } close_stream_first{in};
   auto tls = make_tls(opt);
   client http(io.get_executor(), endpoint, &tls);
   struct file_closer

@@ -754,9 +754,11 @@ def case_slow_stdin(tmp):
     try:
         out_path = os.path.join(tmp, "out.csv")
         err = open(os.path.join(tmp, "stderr"), "w+")
+        read_end, write_end = os.pipe()
         proc = subprocess.Popen([ARGS.fetcher, "--url", server.url, "--input", "-", "--output",
-                                 out_path, "--progress", "lines"], stdin=subprocess.PIPE,
+                                 out_path, "--progress", "lines"], stdin=read_end,
                                 stderr=err, text=True)
+        proc.stdin = os.fdopen(write_end, "w")
         try:
             proc.stdin.write("\n".join(lines[:21]) + "\n")
             proc.stdin.flush()
@@ -779,6 +781,10 @@ def case_slow_stdin(tmp):
         out = read_output(out_path)
         check(len(out) == 60 and all(r["status"] == "ok" for r in out), "rows not priced")
         check(sorted(int(r["line"]) for r in out) == list(range(2, 62)), "wrong line numbers")
+        # The pipe's open file is shared with us: the fetcher leaves it blocking.
+        import fcntl
+        check(not fcntl.fcntl(read_end, fcntl.F_GETFL) & os.O_NONBLOCK,
+              "the fetcher left its stdin non-blocking")
     finally:
         server.stop()
 
