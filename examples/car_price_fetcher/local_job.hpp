@@ -51,6 +51,56 @@ inline asio::awaitable<quote> fetch_watched(client& http, pushback_rule& pushbac
   }
 }
 
+// The summary on stderr, and the exit status it stands for (README).
+inline int summarize(const jobrunner::JobSummary& summary, std::size_t invalid, std::size_t unsent,
+                     std::size_t connections, const input& in, const pushback_rule& pushback,
+                     const std::string& stop_reason, bool interrupted)
+{
+  if (in.abandoned())
+    std::fprintf(stderr,
+                 "car_price_fetcher: the input was not read past line %zu (interrupted twice): "
+                 "the rows after it are not in the output\n",
+                 in.lines_read());
+
+  auto ms = [](std::chrono::nanoseconds d) { return static_cast<double>(d.count()) / 1e6; };
+  std::fprintf(stderr,
+               "car_price_fetcher: %llu rows: %llu priced, %llu failed, %llu timed out, "
+               "%llu cancelled, %zu invalid\n"
+               "  %.2f s, %.1f cars/s, latency p50 %.1f ms, p99 %.1f ms, max %.1f ms; "
+               "%llu retries, paused %.1f s by the server, %zu connections\n",
+               static_cast<unsigned long long>(summary.submitted + invalid + unsent),
+               static_cast<unsigned long long>(summary.succeeded),
+               static_cast<unsigned long long>(summary.failed),
+               static_cast<unsigned long long>(summary.timed_out),
+               static_cast<unsigned long long>(summary.cancelled + unsent), invalid,
+               ms(summary.elapsed) / 1e3, summary.items_per_second, ms(summary.latency.p50),
+               ms(summary.latency.p99), ms(summary.latency.max),
+               static_cast<unsigned long long>(summary.retried), ms(summary.paused) / 1e3,
+               connections);
+  if (summary.producer_errors != 0)
+    std::fprintf(stderr, "car_price_fetcher: reading the input failed: %s\n",
+                 describe(summary.first_producer_error).c_str());
+  if (pushback.count() != 0)
+    std::fprintf(stderr, "car_price_fetcher: the server pushed back %zu times (429)\n",
+                 pushback.count());
+  if (!stop_reason.empty())
+  {
+    std::fprintf(stderr, "car_price_fetcher: stopped: %s\n", stop_reason.c_str());
+    return 3;
+  }
+  if (summary.status == jobrunner::job_status::aborted)
+  {
+    std::fprintf(stderr, "car_price_fetcher: stopped: the failure budget was exceeded\n");
+    return 3;
+  }
+  if (interrupted)
+    return 130;
+  if (summary.failed + summary.timed_out + summary.cancelled + invalid + unsent != 0
+      || summary.producer_errors != 0)
+    return 1;
+  return 0;
+}
+
 inline int run_local_job(const options& opt, const url& endpoint, input& in, writer& results)
 {
   asio::io_context io(1);
@@ -99,8 +149,9 @@ inline int run_local_job(const options& opt, const url& endpoint, input& in, wri
   runner_type runner(
       io, [&](car& c) { return fetch_watched(http, pushback, stop_early, c); }, config);
   runner.retry_if([](const auto& r) { return retryable(r); });
+  bool interrupted = false;
   stop_early = [&](const std::string& reason) {
-    if (!stop_reason.empty())
+    if (!stop_reason.empty() || interrupted)
       return;
     stop_reason = reason;
     runner.cancel();
@@ -231,7 +282,6 @@ inline int run_local_job(const options& opt, const url& endpoint, input& in, wri
   // stops reading it (the rows not read are then not in the output, and
   // the summary says from which line).
   asio::signal_set signals(io, SIGINT, SIGTERM);
-  bool interrupted = false;
   std::function<void()> wait_for_signal = [&] {
     signals.async_wait([&](boost::system::error_code ec, int) {
       if (ec)
@@ -274,49 +324,8 @@ inline int run_local_job(const options& opt, const url& endpoint, input& in, wri
     return 4;
   }
 
-  if (in.abandoned())
-    std::fprintf(stderr,
-                 "car_price_fetcher: the input was not read past line %zu (interrupted twice): "
-                 "the rows after it are not in the output\n",
-                 in.lines_read());
-
-  auto ms = [](std::chrono::nanoseconds d) { return static_cast<double>(d.count()) / 1e6; };
-  std::fprintf(stderr,
-               "car_price_fetcher: %llu rows: %llu priced, %llu failed, %llu timed out, "
-               "%llu cancelled, %zu invalid\n"
-               "  %.2f s, %.1f cars/s, latency p50 %.1f ms, p99 %.1f ms, max %.1f ms; "
-               "%llu retries, paused %.1f s by the server, %zu connections\n",
-               static_cast<unsigned long long>(summary.submitted + invalid + unsent),
-               static_cast<unsigned long long>(summary.succeeded),
-               static_cast<unsigned long long>(summary.failed),
-               static_cast<unsigned long long>(summary.timed_out),
-               static_cast<unsigned long long>(summary.cancelled + unsent), invalid,
-               ms(summary.elapsed) / 1e3, summary.items_per_second, ms(summary.latency.p50),
-               ms(summary.latency.p99), ms(summary.latency.max),
-               static_cast<unsigned long long>(summary.retried), ms(summary.paused) / 1e3,
-               http.connections_made());
-  if (summary.producer_errors != 0)
-    std::fprintf(stderr, "car_price_fetcher: reading the input failed: %s\n",
-                 describe(summary.first_producer_error).c_str());
-  if (pushback.count() != 0)
-    std::fprintf(stderr, "car_price_fetcher: the server pushed back %zu times (429)\n",
-                 pushback.count());
-  if (!stop_reason.empty())
-  {
-    std::fprintf(stderr, "car_price_fetcher: stopped: %s\n", stop_reason.c_str());
-    return 3;
-  }
-  if (summary.status == jobrunner::job_status::aborted)
-  {
-    std::fprintf(stderr, "car_price_fetcher: stopped: the failure budget was exceeded\n");
-    return 3;
-  }
-  if (interrupted)
-    return 130;
-  if (summary.failed + summary.timed_out + summary.cancelled + invalid + unsent != 0
-      || summary.producer_errors != 0)
-    return 1;
-  return 0;
+  return summarize(summary, invalid, unsent, http.connections_made(), in, pushback, stop_reason,
+                   interrupted);
 }
 
 } // namespace car_price
