@@ -13,6 +13,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <stdexcept>
@@ -55,24 +56,26 @@ inline std::string request_body(const car& c)
 }
 
 // Retry-After as delay-seconds (an HTTP date, or nothing usable, counts as
-// one second), capped at an hour.
-inline std::chrono::seconds parse_retry_after(std::string_view value)
+// one second), capped at `cap` (the fetcher's --max-retry-after).
+inline std::chrono::seconds parse_retry_after(std::string_view value,
+                                              std::chrono::seconds cap = std::chrono::seconds(3600))
 {
   long seconds = 0;
   if (!parse_int(value, seconds) || seconds < 0)
-    return std::chrono::seconds(1);
-  return std::chrono::seconds(std::min(seconds, 3600L));
+    return std::min(std::chrono::seconds(1), cap);
+  return std::chrono::seconds(std::min<long>(seconds, static_cast<long>(cap.count())));
 }
 
 // What a response means. Throws jobrunner::retry_after for 429 (and for a
 // 503 with Retry-After), http_status_error for another non-200,
 // bad_response for a 200 that is not a price.
 inline quote interpret(unsigned status, std::string_view body,
-                       std::optional<std::string_view> retry_after_header)
+                       std::optional<std::string_view> retry_after_header,
+                       std::chrono::seconds max_retry_after = std::chrono::seconds(3600))
 {
   if (status == 429 || (status == 503 && retry_after_header))
-    throw jobrunner::retry_after(
-        parse_retry_after(retry_after_header ? *retry_after_header : std::string_view{}));
+    throw jobrunner::retry_after(parse_retry_after(
+        retry_after_header ? *retry_after_header : std::string_view{}, max_retry_after));
   if (status != 200)
   {
     std::string message = "HTTP " + std::to_string(status);

@@ -4,14 +4,15 @@
 
 // The fetcher's input: a CSV file with a header naming at least the columns
 // make, model, year and mileage (any order, any case, other columns
-// ignored). Fields may be quoted ("..." with "" for a quote); one record per
-// line. A row that cannot be read is reported with its line number, never
+// ignored). Fields may be quoted ("..." with "" for a quote, line breaks
+// inside quotes: see input.hpp). A row that cannot be read is reported with its line number, never
 // fatal.
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstddef>
+#include <cstdio>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -86,6 +87,79 @@ inline bool split_csv(std::string_view line, std::vector<std::string>& fields, s
       return true;
     ++i; // the comma
   }
+}
+
+// The length of the valid UTF-8 sequence at s[i], or 0 if the byte there
+// does not start one (overlong forms, surrogates and code points above
+// U+10FFFF are not valid).
+inline std::size_t utf8_sequence(std::string_view s, std::size_t i)
+{
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned c = b(i);
+  if (c < 0x80)
+    return 1;
+  std::size_t n = 0;
+  unsigned lo = 0x80, hi = 0xBF; // the range of the second byte
+  if (c >= 0xC2 && c <= 0xDF)
+    n = 2;
+  else if (c >= 0xE0 && c <= 0xEF)
+  {
+    n = 3;
+    lo = c == 0xE0 ? 0xA0 : 0x80;
+    hi = c == 0xED ? 0x9F : 0xBF;
+  }
+  else if (c >= 0xF0 && c <= 0xF4)
+  {
+    n = 4;
+    lo = c == 0xF0 ? 0x90 : 0x80;
+    hi = c == 0xF4 ? 0x8F : 0xBF;
+  }
+  else
+    return 0;
+  if (i + n > s.size() || b(i + 1) < lo || b(i + 1) > hi)
+    return 0;
+  for (std::size_t k = 2; k < n; ++k)
+    if (b(i + k) < 0x80 || b(i + k) > 0xBF)
+      return 0;
+  return n;
+}
+
+// The offset of the first byte that is not valid UTF-8, if any.
+inline std::optional<std::size_t> utf8_error(std::string_view s)
+{
+  for (std::size_t i = 0; i < s.size();)
+  {
+    const auto n = utf8_sequence(s, i);
+    if (n == 0)
+      return i;
+    i += n;
+  }
+  return std::nullopt;
+}
+
+// `s` with each byte that is not valid UTF-8 written as \xNN (for messages
+// and output: never invalid UTF-8, never invalid JSON).
+inline std::string printable_utf8(std::string_view s)
+{
+  if (!utf8_error(s))
+    return std::string(s);
+  std::string out;
+  for (std::size_t i = 0; i < s.size();)
+  {
+    const auto n = utf8_sequence(s, i);
+    if (n == 0)
+    {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02X",
+                    static_cast<unsigned>(static_cast<unsigned char>(s[i])));
+      out += hex;
+      ++i;
+      continue;
+    }
+    out.append(s.substr(i, n));
+    i += n;
+  }
+  return out;
 }
 
 inline std::string trim(std::string_view s)
@@ -166,6 +240,16 @@ public:
       bad.error = "empty make or model";
       return bad;
     }
+    for (const auto* field : {&c.make, &c.model})
+      if (const auto at = utf8_error(*field))
+      {
+        char byte[8];
+        std::snprintf(byte, sizeof byte, "0x%02X",
+                      static_cast<unsigned>(static_cast<unsigned char>((*field)[*at])));
+        bad.error = std::string(field == &c.make ? "make" : "model") + " is not UTF-8 text (byte "
+                    + byte + " in \"" + printable_utf8(*field) + "\"; save the file as UTF-8)";
+        return bad;
+      }
     if (!parse_int(fields[*column_[2]], c.year) || c.year < 1886 || c.year > 2027)
     {
       bad.error = "year is not a year between 1886 and 2027";
@@ -178,6 +262,9 @@ public:
     }
     return c;
   }
+
+  // The header's field count (0 before the header).
+  std::size_t width() const noexcept { return width_; }
 
   static std::string_view strip_cr(std::string_view s)
   {

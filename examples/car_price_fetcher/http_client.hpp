@@ -18,6 +18,11 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <cctype>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -39,7 +44,9 @@ struct url
   std::string target;
 };
 
-// http[s]://host[:port][/path]; throws std::invalid_argument.
+// http[s]://host[:port][/path]; throws std::invalid_argument when the URL
+// cannot work: another scheme, no host or one with characters a host
+// name or address cannot hold, a port that is not a number in 1-65535.
 inline url parse_url(const std::string& text)
 {
   url u;
@@ -56,21 +63,54 @@ inline url parse_url(const std::string& text)
   const auto slash = rest.find('/');
   std::string authority = rest.substr(0, slash);
   u.target = slash == std::string::npos ? "/v1/price" : rest.substr(slash);
-  if (authority.empty())
-    throw std::invalid_argument("the URL has no host: " + text);
-  const auto colon = authority.rfind(':');
-  if (colon != std::string::npos && authority.find(']') == std::string::npos)
+  std::string port_text;
+  bool has_port = false;
+  if (!authority.empty() && authority.front() == '[')
   {
-    u.host = authority.substr(0, colon);
-    u.port = authority.substr(colon + 1);
+    const auto close = authority.find(']');
+    if (close == std::string::npos)
+      throw std::invalid_argument("the URL's host has no closing ]: " + text);
+    u.host = authority.substr(1, close - 1);
+    if (close + 1 < authority.size())
+    {
+      if (authority[close + 1] != ':')
+        throw std::invalid_argument("the URL has text after its host: " + text);
+      has_port = true;
+      port_text = authority.substr(close + 2);
+    }
+    for (char c : u.host)
+      if (!(std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.'))
+        throw std::invalid_argument("the URL's host is not an IPv6 address: " + text);
   }
   else
   {
-    u.host = authority;
-    u.port = u.tls ? "443" : "80";
+    const auto colon = authority.rfind(':');
+    u.host = authority.substr(0, colon);
+    if (colon != std::string::npos)
+    {
+      has_port = true;
+      port_text = authority.substr(colon + 1);
+    }
+    for (char c : u.host)
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_'))
+        throw std::invalid_argument("the URL's host holds a character a host name cannot ('"
+                                    + std::string(1, c) + "'): " + text);
   }
-  if (u.host.size() > 2 && u.host.front() == '[' && u.host.back() == ']')
-    u.host = u.host.substr(1, u.host.size() - 2);
+  if (u.host.empty())
+    throw std::invalid_argument("the URL has no host: " + text);
+  if (has_port)
+  {
+    unsigned port = 0;
+    const auto* first = port_text.data();
+    const auto* last = first + port_text.size();
+    auto [ptr, ec] = std::from_chars(first, last, port);
+    if (port_text.empty() || ec != std::errc() || ptr != last || port == 0 || port > 65535)
+      throw std::invalid_argument("the URL's port must be a number from 1 to 65535, not '"
+                                  + port_text + "': " + text);
+    u.port = port_text;
+  }
+  else
+    u.port = u.tls ? "443" : "80";
   return u;
 }
 
@@ -93,6 +133,7 @@ public:
     req.keep_alive(true);
     req.body() = request_body(c);
     req.prepare_payload();
+    trace("start", c.line);
 
     for (int round = 0;; ++round)
     {
@@ -101,6 +142,7 @@ public:
       if (!reused)
         co_await connect(*conn);
       http::response<http::string_body> res;
+      trace("send", c.line);
       try
       {
         // (An if, not ?: : g++ 12 miscompiles co_await in a conditional
@@ -119,11 +161,12 @@ public:
         throw;
       }
       conn->used = true;
+      trace("answer", c.line, res.result_int());
       const bool keep = res.keep_alive();
       std::optional<std::string_view> retry_after;
       if (auto it = res.find(http::field::retry_after); it != res.end())
         retry_after = it->value();
-      auto q = interpret(res.result_int(), res.body(), retry_after);
+      auto q = interpret(res.result_int(), res.body(), retry_after, max_retry_after_);
       if (keep)
         give_back(std::move(conn));
       co_return q;
@@ -132,7 +175,38 @@ public:
 
   std::size_t connections_made() const noexcept { return connections_made_; }
 
+  // --trace: one line per request event, "<steady-clock ns> <event> <input
+  // line> <HTTP status>", events start (the task began), send (the request
+  // is written, on a connection made or reused), answer (with its status).
+  void trace_to(std::FILE* f) noexcept { trace_ = f; }
+
+  // Called with each connection attempt's outcome (name resolution and TCP
+  // connect; not when cancelled): where a circuit breaker would listen.
+  void on_connect(std::function<void(const boost::system::error_code&)> f)
+  {
+    on_connect_ = std::move(f);
+  }
+
+  // The longest Retry-After obeyed; a longer one is cut to it.
+  void max_retry_after(std::chrono::seconds cap) noexcept { max_retry_after_ = cap; }
+
 private:
+  void report_connect(const boost::system::error_code& ec)
+  {
+    if (on_connect_ && ec != asio::error::operation_aborted)
+      on_connect_(ec);
+  }
+
+  void trace(const char* event, std::size_t line, unsigned status = 0)
+  {
+    if (trace_ == nullptr)
+      return;
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::steady_clock::now().time_since_epoch())
+                        .count();
+    std::fprintf(trace_, "%lld %s %zu %u\n", static_cast<long long>(ns), event, line, status);
+  }
+
   struct connection
   {
     std::optional<tcp::socket> plain;
@@ -163,19 +237,27 @@ private:
     if (!resolved_)
     {
       tcp::resolver resolver(executor_);
-      resolved_ = co_await resolver.async_resolve(url_.host, url_.port, asio::use_awaitable);
+      auto [ec, results] = co_await resolver.async_resolve(url_.host, url_.port,
+                                                           asio::as_tuple(asio::use_awaitable));
+      report_connect(ec);
+      if (ec)
+        throw boost::system::system_error(ec);
+      resolved_ = std::move(results);
     }
     ++connections_made_;
+    tcp::socket* socket = nullptr;
     if (!url_.tls)
-    {
-      c.plain.emplace(executor_);
-      co_await asio::async_connect(*c.plain, *resolved_, asio::use_awaitable);
-      c.plain->set_option(tcp::no_delay(true));
+      socket = &c.plain.emplace(executor_);
+    else
+      socket = &c.tls.emplace(executor_, *tls_).next_layer();
+    auto [ec, endpoint] =
+        co_await asio::async_connect(*socket, *resolved_, asio::as_tuple(asio::use_awaitable));
+    report_connect(ec);
+    if (ec)
+      throw boost::system::system_error(ec);
+    socket->set_option(tcp::no_delay(true));
+    if (!url_.tls)
       co_return;
-    }
-    c.tls.emplace(executor_, *tls_);
-    co_await asio::async_connect(c.tls->next_layer(), *resolved_, asio::use_awaitable);
-    c.tls->next_layer().set_option(tcp::no_delay(true));
     if (!SSL_set_tlsext_host_name(c.tls->native_handle(), url_.host.c_str()))
       throw boost::system::system_error(
           boost::system::error_code(static_cast<int>(::ERR_get_error()),
@@ -203,6 +285,9 @@ private:
   std::optional<tcp::resolver::results_type> resolved_;
   std::vector<std::unique_ptr<connection>> idle_;
   std::size_t connections_made_ = 0;
+  std::FILE* trace_ = nullptr;
+  std::chrono::seconds max_retry_after_{3600};
+  std::function<void(const boost::system::error_code&)> on_connect_;
 };
 
 } // namespace car_price

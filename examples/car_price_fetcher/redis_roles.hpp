@@ -1,0 +1,221 @@
+// Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
+#ifndef CAR_PRICE_FETCHER_REDIS_ROLES_HPP
+#define CAR_PRICE_FETCHER_REDIS_ROLES_HPP
+
+// The fetcher's distributed roles (--redis, needs hiredis): `work` prices
+// cars from the job's Redis stream until every car has a result; `submit`
+// writes the input's cars to the stream, waits for every result and writes
+// them out. The wire format is in distributed.hpp.
+
+#include <jobrunner/jobrunner.hpp>
+
+#include "csv.hpp"
+#include "distributed.hpp"
+#include "http_client.hpp"
+#include "input.hpp"
+#include "options.hpp"
+#include "output.hpp"
+#include "policy.hpp"
+
+#include <boost/asio.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <unistd.h>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace car_price {
+
+inline std::string default_consumer()
+{
+  char host[256] = "host";
+  ::gethostname(host, sizeof host - 1);
+  return std::string(host) + "-" + std::to_string(::getpid());
+}
+
+inline jobrunner::redis::stream_job_config redis_job(const options& opt)
+{
+  jobrunner::redis::stream_job_config cfg;
+  cfg.name = opt.redis_job;
+  cfg.consumer = opt.consumer.empty() ? default_consumer() : opt.consumer;
+  // A car pending this long belonged to a worker that died: take it over.
+  const auto per_car =
+      std::chrono::milliseconds(opt.timeout_ms) * static_cast<long>(opt.retries + 1);
+  cfg.claim_idle = std::max<std::chrono::milliseconds>(std::chrono::seconds(5), per_car * 2);
+  return cfg;
+}
+
+// --redis-role work: prices cars from the job's stream until it is complete.
+inline int run_redis_worker(const options& opt, const url& endpoint)
+{
+  namespace redis = jobrunner::redis;
+  asio::io_context io(1);
+  auto tls = make_tls(opt);
+  client http(io.get_executor(), endpoint, &tls);
+  const auto [host, port] = parse_redis_address(opt.redis);
+  const auto cfg = redis_job(opt);
+  auto reader = redis::connection::connect(io.get_executor(), host, port);
+  auto acker = redis::connection::connect(io.get_executor(), host, port);
+  jobrunner::JobRunner<redis::stream_item<car>, quote> runner(
+      io, [&http](redis::stream_item<car>& it) { return http.fetch(it.value); }, make_config(opt));
+  runner.retry_if([](const auto& r) { return retryable(r); });
+  redis::attach(runner, reader, acker, cfg, decode_car, [&opt](const auto& r) {
+    const auto [status, error] = status_of(r, opt.timeout_ms);
+    return encode_outcome(r.item.value, status, r.ok() ? &*r.value : nullptr, r.attempts, error);
+  });
+  int exit_status = 0;
+  runner.on_job_complete([&](const jobrunner::JobSummary& s) {
+    std::fprintf(
+        stderr,
+        "car_price_fetcher %s: %llu cars priced here: %llu ok, %llu failed, %llu timed "
+        "out, %llu cancelled\n",
+        cfg.consumer.c_str(), static_cast<unsigned long long>(s.submitted),
+        static_cast<unsigned long long>(s.succeeded), static_cast<unsigned long long>(s.failed),
+        static_cast<unsigned long long>(s.timed_out), static_cast<unsigned long long>(s.cancelled));
+    if (s.producer_errors != 0)
+    {
+      std::fprintf(stderr, "car_price_fetcher %s: stopped: %s\n", cfg.consumer.c_str(),
+                   describe(s.first_producer_error).c_str());
+      exit_status = 1;
+    }
+    reader->close();
+    acker->disconnect(); // once the last acknowledgements are answered
+  });
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](boost::system::error_code ec, int) {
+    if (!ec)
+      runner.cancel();
+  });
+  runner.async_run([&](boost::system::error_code, jobrunner::JobSummary) { signals.cancel(); });
+  io.run();
+  return exit_status;
+}
+
+// --redis-role submit: writes the cars to the job's stream, waits for every
+// result, writes them out.
+inline int run_redis_submitter(const options& opt, input& in, writer& results)
+{
+  namespace redis = jobrunner::redis;
+  std::vector<car> rows; // the valid rows, in input order
+  std::vector<std::string> cars;
+  std::size_t invalid = 0;
+  while (auto row = in.next())
+  {
+    if (auto* bad = std::get_if<bad_row>(&*row))
+    {
+      ++invalid;
+      std::fprintf(stderr, "car_price_fetcher: %s: line %zu skipped: %s\n", opt.input.c_str(),
+                   bad->line, bad->error.c_str());
+      results.invalid(*bad);
+    }
+    else
+    {
+      rows.push_back(std::get<car>(*row));
+      cars.push_back(encode_car(rows.back()));
+    }
+  }
+  asio::io_context io(1);
+  const auto [host, port] = parse_redis_address(opt.redis);
+  const auto cfg = redis_job(opt);
+  auto conn = redis::connection::connect(io.get_executor(), host, port);
+  std::size_t ok = 0, not_ok = 0;
+  int exit_status = 0;
+  std::string stop_reason;
+  // The cars whose result was written (encoded; a car may appear twice).
+  std::unordered_map<std::string, std::size_t> written;
+  const auto started = std::chrono::steady_clock::now();
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        co_await redis::submit(*conn, cfg, cars);
+        std::fprintf(stderr, "car_price_fetcher: %zu cars submitted to job %s\n", cars.size(),
+                     cfg.name.c_str());
+        // Named, not built inside the co_await (g++ 12 destroys such
+        // temporaries twice).
+        std::function<void(const redis::job_progress&)> show = [&](const redis::job_progress& p) {
+          if (opt.progress != "none")
+            std::fprintf(stderr, "progress: %lld/%zu done\n", p.done, cars.size());
+        };
+        co_await redis::wait_for_results(*conn, cfg, std::chrono::seconds(1), std::move(show));
+        // Every result, in the order they came in.
+        std::string from = "-";
+        for (;;)
+        {
+          auto range = redis::detail::args("XRANGE", cfg.results(), from, "+", "COUNT", "1000");
+          auto page = co_await conn->async_command(std::move(range));
+          if (page.elements.empty())
+            break;
+          for (const auto& entry : page.elements)
+          {
+            from = "(" + entry.elements[0].str;
+            const auto& fields = entry.elements[1].elements;
+            for (std::size_t f = 0; f + 1 < fields.size(); f += 2)
+              if (fields[f].str == "result")
+              {
+                auto o = decode_outcome(fields[f + 1].str);
+                (o.q ? ok : not_ok) += 1;
+                ++written[encode_car(o.c)];
+                results.priced(o.c, o.status.c_str(), o.q ? &*o.q : nullptr, o.attempts, o.error);
+              }
+          }
+        }
+        conn->close();
+      },
+      [&](std::exception_ptr e) {
+        if (e)
+        {
+          stop_reason = describe(e);
+          std::fprintf(stderr, "car_price_fetcher: stopped: %s\n", stop_reason.c_str());
+          exit_status = 1;
+          conn->close();
+        }
+      });
+  io.run();
+  if (exit_status != 0)
+  {
+    // One line per row even when stopped: the rows without a result here
+    // are written `cancelled`, with the reason (the job may still go on in
+    // Redis; this output does not have their prices).
+    for (std::size_t i = 0; i < rows.size(); ++i)
+    {
+      auto it = written.find(cars[i]);
+      if (it != written.end() && it->second > 0)
+      {
+        --it->second;
+        continue;
+      }
+      ++not_ok;
+      results.priced(rows[i], "cancelled", nullptr, 0, stop_reason);
+    }
+  }
+  if (!results.close())
+  {
+    // Never a summary of rows that are not in the output.
+    std::fprintf(stderr,
+                 "car_price_fetcher: %s\n"
+                 "car_price_fetcher: stopped: the results were not saved (%s)\n",
+                 results.error().c_str(),
+                 results.replaces() ? "the output file is left as it was"
+                                    : "the output is incomplete");
+    return 4;
+  }
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::fprintf(stderr,
+               "car_price_fetcher: %zu rows: %zu priced, %zu not priced, %zu invalid; %.2f s, "
+               "%.1f cars/s\n",
+               cars.size() + invalid, ok, not_ok, invalid, secs,
+               secs > 0 ? static_cast<double>(ok) / secs : 0.0);
+  if (exit_status != 0)
+    return exit_status;
+  return not_ok + invalid != 0 ? 1 : 0;
+}
+
+} // namespace car_price
+
+#endif
