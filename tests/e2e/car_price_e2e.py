@@ -404,7 +404,9 @@ def case_distributed(tmp):
     def held_by(name):
         # Entries come as id, consumer, idle, deliveries; an error reply (no
         # group yet) is text that names no consumer.
-        words = cli("XPENDING", "e2e:items", "e2e", "-", "+", "10000", name).split()
+        job = cli("GET", "{e2e}:current").strip()
+        words = cli("XPENDING", "{e2e}:" + job + ":items", "workers", "-", "+", "10000",
+                    name).split()
         return sum(1 for i in range(1, len(words), 4) if words[i] == name)
 
     try:

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 # Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
-"""Three runner processes share one job through a real redis-server; one is
-killed with SIGKILL mid-job. Every item must still get exactly one result
-(with the right value) and nothing may be left pending.
+"""Runner processes share a job through a real redis-server (the case named by
+--case). Every item must get exactly one result (with the right value) and
+nothing may be left pending.
 
-    redis_e2e.py --worker BIN --redis-server BIN --redis-cli BIN [--items N]
+    redis_e2e.py --worker BIN --redis-server BIN --redis-cli BIN --case CASE [--items N]
 """
 import argparse
 import os
@@ -27,15 +27,31 @@ def free_port():
         return s.getsockname()[1]
 
 
-def check_results(a, cli):
-    # Every item exactly once in the result stream, with 2 x its value.
-    items = cli("XRANGE", "test:items", "-", "+").split("\n")
+def job_prefix(cli):
+    """The key prefix of the latest job named test ("{test}:ID")."""
+    return "{test}:" + cli("GET", "{test}:current").strip()
+
+
+def meta(cli, field):
+    return cli("HGET", job_prefix(cli) + ":meta", field).strip()
+
+
+def done_count(cli):
+    return int(meta(cli, "done") or 0)
+
+
+def check_results(a, cli, items=None):
+    # Every item of the latest job exactly once in its result stream, with 2
+    # x its value; nothing pending; no consumer left in the group.
+    items = a.items if items is None else items
+    p = job_prefix(cli)
+    entries = cli("XRANGE", p + ":items", "-", "+").split("\n")
     values = {}
-    for i in range(0, len(items) - 2, 3):
-        values[items[i]] = int(items[i + 2])  # id, "data", value
-    if len(values) != a.items:
-        fail(f"{len(values)} items in the stream, expected {a.items}")
-    results = cli("XRANGE", "test:results", "-", "+").split("\n")
+    for i in range(0, len(entries) - 2, 3):
+        values[entries[i]] = int(entries[i + 2])  # id, "data", value
+    if len(values) != items:
+        fail(f"{len(values)} items in the stream, expected {items}")
+    results = cli("XRANGE", p + ":results", "-", "+").split("\n")
     seen = {}
     for i in range(0, len(results) - 6, 7):  # id, item, ID, status, S, result, R
         item, status, result = results[i + 2], results[i + 4], results[i + 6]
@@ -43,13 +59,54 @@ def check_results(a, cli):
             fail(f"item {item} has two results")
         seen[item] = (status, result)
     if set(seen) != set(values):
-        fail(f"{len(set(values) - set(seen))} items without a result")
+        fail(f"{len(set(values) - set(seen))} items without a result, "
+             f"{len(set(seen) - set(values))} results of other items")
     for item, (status, result) in seen.items():
         if status != "ok" or int(result) != 2 * values[item]:
             fail(f"item {item}: {status} {result}")
-    pending = cli("XPENDING", "test:items", "test").splitlines()
+    pending = cli("XPENDING", p + ":items", "workers").splitlines()
     if not pending or pending[0] != "0":
         fail(f"items left pending: {pending[:1]}")
+    if meta(cli, "state") != "done":
+        fail(f"the job's state is {meta(cli, 'state')!r}, not done")
+    if int(cli("TTL", p + ":results").strip()) <= 0:
+        fail("the finished job's results do not expire")
+
+
+def held_by(cli, name):
+    # id, consumer, idle, deliveries per entry; an error reply names no
+    # consumer.
+    words = cli("XPENDING", job_prefix(cli) + ":items", "workers", "-", "+", "100000",
+                name).split()
+    return sum(1 for i in range(1, len(words), 4) if words[i] == name)
+
+
+def consumers(cli):
+    words = cli("XINFO", "CONSUMERS", job_prefix(cli) + ":items", "workers").split("\n")
+    return [words[i + 1] for i in range(len(words) - 1) if words[i] == "name"]
+
+
+def wait_until(what, cond, timeout=60, procs=()):
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            fail(f"{what}: not within {timeout} s")
+        for p in procs:
+            if p.poll() is not None:
+                out = p.stdout.read() if p.stdout else ""
+                fail(f"{what}: a process exited first ({p.returncode}): {out}")
+        time.sleep(0.02)
+
+
+def finish(proc, what, timeout=120, status=0):
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        fail(f"{what} did not end within {timeout} s")
+    if proc.returncode != status:
+        fail(f"{what}: exit status {proc.returncode}, expected {status}: {out} {err}")
+    return (out or "") + (err or "")
 
 
 def wait_for_ping(cli, server):
@@ -91,10 +148,10 @@ def oom_case(a, port, cli):
         fail("the submitter succeeded although redis refused items")
     if "items were not added" not in r.stderr or "OOM" not in r.stderr:
         fail("the submitter's error does not say items were refused, and why")
-    added = int(cli("XLEN", "test:items").strip())
+    added = int(cli("XLEN", job_prefix(cli) + ":items").strip())
     if not 0 < added < 50000:
         fail(f"the memory limit did not refuse part of the items: {added} added")
-    if cli("EXISTS", "test:total").strip() != "0":
+    if meta(cli, "state") != "submitting" or meta(cli, "total") != "-1":
         fail("a total was set over a partial stream")
     print(f"PASS: redis refused {50000 - added} of 50000 items; the submitter said so and "
           f"set no total")
@@ -110,11 +167,11 @@ def restart_case(a, port, cli, server, redis_cmd, submit):
     # Shut Redis down mid-job: as soon as the first results are in (a fixed
     # sleep could fall before the runners start, or after the job ends).
     deadline = time.monotonic() + 60
-    while int(cli("GET", "test:done").strip() or 0) == 0:
+    while done_count(cli) == 0:
         if time.monotonic() > deadline:
             fail("no result within 60 s")
         time.sleep(0.02)
-    done_before = int(cli("GET", "test:done").strip() or 0)
+    done_before = done_count(cli)
     cli("SHUTDOWN", "NOSAVE")
     server.wait(timeout=30)
     for r in runners:
@@ -133,7 +190,7 @@ def restart_case(a, port, cli, server, redis_cmd, submit):
         fail("the submitter did not report the lost connection")
     server = subprocess.Popen(redis_cmd, stdout=subprocess.DEVNULL)
     wait_for_ping(cli, server)
-    done_after = int(cli("GET", "test:done").strip() or 0)
+    done_after = done_count(cli)
     if done_after < done_before:
         fail(f"results acknowledged before the restart were lost: {done_before} -> {done_after}")
     print(f"results before the restart: {done_before}, kept: {done_after}")
@@ -143,12 +200,179 @@ def restart_case(a, port, cli, server, redis_cmd, submit):
     try:
         waiter.communicate(timeout=120)
     except subprocess.TimeoutExpired:
-        fail("the job did not finish after the restart: " + cli("GET", "test:done"))
+        fail(f"the job did not finish after the restart: {done_count(cli)} done")
     for r in again:
         r.wait(timeout=30)
         if r.returncode != 0:
             fail("a runner failed after the restart")
     return server
+
+
+def runner(a, port, name, delay=5, claim=1000, grace=None):
+    argv = [a.worker, str(port), "work", name, str(delay), str(claim)]
+    if grace is not None:
+        argv.append(str(grace))
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def submitter(a, port, items):
+    return subprocess.Popen([a.worker, str(port), "submit", str(items)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def order_case(a, port, cli):
+    """Runners started before the submitter wait for the job (they once
+    exited 1 with 'UNBLOCKED the stream key no longer exists' or NOGROUP,
+    and the submitter then waited forever); one more joins mid-job."""
+    rs = [runner(a, port, name) for name in ("r1", "r2")]
+    # Both connected (two connections each, and this client's), then give
+    # them time to look for the job a few times.
+    wait_until("the runners connect",
+               lambda: len(cli("CLIENT", "LIST").splitlines()) >= 5, procs=rs)
+    time.sleep(0.5)
+    sub = submitter(a, port, a.items)
+    wait_until("the first results", lambda: done_count(cli) > 0, procs=rs)
+    rs.append(runner(a, port, "r3"))
+    finish(sub, "the submitter")
+    for r in rs:
+        print(finish(r, "a runner", timeout=30).strip())
+    check_results(a, cli)
+    if consumers(cli):
+        fail(f"consumers left in the group after the job: {consumers(cli)}")
+    print(f"PASS: runners started before the submitter, one joined mid-job: {a.items} items, "
+          f"one result each")
+
+
+def reuse_case(a, port, cli):
+    """A name used again: after a finished job, runners wait for the new one
+    (they once took the old done = total for theirs and exited, and the new
+    submitter waited forever); while a job is live, a second submit is
+    refused and the live job is untouched (it once silently replaced it)."""
+    rs = [runner(a, port, name) for name in ("r1", "r2")]
+    sub = submitter(a, port, 1000)
+    finish(sub, "job A's submitter")
+    for r in rs:
+        finish(r, "a runner of job A", timeout=30)
+    check_results(a, cli, 1000)
+    first = job_prefix(cli)
+    rs = [runner(a, port, name) for name in ("r3", "r4")]
+    time.sleep(1)
+    if any(r.poll() is not None for r in rs):
+        fail("runners started after job A ended did not wait for the next job: "
+             + " ".join(finish(r, "a runner", status=r.returncode) for r in rs))
+    sub = submitter(a, port, 1000)
+    finish(sub, "job B's submitter")
+    for r in rs:
+        finish(r, "a runner of job B", timeout=30)
+    check_results(a, cli, 1000)
+    if job_prefix(cli) == first:
+        fail("job B has the same id as job A")
+    if int(cli("XLEN", first + ":results").strip()) != 1000:
+        fail("job A's results changed")
+    # A live job: no runner yet, so it stays live.
+    sub = submitter(a, port, 500)
+    wait_until("job C runs", lambda: meta(cli, "state") == "running", procs=[sub])
+    live = job_prefix(cli)
+    second = subprocess.run([a.worker, str(port), "submit", "300"], capture_output=True,
+                            text=True, timeout=60)
+    print("second submit:", second.returncode, second.stderr.strip())
+    if second.returncode != 1 or "JOBLIVE" not in second.stderr:
+        fail("a second submit under a live name was not refused with a clear error")
+    if job_prefix(cli) != live or int(cli("XLEN", live + ":items").strip()) != 500:
+        fail("the refused submit changed the live job")
+    r = runner(a, port, "r5")
+    finish(sub, "job C's submitter")
+    finish(r, "job C's runner", timeout=30)
+    check_results(a, cli, 500)
+    print("PASS: a finished name reused (new id, runners waited for it), a live one refused")
+
+
+def cancel_case(a, port, cli):
+    """A whole job cancelled: its submitter and runners stop with a status
+    that says so, its keys expire, and the name can be used again."""
+    sub = submitter(a, port, 3000)
+    r1 = runner(a, port, "r1", delay=50)
+    wait_until("the first results", lambda: done_count(cli) > 0, procs=[sub, r1])
+    c = subprocess.run([a.worker, str(port), "cancel"], capture_output=True, text=True,
+                       timeout=60)
+    print(c.stdout.strip())
+    if c.returncode != 0 or "cancelled" not in c.stdout:
+        fail(f"cancel: {c.returncode} {c.stdout} {c.stderr}")
+    out = finish(sub, "the cancelled job's submitter", timeout=60, status=1)
+    if "cancelled" not in out:
+        fail(f"the submitter did not say the job was cancelled: {out}")
+    out = finish(r1, "the cancelled job's runner", timeout=60, status=3)
+    if "cancelled" not in out:
+        fail(f"the runner did not say the job was cancelled: {out}")
+    if meta(cli, "state") != "cancelled" or int(cli("TTL", job_prefix(cli) + ":meta")) <= 0:
+        fail("the cancelled job is not marked cancelled with keys that expire")
+    sub = submitter(a, port, 100)
+    r2 = runner(a, port, "r2")
+    finish(sub, "the next job's submitter")
+    finish(r2, "the next job's runner", timeout=30)
+    check_results(a, cli, 100)
+    print("PASS: a job cancelled (submitter exit 1, runner exit 3, keys expire); the name reused")
+
+
+def sigterm_case(a, port, cli):
+    """SIGTERM to a runner holding items, two others alive: it writes no
+    result for what it did not finish (it once wrote them all `cancelled`),
+    releases them for the others and exits 130. Items are reclaimed only
+    after 60 s here, so the job ends in time only if they were released."""
+    sub = submitter(a, port, a.items)
+    wait_until("the job runs", lambda: meta(cli, "state") == "running", procs=[sub])
+    # r1's tasks outlast its grace period; r0's do not (it drains).
+    r1 = runner(a, port, "r1", delay=3000, claim=60000, grace=200)
+    r0 = runner(a, port, "r0", delay=300, claim=60000, grace=30000)
+    wait_until("r0 and r1 hold items", lambda: held_by(cli, "r1") > 0 and held_by(cli, "r0") > 0,
+               procs=[r0, r1])
+    rs = [runner(a, port, name, claim=60000) for name in ("r2", "r3")]
+    held = held_by(cli, "r1")
+    started = time.monotonic()
+    r0.send_signal(signal.SIGTERM)
+    r1.send_signal(signal.SIGTERM)
+    out = finish(r1, "r1 after SIGTERM", timeout=30, status=130)
+    print(out.strip())
+    if "released 0" in out:
+        fail("r1 released nothing")
+    out = finish(r0, "r0 after SIGTERM", timeout=60, status=130)
+    print(out.strip())
+    words = out.split()
+    if words[words.index("processed") + 1] != words[words.index("acknowledged") + 1]:
+        fail("r0 did not finish the items it had taken within its grace period")
+    finish(sub, "the submitter", timeout=45)
+    for r in rs:
+        finish(r, "a runner", timeout=30)
+    check_results(a, cli)  # every result ok: none cancelled
+    print(f"PASS: r1 held {held} items at SIGTERM, exited 130, wrote no result for the ones it "
+          f"had not finished; the job ended {time.monotonic() - started:.1f} s later")
+
+
+def ackloss_case(a, port, cli):
+    """A runner's acknowledgement connection is killed mid-job: the runner
+    stops with a clear error (it once went on taking items it could not
+    acknowledge and exited 0) and the others finish the job."""
+    sub = submitter(a, port, a.items)
+    rs = [runner(a, port, name, delay=50) for name in ("r1", "r2")]
+
+    def acker_id():
+        for line in cli("CLIENT", "LIST").splitlines():
+            if "name=jobrunner:r1:acker" in line:
+                return line.split()[0].split("=")[1]
+        return None
+
+    wait_until("r1 acknowledges", lambda: done_count(cli) > 0 and acker_id(), procs=rs)
+    cli("CLIENT", "KILL", "ID", acker_id())
+    out = finish(rs[0], "r1 after its acknowledgement connection was killed", timeout=60,
+                 status=1)
+    print(out.strip())
+    if "acknowledgement connection lost" not in out:
+        fail("r1 did not say its acknowledgements failed")
+    finish(sub, "the submitter")
+    finish(rs[1], "r2", timeout=30)
+    check_results(a, cli)
+    print("PASS: the acknowledgement connection killed: the runner said so and stopped; the job "
+          "ended with one result per item")
 
 
 def main():
@@ -157,7 +381,8 @@ def main():
     ap.add_argument("--redis-server", required=True)
     ap.add_argument("--redis-cli", required=True)
     ap.add_argument("--items", type=int, default=3000)
-    ap.add_argument("--case", default="kill", choices=["kill", "restart", "oom", "refused"])
+    ap.add_argument("--case", default="kill", choices=["kill", "restart", "oom", "refused", "order", "reuse",
+                                                    "cancel", "sigterm", "ackloss"])
     a = ap.parse_args()
     port = free_port()
     if a.case == "refused":
@@ -180,11 +405,16 @@ def main():
         if a.case == "oom":
             oom_case(a, port, cli)
             return
+        others = {"order": order_case, "reuse": reuse_case, "cancel": cancel_case,
+                  "sigterm": sigterm_case, "ackloss": ackloss_case}
+        if a.case in others:
+            others[a.case](a, port, cli)
+            return
         submit = subprocess.Popen([a.worker, str(port), "submit", str(a.items)],
                                   stdout=subprocess.PIPE, text=True)
-        # The job exists once its total is set (submit sets it last).
+        # The job runs once its total is set (submit sets it last).
         deadline = time.monotonic() + 60
-        while cli("EXISTS", "test:total").strip() != "1":
+        while meta(cli, "state") != "running":
             if submit.poll() is not None or time.monotonic() > deadline:
                 fail("the submitter did not set the job's total")
             time.sleep(0.02)
@@ -200,12 +430,6 @@ def main():
             runners.append(subprocess.Popen([a.worker, str(port), "work", name, "5", "1000"],
                                             stdout=subprocess.PIPE, text=True))
 
-        def held_by(name):
-            # id, consumer, idle, deliveries per entry; an error reply names
-            # no consumer.
-            words = cli("XPENDING", "test:items", "test", "-", "+", "100000", name).split()
-            return sum(1 for i in range(1, len(words), 4) if words[i] == name)
-
         # r1 first, alone; frozen (SIGSTOP) as soon as it holds items, so it
         # dies holding them whatever the machine's speed: a stopped process
         # acknowledges nothing. Then the two others, then the SIGKILL.
@@ -216,7 +440,7 @@ def main():
             if runners[0].poll() is not None or time.monotonic() > deadline:
                 fail("the first runner never took an item")
             runners[0].send_signal(signal.SIGSTOP)
-            held_by_r1 = held_by("r1")
+            held_by_r1 = held_by(cli, "r1")
             if held_by_r1 == 0:
                 runners[0].send_signal(signal.SIGCONT)
                 time.sleep(0.01)
@@ -228,7 +452,7 @@ def main():
         try:
             out, _ = submit.communicate(timeout=120)
         except subprocess.TimeoutExpired:
-            fail("the job did not finish: results " + cli("GET", "test:done"))
+            fail(f"the job did not finish: {done_count(cli)} results")
         if submit.returncode != 0:
             fail(f"the submitter failed ({submit.returncode})")
         for r in runners[1:]:
@@ -242,6 +466,8 @@ def main():
         print("items r1 held when killed:", held_by_r1)
 
         check_results(a, cli)
+        if consumers(cli):
+            fail(f"consumers left in the group after the job: {consumers(cli)} (r1 died)")
         if held_by_r1 == 0:
             fail("the killed runner held no item: the test proved nothing")
         print(f"PASS: {a.items} items, one result each, none pending, after a SIGKILL")

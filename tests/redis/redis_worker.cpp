@@ -1,14 +1,23 @@
 // Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
-// A process of the distributed test (tests/redis/redis_e2e.py):
-//   redis_worker PORT submit N            writes items 0..N-1, waits for every result
-//   redis_worker PORT wait                waits for every result of the job
-//   redis_worker PORT work NAME DELAY_MS CLAIM_MS
+// A process of the distributed test (tests/redis/redis_e2e.py); the job is
+// named "test":
+//   redis_worker PORT submit N            creates a job of items 0..N-1, prints its id,
+//                                         waits for every result (exit 1: refused,
+//                                         cancelled or Redis failed)
+//   redis_worker PORT wait                waits for every result of the latest job
+//   redis_worker PORT cancel              cancels the live job
+//   redis_worker PORT work NAME DELAY_MS CLAIM_MS [GRACE_MS]
 //                                         a runner: 20 workers, each task sleeps
-//                                         DELAY_MS and returns 2 x the item
+//                                         DELAY_MS and returns 2 x the item. SIGTERM
+//                                         or SIGINT: stop taking items, finish the
+//                                         ones taken within GRACE_MS (default 10 s),
+//                                         release the rest; exit 130. Exit 3: the
+//                                         job was cancelled; 1: Redis failed.
 #include <jobrunner/jobrunner.hpp>
 #include <jobrunner/redis/stream_job.hpp>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -17,100 +26,178 @@
 namespace asio = boost::asio;
 namespace redis = jobrunner::redis;
 
+namespace {
+
+std::string what(std::exception_ptr e)
+{
+  try
+  {
+    std::rethrow_exception(e);
+  }
+  catch (const std::exception& x)
+  {
+    return x.what();
+  }
+  catch (...)
+  {
+    return "unknown error";
+  }
+}
+
+int client(int port, const std::string& mode, long n)
+{
+  asio::io_context io(1);
+  redis::stream_job_config cfg;
+  cfg.name = "test";
+  auto conn = redis::connection::connect(io.get_executor(), "127.0.0.1", port);
+  int status = 0;
+  std::vector<std::string> values;
+  for (long i = 0; i < n; ++i)
+    values.push_back(std::to_string(i));
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        std::string id;
+        if (mode == "submit")
+        {
+          id = co_await redis::submit(*conn, cfg, values);
+          std::printf("job %s submitted\n", id.c_str());
+          std::fflush(stdout);
+        }
+        else
+          id = co_await redis::current_job(*conn, cfg);
+        if (mode == "cancel")
+        {
+          id = co_await redis::cancel_job(*conn, cfg);
+          std::printf(id.empty() ? "no live job\n" : "job %s cancelled\n", id.c_str());
+        }
+        else
+        {
+          const auto p =
+              co_await redis::wait_for_results(*conn, cfg, id, std::chrono::milliseconds(50));
+          std::printf("all results in: job %s, %lld done, %lld dead letters\n", id.c_str(), p.done,
+                      p.dead);
+        }
+        conn->close();
+      },
+      [&](std::exception_ptr e) {
+        if (e)
+        {
+          std::fprintf(stderr, "redis_worker: %s: %s\n", mode.c_str(), what(e).c_str());
+          status = 1;
+          conn->close();
+        }
+      });
+  io.run();
+  return status;
+}
+
+int work(int port, const std::string& name, std::chrono::milliseconds delay,
+         std::chrono::milliseconds claim, std::chrono::milliseconds grace)
+{
+  asio::io_context io(1);
+  redis::stream_job_config cfg;
+  cfg.name = "test";
+  cfg.consumer = name;
+  cfg.claim_idle = claim;
+  auto reader = redis::connection::connect(io.get_executor(), "127.0.0.1", port);
+  auto acker = redis::connection::connect(io.get_executor(), "127.0.0.1", port);
+  jobrunner::JobConfig config;
+  config.workers = 20;
+  config.work_queue_capacity = 20;
+  jobrunner::JobRunner<redis::stream_item<long>, long> runner(
+      io,
+      [delay](redis::stream_item<long>& it) -> asio::awaitable<long> {
+        asio::steady_timer t(co_await asio::this_coro::executor, delay);
+        co_await t.async_wait(asio::use_awaitable);
+        co_return it.value * 2;
+      },
+      config);
+  auto worker = redis::attach(
+      runner, reader, acker, cfg, [](const std::string& s) { return std::stol(s); },
+      [](const auto& r) { return r.ok() ? std::to_string(*r.value) : std::string("error"); });
+  int status = 0;
+  bool signalled = false;
+  asio::steady_timer grace_timer(io);
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec,
+                                                                      int) {
+    if (ec)
+      return;
+    if (!signalled)
+    {
+      signalled = true;
+      worker->stop();
+      grace_timer.expires_after(grace);
+      grace_timer.async_wait([&](boost::system::error_code e) {
+        if (!e)
+          runner.cancel();
+      });
+      signals.async_wait(on_signal);
+    }
+    else
+      runner.cancel(); // a second signal: at once
+  };
+  signals.async_wait(on_signal);
+  runner.on_job_complete([&](const jobrunner::JobSummary& s) {
+    if (s.producer_errors != 0)
+    {
+      std::fprintf(stderr, "redis_worker %s: stopped: %s\n", name.c_str(),
+                   what(s.first_producer_error).c_str());
+      status = 1;
+    }
+    else if (!worker->failure().empty())
+    {
+      std::fprintf(stderr, "redis_worker %s: stopped: %s\n", name.c_str(),
+                   worker->failure().c_str());
+      status = 1;
+    }
+    else if (worker->job_cancelled())
+    {
+      std::fprintf(stderr, "redis_worker %s: job %s was cancelled\n", name.c_str(),
+                   worker->job_id().c_str());
+      status = 3;
+    }
+    else if (signalled)
+      status = 130;
+    reader->close();
+    acker->disconnect(); // after the last acknowledgements are answered
+    signals.cancel();
+    grace_timer.cancel();
+  });
+  runner.async_run(asio::detached);
+  io.run();
+  std::printf("%s job %s: processed %llu, acknowledged %llu, released %llu, reclaimed %llu\n",
+              name.c_str(), worker->job_id().c_str(),
+              static_cast<unsigned long long>(worker->taken()),
+              static_cast<unsigned long long>(worker->acknowledged()),
+              static_cast<unsigned long long>(worker->released()),
+              static_cast<unsigned long long>(worker->reclaimed()));
+  return status;
+}
+
+} // namespace
+
 int main(int argc, char** argv)
 {
   if (argc < 3)
   {
-    std::fprintf(stderr, "usage: redis_worker PORT submit N | PORT work NAME DELAY_MS CLAIM_MS\n");
+    std::fprintf(stderr, "usage: redis_worker PORT submit N | wait | cancel | work NAME DELAY_MS "
+                         "CLAIM_MS [GRACE_MS]\n");
     return 2;
   }
   const int port = std::atoi(argv[1]);
   const std::string mode = argv[2];
-  asio::io_context io(1);
-  redis::stream_job_config cfg;
-  cfg.name = "test";
-  int status = 0;
   try
   {
-    if (mode == "submit" || mode == "wait")
-    {
-      auto conn = redis::connection::connect(io.get_executor(), "127.0.0.1", port);
-      std::vector<std::string> values;
-      for (long i = 0; mode == "submit" && argc > 3 && i < std::atol(argv[3]); ++i)
-        values.push_back(std::to_string(i));
-      asio::co_spawn(
-          io,
-          [&]() -> asio::awaitable<void> {
-            if (mode == "submit")
-              co_await redis::submit(*conn, cfg, values);
-            co_await redis::wait_for_results(*conn, cfg, std::chrono::milliseconds(50));
-            conn->close();
-          },
-          [&](std::exception_ptr e) {
-            if (e)
-            {
-              try
-              {
-                std::rethrow_exception(e);
-              }
-              catch (const std::exception& x)
-              {
-                std::fprintf(stderr, "redis_worker: submit: %s\n", x.what());
-              }
-              status = 1;
-              conn->close();
-            }
-          });
-      io.run();
-      if (status == 0)
-        std::printf("all results in\n");
-      return status;
-    }
+    if (mode == "submit" && argc >= 4)
+      return client(port, mode, std::atol(argv[3]));
+    if (mode == "wait" || mode == "cancel")
+      return client(port, mode, 0);
     if (mode == "work" && argc >= 6)
-    {
-      cfg.consumer = argv[3];
-      const auto delay = std::chrono::milliseconds(std::atol(argv[4]));
-      cfg.claim_idle = std::chrono::milliseconds(std::atol(argv[5]));
-      auto reader = redis::connection::connect(io.get_executor(), "127.0.0.1", port);
-      auto acker = redis::connection::connect(io.get_executor(), "127.0.0.1", port);
-      jobrunner::JobConfig config;
-      config.workers = 20;
-      config.work_queue_capacity = 20;
-      jobrunner::JobRunner<redis::stream_item<long>, long> runner(
-          io,
-          [delay](redis::stream_item<long>& it) -> asio::awaitable<long> {
-            asio::steady_timer t(co_await asio::this_coro::executor, delay);
-            co_await t.async_wait(asio::use_awaitable);
-            co_return it.value * 2;
-          },
-          config);
-      redis::attach(
-          runner, reader, acker, cfg, [](const std::string& s) { return std::stol(s); },
-          [](const auto& r) { return r.ok() ? std::to_string(*r.value) : std::string("error"); });
-      std::uint64_t processed = 0;
-      runner.on_job_complete([&](const jobrunner::JobSummary& s) {
-        processed = s.succeeded;
-        if (s.producer_errors != 0)
-        {
-          try
-          {
-            std::rethrow_exception(s.first_producer_error);
-          }
-          catch (const std::exception& x)
-          {
-            std::fprintf(stderr, "redis_worker %s: stopped: %s\n", cfg.consumer.c_str(), x.what());
-          }
-          status = 1;
-        }
-        reader->close();
-        acker->disconnect(); // after the last acknowledgements are answered
-      });
-      runner.async_run(asio::detached);
-      io.run();
-      std::printf("%s processed %llu items\n", cfg.consumer.c_str(),
-                  static_cast<unsigned long long>(processed));
-      return status;
-    }
+      return work(port, argv[3], std::chrono::milliseconds(std::atol(argv[4])),
+                  std::chrono::milliseconds(std::atol(argv[5])),
+                  std::chrono::milliseconds(argc >= 7 ? std::atol(argv[6]) : 10000));
   }
   catch (const std::exception& e)
   {
