@@ -13,6 +13,9 @@
 //                                         ones taken within GRACE_MS (default 10 s),
 //                                         release the rest; exit 130. Exit 3: the
 //                                         job was cancelled; 1: Redis failed.
+// Environment: REDIS_WORKER_TIMEOUT_MS (connect and command timeout),
+// REDIS_WORKER_RECONNECT_MS (how long a lost connection is retried),
+// REDIS_WORKER_USER and REDIS_WORKER_PASSWORD (AUTH).
 #include <jobrunner/jobrunner.hpp>
 #include <jobrunner/redis/stream_job.hpp>
 
@@ -27,6 +30,32 @@ namespace asio = boost::asio;
 namespace redis = jobrunner::redis;
 
 namespace {
+
+long env_ms(const char* name, long fallback)
+{
+  const char* v = std::getenv(name);
+  return v != nullptr ? std::atol(v) : fallback;
+}
+
+redis::connection_options connection_options()
+{
+  redis::connection_options o;
+  o.connect_timeout = std::chrono::milliseconds(env_ms("REDIS_WORKER_TIMEOUT_MS", 5000));
+  o.command_timeout = std::chrono::milliseconds(env_ms("REDIS_WORKER_TIMEOUT_MS", 10000));
+  if (const char* u = std::getenv("REDIS_WORKER_USER"))
+    o.user = u;
+  if (const char* p = std::getenv("REDIS_WORKER_PASSWORD"))
+    o.password = p;
+  return o;
+}
+
+redis::stream_job_config job_config()
+{
+  redis::stream_job_config cfg;
+  cfg.name = "test";
+  cfg.reconnect_for = std::chrono::milliseconds(env_ms("REDIS_WORKER_RECONNECT_MS", 30000));
+  return cfg;
+}
 
 std::string what(std::exception_ptr e)
 {
@@ -47,9 +76,9 @@ std::string what(std::exception_ptr e)
 int client(int port, const std::string& mode, long n)
 {
   asio::io_context io(1);
-  redis::stream_job_config cfg;
-  cfg.name = "test";
-  auto conn = redis::connection::connect(io.get_executor(), "127.0.0.1", port);
+  const auto cfg = job_config();
+  auto conn =
+      redis::connection::connect(io.get_executor(), "127.0.0.1", port, connection_options());
   int status = 0;
   std::vector<std::string> values;
   for (long i = 0; i < n; ++i)
@@ -96,12 +125,13 @@ int work(int port, const std::string& name, std::chrono::milliseconds delay,
          std::chrono::milliseconds claim, std::chrono::milliseconds grace)
 {
   asio::io_context io(1);
-  redis::stream_job_config cfg;
-  cfg.name = "test";
+  auto cfg = job_config();
   cfg.consumer = name;
   cfg.claim_idle = claim;
-  auto reader = redis::connection::connect(io.get_executor(), "127.0.0.1", port);
-  auto acker = redis::connection::connect(io.get_executor(), "127.0.0.1", port);
+  auto reader =
+      redis::connection::connect(io.get_executor(), "127.0.0.1", port, connection_options());
+  auto acker =
+      redis::connection::connect(io.get_executor(), "127.0.0.1", port, connection_options());
   jobrunner::JobConfig config;
   config.workers = 20;
   config.work_queue_capacity = 20;
@@ -167,12 +197,15 @@ int work(int port, const std::string& name, std::chrono::milliseconds delay,
   });
   runner.async_run(asio::detached);
   io.run();
-  std::printf("%s job %s: processed %llu, acknowledged %llu, released %llu, reclaimed %llu\n",
+  std::printf("%s job %s: processed %llu, acknowledged %llu, released %llu, reclaimed %llu, "
+              "lost acknowledgements %llu, reconnections %llu\n",
               name.c_str(), worker->job_id().c_str(),
               static_cast<unsigned long long>(worker->taken()),
               static_cast<unsigned long long>(worker->acknowledged()),
               static_cast<unsigned long long>(worker->released()),
-              static_cast<unsigned long long>(worker->reclaimed()));
+              static_cast<unsigned long long>(worker->reclaimed()),
+              static_cast<unsigned long long>(worker->lost_acks()),
+              static_cast<unsigned long long>(reader->reconnects() + acker->reconnects()));
   return status;
 }
 

@@ -46,6 +46,10 @@ struct stream_job_config
   unsigned max_deliveries = 5;
   /// A finished (done or cancelled) job's keys expire after this.
   std::chrono::seconds ttl{86400};
+  /// A lost connection is made again (connection_options::reconnect) for
+  /// this long; then the runner, or the submitter's wait, stops with the
+  /// error.
+  std::chrono::milliseconds reconnect_for{30000};
 
   std::string base() const { return "{" + name + "}"; }
   std::string current() const { return base() + ":current"; }
@@ -77,6 +81,14 @@ template <class... Args>
 std::vector<std::string> args(const Args&... a)
 {
   return std::vector<std::string>{std::string(a)...};
+}
+
+// An error that passes: the connection lost (the next command reconnects)
+// or Redis not ready yet (loading its data after a restart).
+inline bool transient(const std::string& what, const connection& conn)
+{
+  return !conn.connected() || what.rfind("redis: LOADING", 0) == 0
+         || what.rfind("redis: TRYAGAIN", 0) == 0;
 }
 
 inline long long to_integer(const reply& r)
@@ -267,8 +279,9 @@ inline asio::awaitable<std::string> submit(connection& conn, const stream_job_co
 
 /// Waits until every item of job `id` has a result or a dead letter,
 /// reading its progress every `poll` and passing it to `on_poll` (if set):
-/// the submitter's job-complete. Throws `redis::error` if the job was
-/// cancelled or no longer exists (expired, deleted).
+/// the submitter's job-complete. A lost connection is made again for up to
+/// `cfg.reconnect_for`. Throws `redis::error` if the job was cancelled or no
+/// longer exists (expired, deleted), or the connection stayed lost.
 inline asio::awaitable<job_progress>
 wait_for_results(connection& conn, const stream_job_config& cfg, std::string id,
                  std::chrono::milliseconds poll,
@@ -277,7 +290,24 @@ wait_for_results(connection& conn, const stream_job_config& cfg, std::string id,
   const job_keys keys(cfg, std::move(id));
   for (;;)
   {
-    auto p = co_await read_progress(conn, keys);
+    job_progress p;
+    bool lost = false;
+    try
+    {
+      p = co_await read_progress(conn, keys);
+    }
+    catch (const error& e)
+    {
+      if (!detail::transient(e.what(), conn) || conn.down_for() > cfg.reconnect_for)
+        throw;     // an error reply, or lost for good
+      lost = true; // reconnects at the next command
+    }
+    if (lost)
+    {
+      asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(100));
+      co_await t.async_wait(asio::use_awaitable);
+      continue;
+    }
     if (on_poll)
       on_poll(p);
     if (p.complete())

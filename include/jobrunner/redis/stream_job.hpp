@@ -123,10 +123,10 @@ end
 return n)";
 
 // CLIENT SETNAME jobrunner:CONSUMER:ROLE (no spaces allowed).
-inline std::vector<std::string> client_name(std::string consumer, const char* role)
+inline std::string client_name(std::string consumer, const char* role)
 {
   std::replace(consumer.begin(), consumer.end(), ' ', '_');
-  return args("CLIENT", "SETNAME", "jobrunner:" + consumer + ":" + role);
+  return "jobrunner:" + consumer + ":" + role;
 }
 
 // Idle time given to released items: any claim_idle is shorter.
@@ -160,6 +160,9 @@ public:
   std::uint64_t duplicates() const noexcept { return duplicates_; }     ///< acknowledged by another
   std::uint64_t released() const noexcept { return released_; }         ///< left for the others
   std::uint64_t dead_lettered() const noexcept { return dead_lettered_; }
+  /// Acknowledgements lost with their connection (the items are claimed
+  /// again, by this runner or another).
+  std::uint64_t lost_acks() const noexcept { return lost_acks_; }
 
 private:
   template <class T, class Result, class Decode, class Encode>
@@ -182,7 +185,7 @@ private:
   std::function<void()> cancel_;
   std::size_t unacked_ = 0; // acknowledgements sent, not yet answered
   std::uint64_t taken_ = 0, reclaimed_ = 0, acknowledged_ = 0, duplicates_ = 0, released_ = 0,
-                dead_lettered_ = 0;
+                dead_lettered_ = 0, lost_acks_ = 0;
 };
 
 /// Makes `runner` take part in the next live job named `cfg.name`: adds the
@@ -193,8 +196,11 @@ private:
 /// caller closes both when the job ends (`close()` the reader,
 /// `disconnect()` the acker so that the last acknowledgements and releases
 /// are answered). The task-complete callback is the acknowledgement: do not
-/// replace it afterwards. If an acknowledgement fails (connection lost,
-/// an error reply), the runner is cancelled and `failure()` says why; its
+/// replace it afterwards. A lost connection is made again (the connections'
+/// `reconnect` option): an acknowledgement lost with it leaves its item
+/// pending, claimed again later. If a connection stays lost longer than
+/// `cfg.reconnect_for`, or Redis refuses an acknowledgement, the runner
+/// stops (a producer error, or cancelled with `failure()` saying why); its
 /// unacknowledged items stay pending for the others.
 template <class T, class Result, class Decode, class Encode>
 std::shared_ptr<stream_worker>
@@ -210,28 +216,7 @@ attach(JobRunner<stream_item<T>, Result>& runner, std::shared_ptr<connection> re
     // Once the runner is cancelled, the producer still releases the items
     // it read (Redis commands ignore the cancellation; timers do not).
     co_await asio::this_coro::throw_if_cancelled(false);
-    reader->command(detail::client_name(cfg.consumer, "reader"),
-                    [](const reply*, const std::string&) {});
-    // Wait for a live job of this name.
-    for (;;)
-    {
-      if (w->stopping_)
-        co_return;
-      auto id = co_await current_job(*reader, cfg);
-      if (!id.empty())
-      {
-        const job_keys candidate(cfg, id);
-        const auto p = co_await read_progress(*reader, candidate);
-        if (p.live())
-        {
-          *keys = candidate;
-          w->job_id_ = id;
-          break;
-        }
-      }
-      asio::steady_timer t(ex, cfg.poll);
-      co_await t.async_wait(asio::use_awaitable);
-    }
+    reader->set_name(detail::client_name(cfg.consumer, "reader"));
     const auto release = [&](const std::string& id) -> asio::awaitable<void> {
       auto cmd = detail::args("EVAL", detail::release_script, "1", keys->items(), cfg.group(),
                               cfg.consumer, id, std::to_string(detail::released_idle_ms), "1");
@@ -280,16 +265,28 @@ attach(JobRunner<stream_item<T>, Result>& runner, std::shared_ptr<connection> re
         std::min<std::chrono::milliseconds>(cfg.claim_idle / 2, std::chrono::seconds(1));
     auto last_claim = std::chrono::steady_clock::now() - claim_every;
     auto last_forget = std::chrono::steady_clock::now();
-    for (;;)
+    enum class next_step
     {
-      if (!w->failure_.empty())
-        throw error(w->failure_);
+      again,
+      wait,  // no live job yet, or nothing new: pause
+      leave, // the job is done, or the runner stops
+      end    // the job was cancelled or is gone
+    };
+    // One step: find the job, or claim and read a batch and submit it.
+    const auto step = [&]() -> asio::awaitable<next_step> {
       if (w->stopping_)
-        break;
-      while (w->unacked_ > cfg.max_unacked && w->failure_.empty())
+        co_return next_step::leave;
+      if (keys->id.empty())
       {
-        asio::steady_timer t(ex, std::chrono::milliseconds(5));
-        co_await t.async_wait(asio::use_awaitable);
+        auto id = co_await current_job(*reader, cfg);
+        if (id.empty())
+          co_return next_step::wait;
+        const job_keys candidate(cfg, id);
+        const auto p = co_await read_progress(*reader, candidate);
+        if (!p.live())
+          co_return next_step::wait;
+        *keys = candidate;
+        w->job_id_ = id;
       }
       const auto now = std::chrono::steady_clock::now();
       if (now - last_claim >= claim_every)
@@ -324,19 +321,62 @@ attach(JobRunner<stream_item<T>, Result>& runner, std::shared_ptr<connection> re
         for (const auto& stream : read.elements)
           if (stream.elements.size() >= 2)
             co_await take(stream.elements[1]);
-        continue;
+        co_return next_step::again;
       }
       // Nothing new: is the job still live?
       const auto p = co_await read_progress(*reader, *keys);
       if (p.complete())
-        break;
+        co_return next_step::leave;
       if (!p.live())
+        co_return next_step::end;
+      co_return next_step::again;
+    };
+    for (;;)
+    {
+      if (!w->failure_.empty())
+        throw error(w->failure_);
+      while (w->unacked_ > cfg.max_unacked && w->failure_.empty())
+      {
+        asio::steady_timer t(ex, std::chrono::milliseconds(5));
+        co_await t.async_wait(asio::use_awaitable);
+      }
+      auto next = next_step::again;
+      bool lost = false;
+      try
+      {
+        next = co_await step();
+      }
+      catch (const error& e)
+      {
+        if (!detail::transient(e.what(), *reader))
+          throw; // an error reply: a bug or a misconfiguration, not the network
+        lost = true;
+      }
+      if (lost)
+      {
+        // Items read and not yet submitted stay pending: claimed later.
+        if (reader->down_for() > cfg.reconnect_for)
+          throw error("redis: connection lost for more than "
+                      + std::to_string(cfg.reconnect_for.count()) + " ms (" + reader->last_error()
+                      + ")");
+        next = next_step::wait; // the next command reconnects (with backoff)
+      }
+      if (next == next_step::leave)
+        break;
+      if (next == next_step::end)
       {
         w->job_cancelled_ = true; // cancelled, or its keys are gone
         w->cancel_();
         co_return;
       }
+      if (next == next_step::wait)
+      {
+        asio::steady_timer t(ex, lost ? std::chrono::milliseconds(100) : cfg.poll);
+        co_await t.async_wait(asio::use_awaitable);
+      }
     }
+    if (keys->id.empty())
+      co_return;
     // Leaving: consumers that hold nothing (this one, runners that died or
     // left) are removed from the group.
     auto forget =
@@ -345,8 +385,7 @@ attach(JobRunner<stream_item<T>, Result>& runner, std::shared_ptr<connection> re
   });
 
   // Named (CLIENT LIST shows whose connection it is).
-  acker->command(detail::client_name(cfg.consumer, "acker"),
-                 [](const reply*, const std::string&) {});
+  acker->set_name(detail::client_name(cfg.consumer, "acker"));
   runner.on_task_complete([acker, cfg, encode, w, keys](auto& res) {
     if (res.status == task_status::cancelled)
     {
@@ -367,11 +406,20 @@ attach(JobRunner<stream_item<T>, Result>& runner, std::shared_ptr<connection> re
     acker->command(detail::args("EVAL", detail::ack_script(), "4", keys->items(), keys->results(),
                                 keys->dead(), keys->meta(), cfg.group(), res.item.id, status,
                                 encode(res)),
-                   [w](const reply* rp, const std::string& err) {
+                   [w, acker, limit = cfg.reconnect_for](const reply* rp, const std::string& err) {
                      --w->unacked_;
                      if (rp == nullptr)
-                       w->fail("redis: acknowledgement connection lost ("
-                               + (err.rfind("redis: ", 0) == 0 ? err.substr(7) : err) + ")");
+                     {
+                       // Lost with the connection: the item stays pending
+                       // and is claimed again; the next command reconnects.
+                       ++w->lost_acks_;
+                       if (acker->down_for() > limit)
+                         w->fail("redis: acknowledgement connection lost for more than "
+                                 + std::to_string(limit.count()) + " ms ("
+                                 + (err.rfind("redis: ", 0) == 0 ? err.substr(7) : err) + ")");
+                     }
+                     else if (rp->is_error() && detail::transient("redis: " + rp->str, *acker))
+                       ++w->lost_acks_; // Redis still loading: claimed again later
                      else if (rp->is_error())
                        w->fail("redis: acknowledgement refused: " + rp->str);
                      else if (rp->integer == 1)
