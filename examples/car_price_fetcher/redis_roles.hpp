@@ -51,6 +51,31 @@ jobrunner::redis::stream_job_config redis_job(const options& opt)
   return cfg;
 }
 
+// This worker could not reach the API at all (a wrong --url, its own
+// network): the car goes back to the other workers rather than being
+// written failed. (Delivered too often, it ends as a dead letter.)
+template <class Result>
+bool cannot_reach_api(const Result& r)
+{
+  if (r.status != jobrunner::task_status::failed || !r.error)
+    return false;
+  try
+  {
+    std::rethrow_exception(r.error);
+  }
+  catch (const boost::system::system_error& e)
+  {
+    const auto c = e.code();
+    return c == asio::error::connection_refused || c == asio::error::host_not_found
+           || c == asio::error::host_not_found_try_again || c == asio::error::network_unreachable
+           || c == asio::error::host_unreachable;
+  }
+  catch (...)
+  {
+    return false;
+  }
+}
+
 // --redis-role work: prices cars from the job's stream until it is complete.
 int run_redis_worker(const options& opt, const url& endpoint)
 {
@@ -65,10 +90,14 @@ int run_redis_worker(const options& opt, const url& endpoint)
   jobrunner::JobRunner<redis::stream_item<car>, quote> runner(
       io, [&http](redis::stream_item<car>& it) { return http.fetch(it.value); }, make_config(opt));
   runner.retry_if([](const auto& r) { return retryable(r); });
-  auto worker = redis::attach(runner, reader, acker, cfg, decode_car, [&opt](const auto& r) {
-    const auto [status, error] = status_of(r, opt.timeout_ms);
-    return encode_outcome(r.item.value, status, r.ok() ? &*r.value : nullptr, r.attempts, error);
-  });
+  auto worker = redis::attach(
+      runner, reader, acker, cfg, decode_car,
+      [&opt](const auto& r) {
+        const auto [status, error] = status_of(r, opt.timeout_ms);
+        return encode_outcome(r.item.value, status, r.ok() ? &*r.value : nullptr, r.attempts,
+                              error);
+      },
+      [](const auto& r) { return cannot_reach_api(r); });
   int exit_status = 0;
   bool signalled = false;
   runner.on_job_complete([&](const jobrunner::JobSummary& s) {
@@ -212,6 +241,35 @@ inline int run_redis_submitter(const options& opt, input& in, writer& results)
                   ++written[encode_car(o.c)];
                   results.priced(o.c, o.status.c_str(), o.q ? &*o.q : nullptr, o.attempts, o.error);
                 }
+            }
+          }
+          // Cars delivered too often without a result (they may crash their
+          // workers): failed, with why.
+          from = "-";
+          for (;;)
+          {
+            auto range = redis::detail::args("XRANGE", keys.dead(), from, "+", "COUNT", "1000");
+            auto page = co_await conn->async_command(std::move(range));
+            if (page.elements.empty())
+              break;
+            for (const auto& entry : page.elements)
+            {
+              from = "(" + entry.elements[0].str;
+              const auto& fields = entry.elements[1].elements;
+              std::string data, deliveries;
+              for (std::size_t f = 0; f + 1 < fields.size(); f += 2)
+              {
+                if (fields[f].str == "data")
+                  data = fields[f + 1].str;
+                else if (fields[f].str == "deliveries")
+                  deliveries = fields[f + 1].str;
+              }
+              const auto c = decode_car(data);
+              ++not_ok;
+              ++written[encode_car(c)];
+              results.priced(c, "failed", nullptr, 0,
+                             "dead letter: taken " + deliveries
+                                 + " times by workers that ended without a result");
             }
           }
           conn->close();

@@ -450,6 +450,49 @@ def case_distributed(tmp):
             if procs[name].returncode != 0:
                 sys.stderr.write(log_of(name))
             check(procs[name].returncode == 0, f"{name} failed: {procs[name].returncode}")
+        # A second job under the same name (the first is done). A worker
+        # with a wrong --url (nothing listens there) starts first: it
+        # releases the cars it cannot price instead of writing them failed
+        # (it once wrote 2,000 of 3,000 failed). A good worker gets SIGTERM
+        # while it holds cars: it finishes or releases them and exits 130.
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            closed_port = s.getsockname()[1]
+        out_path = os.path.join(tmp, "out2.jsonl")
+        start("submit2", "--redis-role", "submit", "--input", inp, "--output", out_path)
+        start("bad", "--url", f"http://127.0.0.1:{closed_port}/v1/price", "--consumer", "bad",
+              "--workers", "10", "--timeout", "500", "--retries", "0")
+        deadline = time.monotonic() + 60
+        while held_by("bad") == 0:
+            if procs["bad"].poll() is not None or time.monotonic() > deadline:
+                sys.stderr.write(log_of("bad") + log_of("submit2"))
+                fail("the worker with a wrong --url never took a car")
+            time.sleep(0.02)
+        start_worker("w4")
+        start_worker("w5")
+        deadline = time.monotonic() + 60
+        while held_by("w5") == 0:
+            if procs["w5"].poll() is not None or time.monotonic() > deadline:
+                sys.stderr.write(log_of("w5"))
+                fail("w5 never took a car")
+            time.sleep(0.02)
+        procs["w5"].send_signal(signal.SIGTERM)
+        try:
+            procs["w5"].wait(timeout=60)
+            procs["submit2"].wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            sys.stderr.write(log_of("submit2") + log_of("w4") + log_of("w5") + log_of("bad"))
+            fail("the second distributed job did not finish")
+        sys.stderr.write(log_of("w5") + log_of("bad"))
+        check(procs["w5"].returncode == 130, f"w5 after SIGTERM: exit {procs['w5'].returncode}")
+        check(procs["submit2"].returncode == 0,
+              f"second submitter exit status {procs['submit2'].returncode}")
+        out = read_output(out_path)
+        check_every_row_once(inp, out)
+        check(all(r["status"] == "ok" for r in out),
+              "a row was not priced: " + str([r for r in out if r["status"] != "ok"][:3]))
+        print("a worker with a wrong --url released its cars; a worker stopped by SIGTERM "
+              "exited 130; every row priced")
     finally:
         for p in procs.values():
             if p.poll() is None:

@@ -51,9 +51,19 @@ def done_count(cli):
     return int(meta(cli, "done") or 0)
 
 
-def check_results(a, cli, items=None):
+def dead_letters(cli):
+    """{item id: (value, deliveries)} of the latest job's dead-letter stream."""
+    words = cli("XRANGE", job_prefix(cli) + ":dead", "-", "+").split("\n")
+    out = {}
+    for i in range(0, len(words) - 6, 7):  # id, item, ID, deliveries, N, data, V
+        out[words[i + 2]] = (int(words[i + 6]), int(words[i + 4]))
+    return out
+
+
+def check_results(a, cli, items=None, dead=()):
     # Every item of the latest job exactly once in its result stream, with 2
-    # x its value; nothing pending; no consumer left in the group.
+    # x its value (or, for the values in `dead`, in the dead-letter stream);
+    # nothing pending; no consumer left in the group.
     items = a.items if items is None else items
     p = job_prefix(cli)
     entries = cli("XRANGE", p + ":items", "-", "+").split("\n")
@@ -69,8 +79,13 @@ def check_results(a, cli, items=None):
         if item in seen:
             fail(f"item {item} has two results")
         seen[item] = (status, result)
-    if set(seen) != set(values):
-        fail(f"{len(set(values) - set(seen))} items without a result, "
+    letters = dead_letters(cli)
+    if sorted(v for v, _ in letters.values()) != sorted(dead):
+        fail(f"dead letters {sorted(v for v, _ in letters.values())}, expected {sorted(dead)}")
+    if set(seen) & set(letters):
+        fail("an item has a result and a dead letter")
+    if set(seen) | set(letters) != set(values):
+        fail(f"{len(set(values) - set(seen) - set(letters))} items without a result, "
              f"{len(set(seen) - set(values))} results of other items")
     for item, (status, result) in seen.items():
         if status != "ok" or int(result) != 2 * values[item]:
@@ -398,6 +413,58 @@ def silent_case(a, port):
     print("PASS: a peer that never answers: the submitter and the runner said so and exited 1")
 
 
+def poison_case(a, port, cli):
+    """An item that kills every runner that takes it (it was reclaimed
+    forever): after 5 deliveries it goes to the dead-letter stream, and the
+    job ends. Runners are restarted as they die (as a supervisor would);
+    items delivered twice without a result run alone, so the others taken
+    with the poison item are not dead-lettered with it."""
+    env = dict(os.environ, REDIS_WORKER_CRASH_ON="7")
+    sub = submitter(a, port, 200)
+    live = []
+    starts = 0
+    deadline = time.monotonic() + 120
+    while sub.poll() is None:
+        if time.monotonic() > deadline:
+            fail(f"the job did not end: {done_count(cli)} results, {meta(cli, 'dead')} dead")
+        live = [r for r in live if r.poll() is None or r.returncode != 70]
+        while len(live) < 2 and starts < 30:
+            starts += 1
+            live.append(spawn([a.worker, str(port), "work", f"r{starts}", "5", "500"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        time.sleep(0.05)
+    out = finish(sub, "the submitter")
+    print(out.strip())
+    for r in live:
+        finish(r, "a runner", timeout=30)
+    letters = dead_letters(cli)
+    check_results(a, cli, 200, dead=[7])
+    (value, deliveries), = letters.values()
+    if deliveries != 6:
+        fail(f"the poison item was dead-lettered after {deliveries} deliveries, not 6")
+    if "1 dead letters" not in out:
+        fail("the submitter did not report the dead letter")
+    print(f"PASS: the poison item killed {starts - 2}+ runners, then went to the dead-letter "
+          f"stream after {deliveries} deliveries; the 199 others have their result")
+
+
+def release_case(a, port, cli):
+    """A runner whose every task fails with its own problem (a wrong --url:
+    connection refused) once turned its items into final failures; it now
+    releases them, and a good runner prices them all."""
+    env = dict(os.environ, REDIS_WORKER_OWN_FAILURE="1")
+    sub = submitter(a, port, 300)
+    bad = spawn([a.worker, str(port), "work", "bad", "5", "1000"], env=env,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_until("the bad runner holds items", lambda: held_by(cli, "bad") > 0, procs=[bad])
+    good = runner(a, port, "good")
+    finish(sub, "the submitter")
+    for r, name in ((bad, "bad"), (good, "good")):
+        print(finish(r, f"the {name} runner", timeout=30).strip())
+    check_results(a, cli, 300)
+    print("PASS: the failing runner released its items; every item has an ok result")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--worker", required=True)
@@ -406,7 +473,7 @@ def main():
     ap.add_argument("--items", type=int, default=3000)
     ap.add_argument("--case", default="kill", choices=["kill", "restart", "oom", "refused", "order", "reuse",
                                                     "cancel", "sigterm", "ackloss", "idle",
-                                                    "silent"])
+                                                    "silent", "poison", "release"])
     a = ap.parse_args()
     port = free_port()
     if a.case == "refused":
@@ -433,7 +500,8 @@ def main():
             oom_case(a, port, cli)
             return
         others = {"order": order_case, "reuse": reuse_case, "cancel": cancel_case,
-                  "sigterm": sigterm_case, "ackloss": ackloss_case, "idle": idle_case}
+                  "sigterm": sigterm_case, "ackloss": ackloss_case, "idle": idle_case,
+                  "poison": poison_case, "release": release_case}
         if a.case in others:
             others[a.case](a, port, cli)
             return

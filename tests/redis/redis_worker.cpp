@@ -15,7 +15,10 @@
 //                                         job was cancelled; 1: Redis failed.
 // Environment: REDIS_WORKER_TIMEOUT_MS (connect and command timeout),
 // REDIS_WORKER_RECONNECT_MS (how long a lost connection is retried),
-// REDIS_WORKER_USER and REDIS_WORKER_PASSWORD (AUTH).
+// REDIS_WORKER_USER and REDIS_WORKER_PASSWORD (AUTH); REDIS_WORKER_CRASH_ON=V
+// (the task exits the process, status 70, on the item V: a poison item);
+// REDIS_WORKER_OWN_FAILURE=1 (every task fails with "own: connection refused",
+// which the runner releases as its own problem).
 #include <jobrunner/jobrunner.hpp>
 #include <jobrunner/redis/stream_job.hpp>
 
@@ -23,6 +26,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -135,17 +139,24 @@ int work(int port, const std::string& name, std::chrono::milliseconds delay,
   jobrunner::JobConfig config;
   config.workers = 20;
   config.work_queue_capacity = 20;
+  const long crash_on = env_ms("REDIS_WORKER_CRASH_ON", -1);
+  const bool own_failure = env_ms("REDIS_WORKER_OWN_FAILURE", 0) == 1;
   jobrunner::JobRunner<redis::stream_item<long>, long> runner(
       io,
-      [delay](redis::stream_item<long>& it) -> asio::awaitable<long> {
+      [delay, crash_on, own_failure](redis::stream_item<long>& it) -> asio::awaitable<long> {
+        if (it.value == crash_on)
+          std::_Exit(70);
         asio::steady_timer t(co_await asio::this_coro::executor, delay);
         co_await t.async_wait(asio::use_awaitable);
+        if (own_failure)
+          throw std::runtime_error("own: connection refused");
         co_return it.value * 2;
       },
       config);
   auto worker = redis::attach(
       runner, reader, acker, cfg, [](const std::string& s) { return std::stol(s); },
-      [](const auto& r) { return r.ok() ? std::to_string(*r.value) : std::string("error"); });
+      [](const auto& r) { return r.ok() ? std::to_string(*r.value) : std::string("error"); },
+      [](const auto& r) { return r.error && what(r.error).rfind("own:", 0) == 0; });
   int status = 0;
   bool signalled = false;
   asio::steady_timer grace_timer(io);

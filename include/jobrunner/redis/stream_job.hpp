@@ -34,6 +34,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -66,12 +67,13 @@ return 0)";
 // XAUTOCLAIM, then every claimed entry delivered more than max times goes to
 // the dead-letter stream (acknowledged, counted). KEYS: items, results,
 // dead, meta; ARGV: group, consumer, min idle, cursor, count, max.
-// Returns {cursor, entries kept, dead-lettered}.
+// Returns {cursor, entries kept, dead-lettered, delivery counts of the kept}.
 inline std::string claim_script()
 {
   return std::string(finish_fn) + R"(
 local r = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], 'COUNT', ARGV[5])
 local keep = {}
+local counts = {}
 local dead = 0
 for _, e in ipairs(r[2]) do
   local p = redis.call('XPENDING', KEYS[1], ARGV[1], e[1], e[1], 1)
@@ -84,11 +86,12 @@ for _, e in ipairs(r[2]) do
     dead = dead + 1
   else
     table.insert(keep, e)
+    table.insert(counts, p[1] and p[1][4] or 0)
   end
 end
 if #keep > 0 then redis.call('HINCRBY', KEYS[4], 'reclaimed', #keep) end
 if dead > 0 then complete(KEYS) end
-return {r[1], keep, dead})";
+return {r[1], keep, dead, counts})";
 }
 
 // Releases an item this consumer holds: it stays pending, idle for ARGV[4]
@@ -165,10 +168,10 @@ public:
   std::uint64_t lost_acks() const noexcept { return lost_acks_; }
 
 private:
-  template <class T, class Result, class Decode, class Encode>
+  template <class T, class Result, class Decode, class Encode, class ReleaseIf>
   friend std::shared_ptr<stream_worker>
   attach(JobRunner<stream_item<T>, Result>&, std::shared_ptr<connection>,
-         std::shared_ptr<connection>, stream_job_config, Decode, Encode);
+         std::shared_ptr<connection>, stream_job_config, Decode, Encode, ReleaseIf);
 
   void fail(std::string why)
   {
@@ -183,7 +186,9 @@ private:
   bool job_cancelled_ = false;
   std::string failure_;
   std::function<void()> cancel_;
-  std::size_t unacked_ = 0; // acknowledgements sent, not yet answered
+  std::size_t unacked_ = 0;                      // acknowledgements sent, not yet answered
+  std::uint64_t completed_ = 0;                  // task-complete calls
+  std::unordered_set<std::string> own_releases_; // released for this runner's own failure
   std::uint64_t taken_ = 0, reclaimed_ = 0, acknowledged_ = 0, duplicates_ = 0, released_ = 0,
                 dead_lettered_ = 0, lost_acks_ = 0;
 };
@@ -202,10 +207,16 @@ private:
 /// `cfg.reconnect_for`, or Redis refuses an acknowledgement, the runner
 /// stops (a producer error, or cancelled with `failure()` saying why); its
 /// unacknowledged items stay pending for the others.
-template <class T, class Result, class Decode, class Encode>
-std::shared_ptr<stream_worker>
-attach(JobRunner<stream_item<T>, Result>& runner, std::shared_ptr<connection> reader,
-       std::shared_ptr<connection> acker, stream_job_config cfg, Decode decode, Encode encode)
+/// `release_if(const TaskResult&) -> bool`, asked for each failed or timed
+/// out result: true means the failure is this runner's own (say, it cannot
+/// reach a service the others can): no result is written, the item is
+/// released for the other runners (its delivery counted, and this runner
+/// does not take it back).
+template <class T, class Result, class Decode, class Encode, class ReleaseIf>
+std::shared_ptr<stream_worker> attach(JobRunner<stream_item<T>, Result>& runner,
+                                      std::shared_ptr<connection> reader,
+                                      std::shared_ptr<connection> acker, stream_job_config cfg,
+                                      Decode decode, Encode encode, ReleaseIf release_if)
 {
   auto w = std::make_shared<stream_worker>();
   auto* r = &runner;
@@ -217,50 +228,96 @@ attach(JobRunner<stream_item<T>, Result>& runner, std::shared_ptr<connection> re
     // it read (Redis commands ignore the cancellation; timers do not).
     co_await asio::this_coro::throw_if_cancelled(false);
     reader->set_name(detail::client_name(cfg.consumer, "reader"));
-    const auto release = [&](const std::string& id) -> asio::awaitable<void> {
+    const auto release = [&](const std::string& id, bool uncount) -> asio::awaitable<void> {
       auto cmd = detail::args("EVAL", detail::release_script, "1", keys->items(), cfg.group(),
-                              cfg.consumer, id, std::to_string(detail::released_idle_ms), "1");
+                              cfg.consumer, id, std::to_string(detail::released_idle_ms),
+                              uncount ? "1" : "0");
       auto rel = co_await reader->async_command(std::move(cmd));
       if (rel.integer == 1)
         ++w->released_;
     };
-    // Submits the entries (id, fields) or, once stopping, releases them.
-    const auto take = [&](const reply& entries) -> asio::awaitable<void> {
-      for (const auto& e : entries.elements)
+    // Until every item taken has its result.
+    const auto drained = [&]() -> asio::awaitable<void> {
+      while (w->taken_ > w->completed_)
       {
+        asio::steady_timer t(ex, std::chrono::milliseconds(5));
+        co_await t.async_wait(asio::use_awaitable);
+      }
+    };
+    const auto submit = [&](const std::string& id, const reply& fields) -> asio::awaitable<void> {
+      for (std::size_t f = 0; f + 1 < fields.elements.size(); f += 2)
+        if (fields.elements[f].str == "data")
+        {
+          stream_item<T> item{id, decode(fields.elements[f + 1].str)};
+          bool aborted = false;
+          try
+          {
+            co_await out.submit(std::move(item));
+            ++w->taken_;
+          }
+          catch (const boost::system::system_error&)
+          {
+            aborted = true; // the runner was cancelled
+          }
+          if (aborted)
+          {
+            w->stopping_ = true;
+            co_await release(id, true);
+          }
+          co_return;
+        }
+    };
+    bool claim_now = false; // a suspect was run alone, others released: claim again at once
+    std::string cursor = "0-0";
+    // Submits the entries (id, fields) or, once stopping, releases them.
+    // `counts`: their delivery counts, for claimed entries.
+    const auto take = [&](const reply& entries, const reply* counts) -> asio::awaitable<void> {
+      std::vector<std::size_t> suspects;
+      for (std::size_t i = 0; i < entries.elements.size(); ++i)
+      {
+        const auto& e = entries.elements[i];
         if (e.elements.size() < 2)
           continue; // deleted meanwhile
         const auto& id = e.elements[0].str;
         if (w->stopping_ || !w->failure_.empty())
         {
-          co_await release(id);
+          co_await release(id, true);
           continue;
         }
-        const auto& fields = e.elements[1].elements;
-        for (std::size_t f = 0; f + 1 < fields.size(); f += 2)
-          if (fields[f].str == "data")
-          {
-            stream_item<T> item{id, decode(fields[f + 1].str)};
-            bool aborted = false;
-            try
-            {
-              co_await out.submit(std::move(item));
-              ++w->taken_;
-            }
-            catch (const boost::system::system_error&)
-            {
-              aborted = true; // the runner was cancelled
-            }
-            if (aborted)
-            {
-              w->stopping_ = true;
-              co_await release(id);
-            }
-            break;
-          }
+        if (counts != nullptr && w->own_releases_.count(id) != 0)
+        {
+          // Released here because of this runner's own failure: leave it
+          // to the others (its delivery count unchanged).
+          co_await release(id, true);
+          continue;
+        }
+        // Delivered twice before without a result: it may be what kills its
+        // runners. Such items run alone (below), so that when one kills
+        // this runner too, only its own count grows (it ends as a dead
+        // letter), not that of the items taken with it.
+        if (counts != nullptr && i < counts->elements.size() && counts->elements[i].integer >= 3)
+        {
+          suspects.push_back(i);
+          continue;
+        }
+        co_await submit(id, e.elements[1]);
       }
+      if (suspects.empty())
+        co_return;
+      // One suspect here; the others back, their counts as they were, for
+      // the next claims (at once).
+      for (std::size_t k = 1; k < suspects.size(); ++k)
+        co_await release(entries.elements[suspects[k]].elements[0].str, true);
+      const auto& e = entries.elements[suspects[0]];
+      co_await drained();
+      if (!w->stopping_ && w->failure_.empty())
+        co_await submit(e.elements[0].str, e.elements[1]);
+      else
+        co_await release(e.elements[0].str, true);
+      co_await drained();
+      claim_now = true;
+      cursor = "0-0";
     };
-    std::string cursor = "0-0";
     const auto claim_every =
         std::min<std::chrono::milliseconds>(cfg.claim_idle / 2, std::chrono::seconds(1));
     auto last_claim = std::chrono::steady_clock::now() - claim_every;
@@ -289,9 +346,10 @@ attach(JobRunner<stream_item<T>, Result>& runner, std::shared_ptr<connection> re
         w->job_id_ = id;
       }
       const auto now = std::chrono::steady_clock::now();
-      if (now - last_claim >= claim_every)
+      if (now - last_claim >= claim_every || claim_now)
       {
         last_claim = now;
+        claim_now = false;
         auto claim = detail::args("EVAL", detail::claim_script(), "4", keys->items(),
                                   keys->results(), keys->dead(), keys->meta(), cfg.group(),
                                   cfg.consumer, std::to_string(cfg.claim_idle.count()), cursor,
@@ -302,7 +360,8 @@ attach(JobRunner<stream_item<T>, Result>& runner, std::shared_ptr<connection> re
           cursor = claimed.elements[0].str;
           w->reclaimed_ += claimed.elements[1].elements.size();
           w->dead_lettered_ += static_cast<std::uint64_t>(claimed.elements[2].integer);
-          co_await take(claimed.elements[1]);
+          const reply* counts = claimed.elements.size() >= 4 ? &claimed.elements[3] : nullptr;
+          co_await take(claimed.elements[1], counts);
         }
         if (now - last_forget >= cfg.claim_idle)
         {
@@ -320,7 +379,7 @@ attach(JobRunner<stream_item<T>, Result>& runner, std::shared_ptr<connection> re
       {
         for (const auto& stream : read.elements)
           if (stream.elements.size() >= 2)
-            co_await take(stream.elements[1]);
+            co_await take(stream.elements[1], nullptr);
         co_return next_step::again;
       }
       // Nothing new: is the job still live?
@@ -386,7 +445,24 @@ attach(JobRunner<stream_item<T>, Result>& runner, std::shared_ptr<connection> re
 
   // Named (CLIENT LIST shows whose connection it is).
   acker->set_name(detail::client_name(cfg.consumer, "acker"));
-  runner.on_task_complete([acker, cfg, encode, w, keys](auto& res) {
+  runner.on_task_complete([acker, cfg, encode, release_if, w, keys](auto& res) {
+    ++w->completed_;
+    if (!res.ok() && res.status != task_status::cancelled && release_if(std::as_const(res)))
+    {
+      // This runner's own problem: the item goes back, its delivery
+      // counted (an item no runner can process ends as a dead letter).
+      w->own_releases_.insert(res.item.id);
+      ++w->unacked_;
+      acker->command(detail::args("EVAL", detail::release_script, "1", keys->items(), cfg.group(),
+                                  cfg.consumer, res.item.id,
+                                  std::to_string(detail::released_idle_ms), "0"),
+                     [w](const reply* rp, const std::string&) {
+                       --w->unacked_;
+                       if (rp != nullptr && rp->integer == 1)
+                         ++w->released_;
+                     });
+      return;
+    }
     if (res.status == task_status::cancelled)
     {
       // Stopped before it finished: no result; another runner takes it.
@@ -429,6 +505,16 @@ attach(JobRunner<stream_item<T>, Result>& runner, std::shared_ptr<connection> re
                    });
   });
   return w;
+}
+
+/// `attach` without `release_if`: every failure is a final result.
+template <class T, class Result, class Decode, class Encode>
+std::shared_ptr<stream_worker>
+attach(JobRunner<stream_item<T>, Result>& runner, std::shared_ptr<connection> reader,
+       std::shared_ptr<connection> acker, stream_job_config cfg, Decode decode, Encode encode)
+{
+  return attach(runner, std::move(reader), std::move(acker), std::move(cfg), std::move(decode),
+                std::move(encode), [](const auto&) { return false; });
 }
 
 } // namespace jobrunner::redis
