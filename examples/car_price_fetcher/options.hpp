@@ -33,7 +33,7 @@ struct options
   bool adaptive = false;
   std::string ca_file;
   std::string progress = "auto"; // auto | bar | lines | none
-  std::string redis;             // host:port: distributed mode
+  std::string redis;             // host:port or redis://...: distributed mode
   std::string redis_role = "work";
   std::string redis_job = "car_price";
   std::string consumer;
@@ -62,10 +62,12 @@ required) through the car-price API, and writes one line per input row.
   --adaptive           adapt the number of requests in flight to the server (AIMD)
   --ca-file FILE       trust this CA certificate (PEM) for https, besides the system's
   --progress MODE      auto (a bar on a terminal, else lines), bar, lines or none
-  --redis HOST:PORT    distributed mode: share the job through Redis Streams
+  --redis ADDRESS      distributed mode: share the job through Redis Streams;
+                       HOST:PORT or redis://[[USER]:PASSWORD@]HOST[:PORT]
   --redis-role ROLE    submit (reads --input, writes --output once every car has a
-                       result) or work (prices cars from the stream; default)
-  --redis-job NAME     the job's key prefix in Redis (default car_price)
+                       result), work (prices cars from the stream; default),
+                       status (prints the job's state) or cancel (cancels it)
+  --redis-job NAME     the job's name in Redis (default car_price)
   --consumer NAME      this worker's name in the consumer group (default host-pid)
   --help
 
@@ -138,8 +140,9 @@ options parse_options(int argc, char** argv)
     else if (a == "--redis-role")
     {
       o.redis_role = v;
-      if (o.redis_role != "submit" && o.redis_role != "work")
-        bad_option("--redis-role is submit or work");
+      if (o.redis_role != "submit" && o.redis_role != "work" && o.redis_role != "status"
+          && o.redis_role != "cancel")
+        bad_option("--redis-role is submit, work, status or cancel");
     }
     else if (a == "--redis-job")
       o.redis_job = v;

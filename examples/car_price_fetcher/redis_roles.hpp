@@ -24,6 +24,7 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <unistd.h>
 #include <unordered_map>
@@ -37,6 +38,32 @@ std::string default_consumer()
   char host[256] = "host";
   ::gethostname(host, sizeof host - 1);
   return std::string(host) + "-" + std::to_string(::getpid());
+}
+
+// Where Redis is (--redis), and how to connect (AUTH from a redis:// URL).
+std::pair<jobrunner::redis::address, jobrunner::redis::connection_options>
+redis_address(const options& opt)
+{
+  jobrunner::redis::address a;
+  try
+  {
+    a = jobrunner::redis::parse_address(opt.redis);
+  }
+  catch (const std::invalid_argument& e)
+  {
+    example_cli::bad_option(std::string("--redis: ") + e.what());
+  }
+  jobrunner::redis::connection_options o;
+  o.user = a.user;
+  o.password = a.password;
+  return {a, o};
+}
+
+std::shared_ptr<jobrunner::redis::connection> redis_connect(asio::io_context& io,
+                                                            const options& opt)
+{
+  const auto [a, o] = redis_address(opt);
+  return jobrunner::redis::connection::connect(io.get_executor(), a.host, a.port, o);
 }
 
 jobrunner::redis::stream_job_config redis_job(const options& opt)
@@ -83,10 +110,9 @@ int run_redis_worker(const options& opt, const url& endpoint)
   asio::io_context io(1);
   auto tls = make_tls(opt);
   client http(io.get_executor(), endpoint, &tls);
-  const auto [host, port] = parse_redis_address(opt.redis);
   const auto cfg = redis_job(opt);
-  auto reader = redis::connection::connect(io.get_executor(), host, port);
-  auto acker = redis::connection::connect(io.get_executor(), host, port);
+  auto reader = redis_connect(io, opt);
+  auto acker = redis_connect(io, opt);
   jobrunner::JobRunner<redis::stream_item<car>, quote> runner(
       io, [&http](redis::stream_item<car>& it) { return http.fetch(it.value); }, make_config(opt));
   runner.retry_if([](const auto& r) { return retryable(r); });
@@ -132,6 +158,33 @@ int run_redis_worker(const options& opt, const url& endpoint)
   // one car may take (timeout x attempts), then cancel the rest: they are
   // released to the other workers, not written cancelled. A second signal
   // cancels at once.
+  // A progress line every 2 s (unless --progress none).
+  asio::steady_timer ticker(io);
+  std::function<void(boost::system::error_code)> tick = [&](boost::system::error_code ec) {
+    if (ec)
+      return;
+    const auto st = runner.stats();
+    if (worker->job_id().empty())
+      std::fprintf(stderr, "car_price_fetcher %s: waiting for a job %s\n", cfg.consumer.c_str(),
+                   cfg.name.c_str());
+    else
+      std::fprintf(stderr,
+                   "car_price_fetcher %s: job %s: %llu cars priced here, %llu in flight, %llu "
+                   "reclaimed, %llu released, %llu lost acknowledgements\n",
+                   cfg.consumer.c_str(), worker->job_id().c_str(),
+                   static_cast<unsigned long long>(worker->acknowledged()),
+                   static_cast<unsigned long long>(st.submitted - st.done()),
+                   static_cast<unsigned long long>(worker->reclaimed()),
+                   static_cast<unsigned long long>(worker->released()),
+                   static_cast<unsigned long long>(worker->lost_acks()));
+    ticker.expires_after(std::chrono::seconds(2));
+    ticker.async_wait(tick);
+  };
+  if (opt.progress != "none")
+  {
+    ticker.expires_after(std::chrono::seconds(2));
+    ticker.async_wait(tick);
+  }
   asio::steady_timer grace(io);
   asio::signal_set signals(io, SIGINT, SIGTERM);
   std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec,
@@ -157,7 +210,59 @@ int run_redis_worker(const options& opt, const url& endpoint)
   runner.async_run([&](boost::system::error_code, jobrunner::JobSummary) {
     signals.cancel();
     grace.cancel();
+    ticker.cancel();
   });
+  io.run();
+  return exit_status;
+}
+
+// --redis-role status | cancel: prints the latest job's status, or cancels
+// the live job. Exit 0; 1 if Redis failed, or (cancel) no job was live.
+inline int run_redis_control(const options& opt)
+{
+  namespace redis = jobrunner::redis;
+  asio::io_context io(1);
+  const auto cfg = redis_job(opt);
+  auto conn = redis_connect(io, opt);
+  int exit_status = 0;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        if (opt.redis_role == "cancel")
+        {
+          const auto id = co_await redis::cancel_job(*conn, cfg);
+          if (id.empty())
+          {
+            std::fprintf(stderr, "car_price_fetcher: no live job %s\n", cfg.name.c_str());
+            exit_status = 1;
+          }
+          else
+            std::printf("job %s of %s cancelled\n", id.c_str(), cfg.name.c_str());
+        }
+        else
+        {
+          const auto st = co_await redis::read_status(*conn, cfg);
+          const auto& p = st.progress;
+          if (p.state.empty())
+            std::printf("no job %s\n", cfg.name.c_str());
+          else
+            std::printf("job %s of %s: %s, %lld/%lld cars done, %lld not ok, %lld dead letters, "
+                        "%lld reclaimed, %lld held by workers\n",
+                        p.id.c_str(), cfg.name.c_str(), p.state.c_str(), p.done, p.total, p.failed,
+                        p.dead, p.reclaimed, st.pending);
+          for (const auto& c : st.consumers)
+            std::printf("  %s: %lld held, idle %lld ms\n", c.name.c_str(), c.pending, c.idle_ms);
+        }
+        conn->close();
+      },
+      [&](std::exception_ptr e) {
+        if (e)
+        {
+          std::fprintf(stderr, "car_price_fetcher: %s\n", describe(e).c_str());
+          exit_status = 1;
+          conn->close();
+        }
+      });
   io.run();
   return exit_status;
 }
@@ -186,7 +291,6 @@ inline int run_redis_submitter(const options& opt, input& in, writer& results)
     }
   }
   asio::io_context io(1);
-  const auto [host, port] = parse_redis_address(opt.redis);
   const auto cfg = redis_job(opt);
   std::size_t ok = 0, not_ok = 0;
   int exit_status = 0;
@@ -194,7 +298,7 @@ inline int run_redis_submitter(const options& opt, input& in, writer& results)
   std::shared_ptr<redis::connection> conn;
   try
   {
-    conn = redis::connection::connect(io.get_executor(), host, port);
+    conn = redis_connect(io, opt);
   }
   catch (const std::exception& e) // say, an unresolvable host: no row is lost
   {

@@ -367,6 +367,16 @@ def case_distributed(tmp):
     check_every_row_once(inp, out)
     check(all(x["status"] == "cancelled" and "Connection refused" in x.get("error", "")
               for x in out), "rows without redis were not written cancelled with the reason")
+    # A Redis host that cannot be resolved: the same (it once wrote no row).
+    r = subprocess.run([ARGS.fetcher, "--redis", "no-such-host.invalid:6379", "--redis-role",
+                        "submit", "--input", inp, "--output", out_path, "--redis-job", "e2e"],
+                       capture_output=True, text=True, timeout=60)
+    check(r.returncode == 1 and "cannot connect" in r.stderr,
+          f"with an unresolvable redis host the submitter said: {r.returncode} {r.stderr[-500:]!r}")
+    out = read_output(out_path)
+    check_every_row_once(inp, out)
+    check(all(x["status"] == "cancelled" and "cannot connect" in x.get("error", "")
+              for x in out), "rows with an unresolvable host were not written cancelled")
     redis = subprocess.Popen([redis_server, "--port", str(rport), "--bind", "127.0.0.1",
                               "--save", "", "--appendonly", "no", "--dir", tmp],
                              stdout=subprocess.DEVNULL)
@@ -432,6 +442,13 @@ def case_distributed(tmp):
         time.sleep(0.2)
         procs["w1"].send_signal(signal.SIGKILL)
         procs["w1"].wait(timeout=10)
+        # The status view, through a redis:// URL.
+        st = subprocess.run([ARGS.fetcher, "--redis", f"redis://127.0.0.1:{rport}",
+                             "--redis-job", "e2e", "--redis-role", "status"],
+                            capture_output=True, text=True, timeout=60)
+        print(st.stdout.strip())
+        check(st.returncode == 0 and st.stdout.startswith("job 1 of e2e: running, ")
+              and "  w1: " in st.stdout, f"status: {st.returncode} {st.stdout!r} {st.stderr!r}")
         check(held_by_w1 > 0, "the killed fetcher held no car: the test proves nothing")
         try:
             procs["submit"].wait(timeout=120)

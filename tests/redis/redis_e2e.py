@@ -465,6 +465,60 @@ def release_case(a, port, cli):
     print("PASS: the failing runner released its items; every item has an ok result")
 
 
+def status_case(a, port, cli):
+    """The status view of a job from the command line: state, counts, and
+    what each runner holds (there was none: workers printed nothing until
+    they exited)."""
+    sub = submitter(a, port, 3000)
+    r1 = runner(a, port, "r1", delay=50)
+    wait_until("r1 holds items", lambda: held_by(cli, "r1") > 0 and done_count(cli) > 0,
+               procs=[sub, r1])
+    st = subprocess.run([a.worker, str(port), "status"], capture_output=True, text=True,
+                        timeout=60)
+    print(st.stdout.strip())
+    first = st.stdout.splitlines()[0] if st.stdout else ""
+    if st.returncode != 0 or not first.startswith("job 1 of test: running, ") \
+            or "/3000 done" not in first:
+        fail("the status does not show the running job")
+    held = [line for line in st.stdout.splitlines() if line.strip().startswith("r1: ")]
+    if not held or int(held[0].split()[1]) <= 0:
+        fail("the status does not show what r1 holds")
+    finish(sub, "the submitter")
+    finish(r1, "r1", timeout=30)
+    st = subprocess.run([a.worker, str(port), "status"], capture_output=True, text=True,
+                        timeout=60)
+    print(st.stdout.strip())
+    if not st.stdout.startswith("job 1 of test: done, 3000/3000 done, 0 failed, 0 dead letters"):
+        fail("the status does not show the finished job")
+    print("PASS: the status view shows a running job (with what each runner holds) and a "
+          "finished one")
+
+
+def auth_case(a, port, cli):
+    """Redis with a password (requirepass) and an ACL user: runners and a
+    submitter given them (a password, or a redis://user:password@ URL) do the
+    job; one without says why it cannot."""
+    cli("ACL", "SETUSER", "tester", "on", ">pw2", "~*", "&*", "+@all")
+    with_password = dict(os.environ, REDIS_WORKER_PASSWORD="secret")
+    as_user = dict(os.environ, REDIS_WORKER_URL=f"redis://tester:pw2@127.0.0.1:{port}")
+    sub = spawn([a.worker, str(port), "submit", "500"], env=as_user, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, text=True)
+    r1 = spawn([a.worker, str(port), "work", "r1", "5", "1000"], env=with_password,
+               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    finish(sub, "the submitter (ACL user in a redis:// URL)")
+    finish(r1, "the runner (password)", timeout=30)
+    check_results(a, cli, 500)
+    for env, what in ((dict(os.environ), "NOAUTH"),
+                      (dict(os.environ, REDIS_WORKER_PASSWORD="wrong"), "WRONGPASS")):
+        r = subprocess.run([a.worker, str(port), "work", "r2", "5", "1000"], env=env,
+                           capture_output=True, text=True, timeout=60)
+        print(f"exit {r.returncode}: {r.stderr.strip()}")
+        if r.returncode != 1 or what not in r.stderr:
+            fail(f"a runner without the right password did not say {what}")
+    print("PASS: AUTH with a password and with an ACL user (redis:// URL); without, a clear "
+          "error")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--worker", required=True)
@@ -473,7 +527,8 @@ def main():
     ap.add_argument("--items", type=int, default=3000)
     ap.add_argument("--case", default="kill", choices=["kill", "restart", "oom", "refused", "order", "reuse",
                                                     "cancel", "sigterm", "ackloss", "idle",
-                                                    "silent", "poison", "release"])
+                                                    "silent", "poison", "release", "status",
+                                                    "auth"])
     a = ap.parse_args()
     port = free_port()
     if a.case == "refused":
@@ -485,14 +540,16 @@ def main():
     tmp = tempfile.mkdtemp()
     durable = ["--appendonly", "yes", "--appendfsync", "always"] if a.case == "restart" else \
         ["--appendonly", "no"]
+    password = ["--requirepass", "secret"] if a.case == "auth" else []
     redis_cmd = [a.redis_server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                 "--dir", tmp, *durable]
+                 "--dir", tmp, *durable, *password]
     server = spawn(redis_cmd, stdout=subprocess.DEVNULL)
     runners = []
 
     def cli(*args):
-        return subprocess.run([a.redis_cli, "-p", str(port), "--raw", *args], capture_output=True,
-                              text=True, timeout=30).stdout
+        auth = ["-a", "secret", "--no-auth-warning"] if password else []
+        return subprocess.run([a.redis_cli, "-p", str(port), *auth, "--raw", *args],
+                              capture_output=True, text=True, timeout=30).stdout
 
     try:
         wait_for_ping(cli, server)
@@ -501,7 +558,8 @@ def main():
             return
         others = {"order": order_case, "reuse": reuse_case, "cancel": cancel_case,
                   "sigterm": sigterm_case, "ackloss": ackloss_case, "idle": idle_case,
-                  "poison": poison_case, "release": release_case}
+                  "poison": poison_case, "release": release_case,
+                  "status": status_case, "auth": auth_case}
         if a.case in others:
             others[a.case](a, port, cli)
             return

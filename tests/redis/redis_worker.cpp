@@ -6,6 +6,7 @@
 //                                         cancelled or Redis failed)
 //   redis_worker PORT wait                waits for every result of the latest job
 //   redis_worker PORT cancel              cancels the live job
+//   redis_worker PORT status              prints the latest job's status
 //   redis_worker PORT work NAME DELAY_MS CLAIM_MS [GRACE_MS]
 //                                         a runner: 20 workers, each task sleeps
 //                                         DELAY_MS and returns 2 x the item. SIGTERM
@@ -15,7 +16,8 @@
 //                                         job was cancelled; 1: Redis failed.
 // Environment: REDIS_WORKER_TIMEOUT_MS (connect and command timeout),
 // REDIS_WORKER_RECONNECT_MS (how long a lost connection is retried),
-// REDIS_WORKER_USER and REDIS_WORKER_PASSWORD (AUTH); REDIS_WORKER_CRASH_ON=V
+// REDIS_WORKER_USER and REDIS_WORKER_PASSWORD (AUTH); REDIS_WORKER_URL (an
+// address instead of 127.0.0.1:PORT, redis://user:password@host:port too); REDIS_WORKER_CRASH_ON=V
 // (the task exits the process, status 70, on the item V: a poison item);
 // REDIS_WORKER_OWN_FAILURE=1 (every task fails with "own: connection refused",
 // which the runner releases as its own problem).
@@ -26,6 +28,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -51,6 +54,19 @@ redis::connection_options connection_options()
   if (const char* p = std::getenv("REDIS_WORKER_PASSWORD"))
     o.password = p;
   return o;
+}
+
+std::shared_ptr<redis::connection> connect(asio::io_context& io, int port)
+{
+  auto options = connection_options();
+  redis::address a{"127.0.0.1", port, {}, {}};
+  if (const char* url = std::getenv("REDIS_WORKER_URL"))
+  {
+    a = redis::parse_address(url);
+    options.user = a.user;
+    options.password = a.password;
+  }
+  return redis::connection::connect(io.get_executor(), a.host, a.port, options);
 }
 
 redis::stream_job_config job_config()
@@ -81,8 +97,7 @@ int client(int port, const std::string& mode, long n)
 {
   asio::io_context io(1);
   const auto cfg = job_config();
-  auto conn =
-      redis::connection::connect(io.get_executor(), "127.0.0.1", port, connection_options());
+  auto conn = connect(io, port);
   int status = 0;
   std::vector<std::string> values;
   for (long i = 0; i < n; ++i)
@@ -99,7 +114,21 @@ int client(int port, const std::string& mode, long n)
         }
         else
           id = co_await redis::current_job(*conn, cfg);
-        if (mode == "cancel")
+        if (mode == "status")
+        {
+          const auto st = co_await redis::read_status(*conn, cfg);
+          const auto& p = st.progress;
+          if (p.state.empty())
+            std::printf("no job of %s\n", cfg.name.c_str());
+          else
+            std::printf("job %s of %s: %s, %lld/%lld done, %lld failed, %lld dead letters, %lld "
+                        "reclaimed, %lld pending\n",
+                        p.id.c_str(), cfg.name.c_str(), p.state.c_str(), p.done, p.total, p.failed,
+                        p.dead, p.reclaimed, st.pending);
+          for (const auto& c : st.consumers)
+            std::printf("  %s: %lld pending, idle %lld ms\n", c.name.c_str(), c.pending, c.idle_ms);
+        }
+        else if (mode == "cancel")
         {
           id = co_await redis::cancel_job(*conn, cfg);
           std::printf(id.empty() ? "no live job\n" : "job %s cancelled\n", id.c_str());
@@ -132,10 +161,8 @@ int work(int port, const std::string& name, std::chrono::milliseconds delay,
   auto cfg = job_config();
   cfg.consumer = name;
   cfg.claim_idle = claim;
-  auto reader =
-      redis::connection::connect(io.get_executor(), "127.0.0.1", port, connection_options());
-  auto acker =
-      redis::connection::connect(io.get_executor(), "127.0.0.1", port, connection_options());
+  auto reader = connect(io, port);
+  auto acker = connect(io, port);
   jobrunner::JobConfig config;
   config.workers = 20;
   config.work_queue_capacity = 20;
@@ -236,7 +263,7 @@ int main(int argc, char** argv)
   {
     if (mode == "submit" && argc >= 4)
       return client(port, mode, std::atol(argv[3]));
-    if (mode == "wait" || mode == "cancel")
+    if (mode == "wait" || mode == "cancel" || mode == "status")
       return client(port, mode, 0);
     if (mode == "work" && argc >= 6)
       return work(port, argv[3], std::chrono::milliseconds(std::atol(argv[4])),

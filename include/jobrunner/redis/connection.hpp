@@ -70,6 +70,60 @@ struct connection_options
   bool keepalive = true;
 };
 
+/// Where a Redis server is: `host:port` (port 6379 if omitted) or
+/// `redis://[[user]:password@]host[:port][/]`.
+struct address
+{
+  std::string host;
+  int port = 6379;
+  std::string user, password;
+};
+
+/// Parses an address; throws `std::invalid_argument` saying what is wrong.
+inline address parse_address(const std::string& text)
+{
+  address a;
+  std::string rest = text;
+  if (rest.rfind("redis://", 0) == 0)
+  {
+    rest = rest.substr(8);
+    if (!rest.empty() && rest.back() == '/')
+      rest.pop_back();
+    const auto at = rest.rfind('@');
+    if (at != std::string::npos)
+    {
+      const auto credentials = rest.substr(0, at);
+      rest = rest.substr(at + 1);
+      const auto colon = credentials.find(':');
+      if (colon == std::string::npos)
+        a.password = credentials;
+      else
+      {
+        a.user = credentials.substr(0, colon);
+        a.password = credentials.substr(colon + 1);
+      }
+    }
+  }
+  else if (rest.find("://") != std::string::npos)
+    throw std::invalid_argument("redis: not a redis:// URL: " + text);
+  const auto colon = rest.rfind(':');
+  if (colon != std::string::npos)
+  {
+    const auto port = rest.substr(colon + 1);
+    rest = rest.substr(0, colon);
+    if (port.empty() || port.size() > 5
+        || port.find_first_not_of("0123456789") != std::string::npos)
+      throw std::invalid_argument("redis: bad port in " + text);
+    a.port = std::stoi(port);
+    if (a.port <= 0 || a.port > 65535)
+      throw std::invalid_argument("redis: bad port in " + text);
+  }
+  if (rest.empty() || rest.find_first_of("/@") != std::string::npos)
+    throw std::invalid_argument("redis: no host in " + text + " (HOST:PORT or redis://...)");
+  a.host = rest;
+  return a;
+}
+
 /// The connection was lost or could not be made, or Redis answered an error.
 class error : public std::runtime_error
 {
@@ -190,11 +244,13 @@ public:
     // with a vector member built inside a co_await expression.
     auto initiation = [self = shared_from_this(), args = std::move(args)](auto handler) {
       auto h = std::make_shared<decltype(handler)>(std::move(handler));
-      self->command(args, [h](const reply* rp, const std::string& err) {
+      self->command(args, [h, self](const reply* rp, const std::string& err) {
         std::exception_ptr e;
         reply copy;
         if (rp == nullptr)
           e = std::make_exception_ptr(error(err));
+        else if (rp->is_error() && rp->str.rfind("NOAUTH", 0) == 0 && !self->auth_error_.empty())
+          e = std::make_exception_ptr(error("redis: " + self->auth_error_)); // why, not what
         else if (rp->is_error())
           e = std::make_exception_ptr(error("redis: " + rp->str));
         else
@@ -371,7 +427,7 @@ private:
       // callers report that); the error itself names the cause.
       command(auth, [self = this](const reply* r, const std::string&) {
         if (r != nullptr && r->is_error())
-          self->error_ = "AUTH refused: " + r->str;
+          self->auth_error_ = "AUTH refused: " + r->str;
       });
     }
     if (!name_.empty())
@@ -485,7 +541,7 @@ private:
   asio::posix::stream_descriptor socket_;
   asio::steady_timer timer_;
   connection_options options_;
-  std::string host_, name_;
+  std::string host_, name_, auth_error_;
   int port_ = 0;
   bool want_read_ = false, want_write_ = false, reading_ = false, writing_ = false;
   bool always_read_ = false, connected_ = false, watching_ = false, closed_ = false;

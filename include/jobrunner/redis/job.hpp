@@ -198,12 +198,73 @@ inline asio::awaitable<job_progress> read_progress(connection& conn, const job_k
   co_return p;
 }
 
+/// One consumer of a job's group: a runner taking part, or one that left
+/// items pending (dead, or stopped).
+struct consumer_status
+{
+  std::string name;
+  long long pending = 0; ///< items it holds without a result
+  long long idle_ms = 0; ///< since it last read
+};
+
+/// A job as an operator sees it (`read_status`).
+struct job_status
+{
+  job_progress progress;
+  long long pending = 0; ///< items held by runners, without a result
+  std::vector<consumer_status> consumers;
+};
+
 /// The id of the latest job under the name (empty if none).
 inline asio::awaitable<std::string> current_job(connection& conn, const stream_job_config& cfg)
 {
   auto cmd = detail::args("GET", cfg.current());
   auto r = co_await conn.async_command(std::move(cmd));
   co_return r.is_nil() ? std::string() : r.str;
+}
+
+/// The status of job `id` of `cfg.name` (the latest if `id` is empty):
+/// counts, and what each consumer holds. `progress.state` is empty if there
+/// is no such job.
+inline asio::awaitable<job_status> read_status(connection& conn, const stream_job_config& cfg,
+                                               std::string id = {})
+{
+  if (id.empty())
+    id = co_await current_job(conn, cfg);
+  job_status st;
+  if (id.empty())
+    co_return st;
+  const job_keys keys(cfg, id);
+  st.progress = co_await read_progress(conn, keys);
+  if (st.progress.state.empty())
+    co_return st;
+  auto cmd = detail::args("XINFO", "CONSUMERS", keys.items(), cfg.group());
+  reply list;
+  try
+  {
+    list = co_await conn.async_command(std::move(cmd));
+  }
+  catch (const error&)
+  {
+    co_return st; // the items stream expired
+  }
+  for (const auto& c : list.elements)
+  {
+    consumer_status cs;
+    for (std::size_t f = 0; f + 1 < c.elements.size(); f += 2)
+    {
+      const auto& key = c.elements[f].str;
+      if (key == "name")
+        cs.name = c.elements[f + 1].str;
+      else if (key == "pending")
+        cs.pending = detail::to_integer(c.elements[f + 1]);
+      else if (key == "idle")
+        cs.idle_ms = detail::to_integer(c.elements[f + 1]);
+    }
+    st.pending += cs.pending;
+    st.consumers.push_back(std::move(cs));
+  }
+  co_return st;
 }
 
 /// Creates a new job under `cfg.name`, writes `values` to its item stream
