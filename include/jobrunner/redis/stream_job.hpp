@@ -81,7 +81,7 @@ for _, e in ipairs(r[2]) do
     local data = ''
     for i = 1, #e[2], 2 do if e[2][i] == 'data' then data = e[2][i + 1] end end
     redis.call('XACK', KEYS[1], ARGV[1], e[1])
-    redis.call('XADD', KEYS[3], '*', 'item', e[1], 'deliveries', p[1][4], 'data', data)
+    redis.call('XADD', KEYS[3], '*', 'item', e[1], 'deliveries', p[1][4] - 1, 'data', data)
     redis.call('HINCRBY', KEYS[4], 'dead', 1)
     dead = dead + 1
   else
