@@ -51,9 +51,9 @@ struct stream_item
 namespace detail {
 
 // KEYS: items, results, dead, meta; ARGV: group, id, status, result.
-inline std::string ack_script()
+inline const std::string& ack_script()
 {
-  return std::string(finish_fn) + R"(
+  static const std::string text = std::string(finish_fn) + R"(
 if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 1 then
   redis.call('XADD', KEYS[2], '*', 'item', ARGV[2], 'status', ARGV[3], 'result', ARGV[4])
   redis.call('HINCRBY', KEYS[4], 'done', 1)
@@ -62,15 +62,16 @@ if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 1 then
   return 1
 end
 return 0)";
+  return text;
 }
 
 // XAUTOCLAIM, then every claimed entry delivered more than max times goes to
 // the dead-letter stream (acknowledged, counted). KEYS: items, results,
 // dead, meta; ARGV: group, consumer, min idle, cursor, count, max.
 // Returns {cursor, entries kept, dead-lettered, delivery counts of the kept}.
-inline std::string claim_script()
+inline const std::string& claim_script()
 {
-  return std::string(finish_fn) + R"(
+  static const std::string text = std::string(finish_fn) + R"(
 local r = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], 'COUNT', ARGV[5])
 local keep = {}
 local counts = {}
@@ -92,6 +93,7 @@ end
 if #keep > 0 then redis.call('HINCRBY', KEYS[4], 'reclaimed', #keep) end
 if dead > 0 then complete(KEYS) end
 return {r[1], keep, dead, counts})";
+  return text;
 }
 
 // Releases an item this consumer holds: it stays pending, idle for ARGV[4]
@@ -173,6 +175,42 @@ private:
   attach(JobRunner<stream_item<T>, Result>&, std::shared_ptr<connection>,
          std::shared_ptr<connection>, stream_job_config, Decode, Encode, ReleaseIf);
 
+  static void send_ack(std::shared_ptr<stream_worker> w, std::shared_ptr<connection> acker,
+                       std::shared_ptr<std::vector<std::string>> cmd,
+                       std::chrono::milliseconds limit)
+  {
+    ++w->unacked_;
+    acker->command(*cmd, [w, acker, cmd, limit](const reply* rp, const std::string& err) {
+      --w->unacked_;
+      if (rp == nullptr)
+      {
+        // Lost with the connection: the item stays pending and is claimed
+        // again; the next command reconnects.
+        ++w->lost_acks_;
+        if (acker->down_for() > limit)
+          w->fail("redis: acknowledgement connection lost for more than "
+                  + std::to_string(limit.count()) + " ms ("
+                  + (err.rfind("redis: ", 0) == 0 ? err.substr(7) : err) + ")");
+      }
+      else if (rp->is_error() && rp->str.rfind("NOSCRIPT", 0) == 0)
+      {
+        // Redis lost its script cache (a restart): send the text again.
+        w->ack_sha_.clear();
+        (*cmd)[0] = "EVAL";
+        (*cmd)[1] = detail::ack_script();
+        send_ack(w, acker, cmd, limit);
+      }
+      else if (rp->is_error() && detail::transient("redis: " + rp->str, *acker))
+        ++w->lost_acks_; // Redis still loading: claimed again later
+      else if (rp->is_error())
+        w->fail("redis: acknowledgement refused: " + rp->str);
+      else if (rp->integer == 1)
+        ++w->acknowledged_;
+      else
+        ++w->duplicates_;
+    });
+  }
+
   void fail(std::string why)
   {
     if (failure_.empty())
@@ -188,6 +226,7 @@ private:
   std::function<void()> cancel_;
   std::size_t unacked_ = 0;                      // acknowledgements sent, not yet answered
   std::uint64_t completed_ = 0;                  // task-complete calls
+  std::string ack_sha_;                          // the acknowledgement script's SHA1, once loaded
   std::unordered_set<std::string> own_releases_; // released for this runner's own failure
   std::uint64_t taken_ = 0, reclaimed_ = 0, acknowledged_ = 0, duplicates_ = 0, released_ = 0,
                 dead_lettered_ = 0, lost_acks_ = 0;
@@ -345,6 +384,12 @@ std::shared_ptr<stream_worker> attach(JobRunner<stream_item<T>, Result>& runner,
         *keys = candidate;
         w->job_id_ = id;
       }
+      if (w->ack_sha_.empty())
+      {
+        auto load = detail::args("SCRIPT", "LOAD", detail::ack_script());
+        const auto loaded = co_await reader->async_command(std::move(load));
+        w->ack_sha_ = loaded.str;
+      }
       const auto now = std::chrono::steady_clock::now();
       if (now - last_claim >= claim_every || claim_now)
       {
@@ -478,31 +523,19 @@ std::shared_ptr<stream_worker> attach(JobRunner<stream_item<T>, Result>& runner,
       return;
     }
     const char* status = res.ok() ? "ok" : "failed";
-    ++w->unacked_;
-    acker->command(detail::args("EVAL", detail::ack_script(), "4", keys->items(), keys->results(),
-                                keys->dead(), keys->meta(), cfg.group(), res.item.id, status,
-                                encode(res)),
-                   [w, acker, limit = cfg.reconnect_for](const reply* rp, const std::string& err) {
-                     --w->unacked_;
-                     if (rp == nullptr)
-                     {
-                       // Lost with the connection: the item stays pending
-                       // and is claimed again; the next command reconnects.
-                       ++w->lost_acks_;
-                       if (acker->down_for() > limit)
-                         w->fail("redis: acknowledgement connection lost for more than "
-                                 + std::to_string(limit.count()) + " ms ("
-                                 + (err.rfind("redis: ", 0) == 0 ? err.substr(7) : err) + ")");
-                     }
-                     else if (rp->is_error() && detail::transient("redis: " + rp->str, *acker))
-                       ++w->lost_acks_; // Redis still loading: claimed again later
-                     else if (rp->is_error())
-                       w->fail("redis: acknowledgement refused: " + rp->str);
-                     else if (rp->integer == 1)
-                       ++w->acknowledged_;
-                     else
-                       ++w->duplicates_;
-                   });
+    // By the script's SHA1 once the producer has loaded it (the text is
+    // sent, and hashed by Redis, only until then).
+    auto cmd = std::make_shared<std::vector<std::string>>(
+        detail::args("EVAL", "", "4", keys->items(), keys->results(), keys->dead(), keys->meta(),
+                     cfg.group(), res.item.id, status, encode(res)));
+    if (!w->ack_sha_.empty())
+    {
+      (*cmd)[0] = "EVALSHA";
+      (*cmd)[1] = w->ack_sha_;
+    }
+    else
+      (*cmd)[1] = detail::ack_script();
+    stream_worker::send_ack(w, acker, std::move(cmd), cfg.reconnect_for);
   });
   return w;
 }
