@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
-"""Items per second of a job shared through Redis Streams by 1, 2 and 3
+"""Items per second of a job shared through Redis Streams by 1, 2 and 4
 runner processes (tests/redis/redis_worker: 20 workers each), on this
 machine, against a local redis-server (no persistence).
 
@@ -8,7 +8,7 @@ machine, against a local redis-server (no persistence).
                               [--delay-ms 0] [--rounds 3]
 
 With --delay-ms 0 the tasks do nothing, so the time is the Redis round trips
-(XREADGROUP batches, one EVAL per item for XACK + XADD + INCR) and the
+(XREADGROUP batches, one EVAL per item for XACK + XADD + HINCRBY) and the
 runner: the per-item cost of distribution. One JSON line per process count.
 """
 import argparse
@@ -42,13 +42,12 @@ def one_run(a, runners):
                 break
             time.sleep(0.05)
         # Items first, runners after: the clock covers the processing only.
-        subprocess.run(["redis-cli", "-p", str(port), "DEL", "test:items"], capture_output=True)
         submit = subprocess.Popen([a.worker, str(port), "submit", str(a.items)],
                                   stdout=subprocess.PIPE, text=True)
-        while True:
-            p = subprocess.run(["redis-cli", "-p", str(port), "GET", "test:total"],
+        while True:  # the job runs once its total is set
+            p = subprocess.run(["redis-cli", "-p", str(port), "HGET", "{test}:1:meta", "state"],
                                capture_output=True, text=True)
-            if p.stdout.strip().isdigit():
+            if p.stdout.strip() == "running":
                 break
             time.sleep(0.01)
         t0 = time.monotonic()
@@ -72,7 +71,7 @@ def main():
     ap.add_argument("--delay-ms", type=int, default=0)
     ap.add_argument("--rounds", type=int, default=3)
     a = ap.parse_args()
-    for runners in (1, 2, 3):
+    for runners in (1, 2, 4):
         times = [one_run(a, runners) for _ in range(a.rounds)]
         t = statistics.median(times)
         print(json.dumps({"runners": runners, "items": a.items, "delay_ms": a.delay_ms,

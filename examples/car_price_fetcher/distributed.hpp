@@ -22,18 +22,6 @@ namespace car_price {
 
 namespace json = boost::json;
 
-// host:port (port 6379 by default); throws std::invalid_argument.
-inline std::pair<std::string, int> parse_redis_address(const std::string& text)
-{
-  const auto colon = text.rfind(':');
-  if (colon == std::string::npos)
-    return {text, 6379};
-  int port = 0;
-  if (!parse_int(text.substr(colon + 1), port) || port <= 0 || port > 65535)
-    throw std::invalid_argument("--redis wants HOST:PORT, not " + text);
-  return {text.substr(0, colon), port};
-}
-
 inline std::string encode_car(const car& c)
 {
   return json::serialize(json::object{{"line", c.line},

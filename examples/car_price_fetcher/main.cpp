@@ -47,11 +47,15 @@ int main(int argc, char** argv)
     bad_option("--redis: this car_price_fetcher was built without Redis support (hiredis was not "
                "found when it was built; scripts/setup.sh installs it)");
 #else
-  if (!opt.redis.empty() && opt.redis_role == "work")
+  if (!opt.redis.empty())
+    car_price::redis_address(opt); // a malformed --redis: exit 2 before any file is touched
+  if (!opt.redis.empty() && opt.redis_role != "submit")
   {
     try
     {
-      return car_price::run_redis_worker(opt, url);
+      if (opt.redis_role == "work")
+        return car_price::run_redis_worker(opt, url);
+      return car_price::run_redis_control(opt);
     }
     catch (const std::exception& e)
     {

@@ -38,7 +38,7 @@ struct options
   std::string ca_file;
   std::string progress = "auto"; // auto | bar | lines | none
   std::string trace;             // a file: one line per request event
-  std::string redis;             // host:port: distributed mode
+  std::string redis;             // host:port or redis://...: distributed mode
   std::string redis_role = "work";
   std::string redis_job = "car_price";
   std::string consumer;
@@ -76,10 +76,12 @@ required) through the car-price API, and writes one line per input row.
   --progress MODE      auto (a bar on a terminal, else lines), bar, lines or none
   --trace FILE         write one line per request event (start, send, answer) with
                        steady-clock nanoseconds, for debugging
-  --redis HOST:PORT    distributed mode: share the job through Redis Streams
+  --redis ADDRESS      distributed mode: share the job through Redis Streams;
+                       HOST:PORT or redis://[[USER]:PASSWORD@]HOST[:PORT]
   --redis-role ROLE    submit (reads --input, writes --output once every car has a
-                       result) or work (prices cars from the stream; default)
-  --redis-job NAME     the job's key prefix in Redis (default car_price)
+                       result), work (prices cars from the stream; default),
+                       status (prints the job's state) or cancel (cancels it)
+  --redis-job NAME     the job's name in Redis (default car_price)
   --consumer NAME      this worker's name in the consumer group (default host-pid)
   --help
 
@@ -164,8 +166,9 @@ inline options parse_options(int argc, char** argv)
     else if (a == "--redis-role")
     {
       o.redis_role = v;
-      if (o.redis_role != "submit" && o.redis_role != "work")
-        bad_option("--redis-role is submit or work");
+      if (o.redis_role != "submit" && o.redis_role != "work" && o.redis_role != "status"
+          && o.redis_role != "cancel")
+        bad_option("--redis-role is submit, work, status or cancel");
     }
     else if (a == "--redis-job")
       o.redis_job = v;

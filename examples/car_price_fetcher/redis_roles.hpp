@@ -23,6 +23,8 @@
 #include <csignal>
 #include <cstdio>
 #include <functional>
+#include <memory>
+#include <stdexcept>
 #include <string>
 #include <unistd.h>
 #include <unordered_map>
@@ -38,6 +40,32 @@ inline std::string default_consumer()
   return std::string(host) + "-" + std::to_string(::getpid());
 }
 
+// Where Redis is (--redis), and how to connect (AUTH from a redis:// URL).
+inline std::pair<jobrunner::redis::address, jobrunner::redis::connection_options>
+redis_address(const options& opt)
+{
+  jobrunner::redis::address a;
+  try
+  {
+    a = jobrunner::redis::parse_address(opt.redis);
+  }
+  catch (const std::invalid_argument& e)
+  {
+    example_cli::bad_option(std::string("--redis: ") + e.what());
+  }
+  jobrunner::redis::connection_options o;
+  o.user = a.user;
+  o.password = a.password;
+  return {a, o};
+}
+
+inline std::shared_ptr<jobrunner::redis::connection> redis_connect(asio::io_context& io,
+                                                            const options& opt)
+{
+  const auto [a, o] = redis_address(opt);
+  return jobrunner::redis::connection::connect(io.get_executor(), a.host, a.port, o);
+}
+
 inline jobrunner::redis::stream_job_config redis_job(const options& opt)
 {
   jobrunner::redis::stream_job_config cfg;
@@ -50,6 +78,31 @@ inline jobrunner::redis::stream_job_config redis_job(const options& opt)
   return cfg;
 }
 
+// This worker could not reach the API at all (a wrong --url, its own
+// network): the car goes back to the other workers rather than being
+// written failed. (Delivered too often, it ends as a dead letter.)
+template <class Result>
+bool cannot_reach_api(const Result& r)
+{
+  if (r.status != jobrunner::task_status::failed || !r.error)
+    return false;
+  try
+  {
+    std::rethrow_exception(r.error);
+  }
+  catch (const boost::system::system_error& e)
+  {
+    const auto c = e.code();
+    return c == asio::error::connection_refused || c == asio::error::host_not_found
+           || c == asio::error::host_not_found_try_again || c == asio::error::network_unreachable
+           || c == asio::error::host_unreachable;
+  }
+  catch (...)
+  {
+    return false;
+  }
+}
+
 // --redis-role work: prices cars from the job's stream until it is complete.
 inline int run_redis_worker(const options& opt, const url& endpoint)
 {
@@ -57,41 +110,159 @@ inline int run_redis_worker(const options& opt, const url& endpoint)
   asio::io_context io(1);
   auto tls = make_tls(opt);
   client http(io.get_executor(), endpoint, &tls);
-  const auto [host, port] = parse_redis_address(opt.redis);
   const auto cfg = redis_job(opt);
-  auto reader = redis::connection::connect(io.get_executor(), host, port);
-  auto acker = redis::connection::connect(io.get_executor(), host, port);
+  auto reader = redis_connect(io, opt);
+  auto acker = redis_connect(io, opt);
   jobrunner::JobRunner<redis::stream_item<car>, quote> runner(
       io, [&http](redis::stream_item<car>& it) { return http.fetch(it.value); }, make_config(opt));
   runner.retry_if([](const auto& r) { return retryable(r); });
-  redis::attach(runner, reader, acker, cfg, decode_car, [&opt](const auto& r) {
-    const auto [status, error] = status_of(r, opt.timeout_ms);
-    return encode_outcome(r.item.value, status, r.ok() ? &*r.value : nullptr, r.attempts, error);
-  });
+  auto worker = redis::attach(
+      runner, reader, acker, cfg, decode_car,
+      [&opt](const auto& r) {
+        const auto [status, error] = status_of(r, opt.timeout_ms);
+        return encode_outcome(r.item.value, status, r.ok() ? &*r.value : nullptr, r.attempts,
+                              error);
+      },
+      [](const auto& r) { return cannot_reach_api(r); });
   int exit_status = 0;
+  bool signalled = false;
   runner.on_job_complete([&](const jobrunner::JobSummary& s) {
-    std::fprintf(
-        stderr,
-        "car_price_fetcher %s: %llu cars priced here: %llu ok, %llu failed, %llu timed "
-        "out, %llu cancelled\n",
-        cfg.consumer.c_str(), static_cast<unsigned long long>(s.submitted),
-        static_cast<unsigned long long>(s.succeeded), static_cast<unsigned long long>(s.failed),
-        static_cast<unsigned long long>(s.timed_out), static_cast<unsigned long long>(s.cancelled));
-    if (s.producer_errors != 0)
+    std::fprintf(stderr,
+                 "car_price_fetcher %s: job %s: %llu cars priced here: %llu ok, %llu failed, "
+                 "%llu timed out; %llu released for other workers\n",
+                 cfg.consumer.c_str(), worker->job_id().c_str(),
+                 static_cast<unsigned long long>(worker->acknowledged()),
+                 static_cast<unsigned long long>(s.succeeded),
+                 static_cast<unsigned long long>(s.failed),
+                 static_cast<unsigned long long>(s.timed_out),
+                 static_cast<unsigned long long>(worker->released()));
+    if (s.producer_errors != 0 || !worker->failure().empty())
     {
       std::fprintf(stderr, "car_price_fetcher %s: stopped: %s\n", cfg.consumer.c_str(),
-                   describe(s.first_producer_error).c_str());
+                   worker->failure().empty() ? describe(s.first_producer_error).c_str()
+                                             : worker->failure().c_str());
       exit_status = 1;
     }
+    else if (worker->job_cancelled())
+    {
+      std::fprintf(stderr, "car_price_fetcher %s: job %s was cancelled\n", cfg.consumer.c_str(),
+                   worker->job_id().c_str());
+      exit_status = 1;
+    }
+    else if (signalled)
+      exit_status = 130;
     reader->close();
-    acker->disconnect(); // once the last acknowledgements are answered
+    acker->disconnect(); // once the last acknowledgements and releases are answered
   });
+  // SIGINT/SIGTERM: take no more cars, finish those taken within the time
+  // one car may take (timeout x attempts), then cancel the rest: they are
+  // released to the other workers, not written cancelled. A second signal
+  // cancels at once.
+  // A progress line every 2 s (unless --progress none).
+  asio::steady_timer ticker(io);
+  std::function<void(boost::system::error_code)> tick = [&](boost::system::error_code ec) {
+    if (ec)
+      return;
+    const auto st = runner.stats();
+    if (worker->job_id().empty())
+      std::fprintf(stderr, "car_price_fetcher %s: waiting for a job %s\n", cfg.consumer.c_str(),
+                   cfg.name.c_str());
+    else
+      std::fprintf(stderr,
+                   "car_price_fetcher %s: job %s: %llu cars priced here, %llu in flight, %llu "
+                   "reclaimed, %llu released, %llu lost acknowledgements\n",
+                   cfg.consumer.c_str(), worker->job_id().c_str(),
+                   static_cast<unsigned long long>(worker->acknowledged()),
+                   static_cast<unsigned long long>(st.submitted - st.done()),
+                   static_cast<unsigned long long>(worker->reclaimed()),
+                   static_cast<unsigned long long>(worker->released()),
+                   static_cast<unsigned long long>(worker->lost_acks()));
+    ticker.expires_after(std::chrono::seconds(2));
+    ticker.async_wait(tick);
+  };
+  if (opt.progress != "none")
+  {
+    ticker.expires_after(std::chrono::seconds(2));
+    ticker.async_wait(tick);
+  }
+  asio::steady_timer grace(io);
   asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](boost::system::error_code ec, int) {
-    if (!ec)
+  std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec,
+                                                                      int) {
+    if (ec)
+      return;
+    if (signalled)
+    {
       runner.cancel();
+      return;
+    }
+    signalled = true;
+    worker->stop();
+    grace.expires_after(std::chrono::milliseconds(opt.timeout_ms)
+                        * static_cast<long>(opt.retries + 1));
+    grace.async_wait([&](boost::system::error_code e) {
+      if (!e)
+        runner.cancel();
+    });
+    signals.async_wait(on_signal);
+  };
+  signals.async_wait(on_signal);
+  runner.async_run([&](boost::system::error_code, jobrunner::JobSummary) {
+    signals.cancel();
+    grace.cancel();
+    ticker.cancel();
   });
-  runner.async_run([&](boost::system::error_code, jobrunner::JobSummary) { signals.cancel(); });
+  io.run();
+  return exit_status;
+}
+
+// --redis-role status | cancel: prints the latest job's status, or cancels
+// the live job. Exit 0; 1 if Redis failed, or (cancel) no job was live.
+inline int run_redis_control(const options& opt)
+{
+  namespace redis = jobrunner::redis;
+  asio::io_context io(1);
+  const auto cfg = redis_job(opt);
+  auto conn = redis_connect(io, opt);
+  int exit_status = 0;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        if (opt.redis_role == "cancel")
+        {
+          const auto id = co_await redis::cancel_job(*conn, cfg);
+          if (id.empty())
+          {
+            std::fprintf(stderr, "car_price_fetcher: no live job %s\n", cfg.name.c_str());
+            exit_status = 1;
+          }
+          else
+            std::printf("job %s of %s cancelled\n", id.c_str(), cfg.name.c_str());
+        }
+        else
+        {
+          const auto st = co_await redis::read_status(*conn, cfg);
+          const auto& p = st.progress;
+          if (p.state.empty())
+            std::printf("no job %s\n", cfg.name.c_str());
+          else
+            std::printf("job %s of %s: %s, %lld/%lld cars done, %lld not ok, %lld dead letters, "
+                        "%lld reclaimed, %lld held by workers\n",
+                        p.id.c_str(), cfg.name.c_str(), p.state.c_str(), p.done, p.total, p.failed,
+                        p.dead, p.reclaimed, st.pending);
+          for (const auto& c : st.consumers)
+            std::printf("  %s: %lld held, idle %lld ms\n", c.name.c_str(), c.pending, c.idle_ms);
+        }
+        conn->close();
+      },
+      [&](std::exception_ptr e) {
+        if (e)
+        {
+          std::fprintf(stderr, "car_price_fetcher: %s\n", describe(e).c_str());
+          exit_status = 1;
+          conn->close();
+        }
+      });
   io.run();
   return exit_status;
 }
@@ -120,61 +291,102 @@ inline int run_redis_submitter(const options& opt, input& in, writer& results)
     }
   }
   asio::io_context io(1);
-  const auto [host, port] = parse_redis_address(opt.redis);
   const auto cfg = redis_job(opt);
-  auto conn = redis::connection::connect(io.get_executor(), host, port);
   std::size_t ok = 0, not_ok = 0;
   int exit_status = 0;
   std::string stop_reason;
+  std::shared_ptr<redis::connection> conn;
+  try
+  {
+    conn = redis_connect(io, opt);
+  }
+  catch (const std::exception& e) // say, an unresolvable host: no row is lost
+  {
+    stop_reason = e.what();
+    std::fprintf(stderr, "car_price_fetcher: stopped: %s\n", stop_reason.c_str());
+    exit_status = 1;
+  }
   // The cars whose result was written (encoded; a car may appear twice).
   std::unordered_map<std::string, std::size_t> written;
   const auto started = std::chrono::steady_clock::now();
-  asio::co_spawn(
-      io,
-      [&]() -> asio::awaitable<void> {
-        co_await redis::submit(*conn, cfg, cars);
-        std::fprintf(stderr, "car_price_fetcher: %zu cars submitted to job %s\n", cars.size(),
-                     cfg.name.c_str());
-        // Named, not built inside the co_await (g++ 12 destroys such
-        // temporaries twice).
-        std::function<void(const redis::job_progress&)> show = [&](const redis::job_progress& p) {
-          if (opt.progress != "none")
-            std::fprintf(stderr, "progress: %lld/%zu done\n", p.done, cars.size());
-        };
-        co_await redis::wait_for_results(*conn, cfg, std::chrono::seconds(1), std::move(show));
-        // Every result, in the order they came in.
-        std::string from = "-";
-        for (;;)
-        {
-          auto range = redis::detail::args("XRANGE", cfg.results(), from, "+", "COUNT", "1000");
-          auto page = co_await conn->async_command(std::move(range));
-          if (page.elements.empty())
-            break;
-          for (const auto& entry : page.elements)
+  if (conn)
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          const auto id = co_await redis::submit(*conn, cfg, cars);
+          std::fprintf(stderr, "car_price_fetcher: %zu cars submitted as job %s of %s\n",
+                       cars.size(), id.c_str(), cfg.name.c_str());
+          // Named, not built inside the co_await (g++ 12 destroys such
+          // temporaries twice).
+          std::function<void(const redis::job_progress&)> show = [&](const redis::job_progress& p) {
+            if (opt.progress != "none")
+              std::fprintf(stderr, "progress: %lld/%zu done\n", p.done, cars.size());
+          };
+          co_await redis::wait_for_results(*conn, cfg, id, std::chrono::seconds(1),
+                                           std::move(show));
+          const redis::job_keys keys(cfg, id);
+          // Every result, in the order they came in.
+          std::string from = "-";
+          for (;;)
           {
-            from = "(" + entry.elements[0].str;
-            const auto& fields = entry.elements[1].elements;
-            for (std::size_t f = 0; f + 1 < fields.size(); f += 2)
-              if (fields[f].str == "result")
-              {
-                auto o = decode_outcome(fields[f + 1].str);
-                (o.q ? ok : not_ok) += 1;
-                ++written[encode_car(o.c)];
-                results.priced(o.c, o.status.c_str(), o.q ? &*o.q : nullptr, o.attempts, o.error);
-              }
+            auto range = redis::detail::args("XRANGE", keys.results(), from, "+", "COUNT", "1000");
+            auto page = co_await conn->async_command(std::move(range));
+            if (page.elements.empty())
+              break;
+            for (const auto& entry : page.elements)
+            {
+              from = "(" + entry.elements[0].str;
+              const auto& fields = entry.elements[1].elements;
+              for (std::size_t f = 0; f + 1 < fields.size(); f += 2)
+                if (fields[f].str == "result")
+                {
+                  auto o = decode_outcome(fields[f + 1].str);
+                  (o.q ? ok : not_ok) += 1;
+                  ++written[encode_car(o.c)];
+                  results.priced(o.c, o.status.c_str(), o.q ? &*o.q : nullptr, o.attempts, o.error);
+                }
+            }
           }
-        }
-        conn->close();
-      },
-      [&](std::exception_ptr e) {
-        if (e)
-        {
-          stop_reason = describe(e);
-          std::fprintf(stderr, "car_price_fetcher: stopped: %s\n", stop_reason.c_str());
-          exit_status = 1;
+          // Cars delivered too often without a result (they may crash their
+          // workers): failed, with why.
+          from = "-";
+          for (;;)
+          {
+            auto range = redis::detail::args("XRANGE", keys.dead(), from, "+", "COUNT", "1000");
+            auto page = co_await conn->async_command(std::move(range));
+            if (page.elements.empty())
+              break;
+            for (const auto& entry : page.elements)
+            {
+              from = "(" + entry.elements[0].str;
+              const auto& fields = entry.elements[1].elements;
+              std::string data, deliveries;
+              for (std::size_t f = 0; f + 1 < fields.size(); f += 2)
+              {
+                if (fields[f].str == "data")
+                  data = fields[f + 1].str;
+                else if (fields[f].str == "deliveries")
+                  deliveries = fields[f + 1].str;
+              }
+              const auto c = decode_car(data);
+              ++not_ok;
+              ++written[encode_car(c)];
+              results.priced(c, "failed", nullptr, 0,
+                             "dead letter: taken " + deliveries
+                                 + " times by workers that ended without a result");
+            }
+          }
           conn->close();
-        }
-      });
+        },
+        [&](std::exception_ptr e) {
+          if (e)
+          {
+            stop_reason = describe(e);
+            std::fprintf(stderr, "car_price_fetcher: stopped: %s\n", stop_reason.c_str());
+            exit_status = 1;
+            conn->close();
+          }
+        });
   io.run();
   if (exit_status != 0)
   {

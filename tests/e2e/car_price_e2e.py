@@ -420,6 +420,16 @@ def case_distributed(tmp):
                         "--redis-job", "e2e"], capture_output=True, text=True, timeout=60)
     check(r.returncode == 4 and "No space left on device" in r.stderr
           and " priced," not in r.stderr, f"submitter to /dev/full: {r.returncode} {r.stderr[-500:]!r}")
+    # A Redis host that cannot be resolved: the same (it once wrote no row).
+    r = subprocess.run([ARGS.fetcher, "--redis", "no-such-host.invalid:6379", "--redis-role",
+                        "submit", "--input", inp, "--output", out_path, "--redis-job", "e2e"],
+                       capture_output=True, text=True, timeout=60)
+    check(r.returncode == 1 and "cannot connect" in r.stderr,
+          f"with an unresolvable redis host the submitter said: {r.returncode} {r.stderr[-500:]!r}")
+    out = read_output(out_path)
+    check_every_row_once(inp, out)
+    check(all(x["status"] == "cancelled" and "cannot connect" in x.get("error", "")
+              for x in out), "rows with an unresolvable host were not written cancelled")
     redis = subprocess.Popen([redis_server, "--port", str(rport), "--bind", "127.0.0.1",
                               "--save", "", "--appendonly", "no", "--dir", tmp],
                              stdout=subprocess.DEVNULL)
@@ -457,7 +467,9 @@ def case_distributed(tmp):
     def held_by(name):
         # Entries come as id, consumer, idle, deliveries; an error reply (no
         # group yet) is text that names no consumer.
-        words = cli("XPENDING", "e2e:items", "e2e", "-", "+", "10000", name).split()
+        job = cli("GET", "{e2e}:current").strip()
+        words = cli("XPENDING", "{e2e}:" + job + ":items", "workers", "-", "+", "10000",
+                    name).split()
         return sum(1 for i in range(1, len(words), 4) if words[i] == name)
 
     try:
@@ -483,6 +495,13 @@ def case_distributed(tmp):
         time.sleep(0.2)
         procs["w1"].send_signal(signal.SIGKILL)
         procs["w1"].wait(timeout=10)
+        # The status view, through a redis:// URL.
+        st = subprocess.run([ARGS.fetcher, "--redis", f"redis://127.0.0.1:{rport}",
+                             "--redis-job", "e2e", "--redis-role", "status"],
+                            capture_output=True, text=True, timeout=60)
+        print(st.stdout.strip())
+        check(st.returncode == 0 and st.stdout.startswith("job 1 of e2e: running, ")
+              and "  w1: " in st.stdout, f"status: {st.returncode} {st.stdout!r} {st.stderr!r}")
         check(held_by_w1 > 0, "the killed fetcher held no car: the test proves nothing")
         try:
             procs["submit"].wait(timeout=120)
@@ -501,6 +520,49 @@ def case_distributed(tmp):
             if procs[name].returncode != 0:
                 sys.stderr.write(log_of(name))
             check(procs[name].returncode == 0, f"{name} failed: {procs[name].returncode}")
+        # A second job under the same name (the first is done). A worker
+        # with a wrong --url (nothing listens there) starts first: it
+        # releases the cars it cannot price instead of writing them failed
+        # (it once wrote 2,000 of 3,000 failed). A good worker gets SIGTERM
+        # while it holds cars: it finishes or releases them and exits 130.
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            closed_port = s.getsockname()[1]
+        out_path = os.path.join(tmp, "out2.jsonl")
+        start("submit2", "--redis-role", "submit", "--input", inp, "--output", out_path)
+        start("bad", "--url", f"http://127.0.0.1:{closed_port}/v1/price", "--consumer", "bad",
+              "--workers", "10", "--timeout", "500", "--retries", "0")
+        deadline = time.monotonic() + 60
+        while held_by("bad") == 0:
+            if procs["bad"].poll() is not None or time.monotonic() > deadline:
+                sys.stderr.write(log_of("bad") + log_of("submit2"))
+                fail("the worker with a wrong --url never took a car")
+            time.sleep(0.02)
+        start_worker("w4")
+        start_worker("w5")
+        deadline = time.monotonic() + 60
+        while held_by("w5") == 0:
+            if procs["w5"].poll() is not None or time.monotonic() > deadline:
+                sys.stderr.write(log_of("w5"))
+                fail("w5 never took a car")
+            time.sleep(0.02)
+        procs["w5"].send_signal(signal.SIGTERM)
+        try:
+            procs["w5"].wait(timeout=60)
+            procs["submit2"].wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            sys.stderr.write(log_of("submit2") + log_of("w4") + log_of("w5") + log_of("bad"))
+            fail("the second distributed job did not finish")
+        sys.stderr.write(log_of("w5") + log_of("bad"))
+        check(procs["w5"].returncode == 130, f"w5 after SIGTERM: exit {procs['w5'].returncode}")
+        check(procs["submit2"].returncode == 0,
+              f"second submitter exit status {procs['submit2'].returncode}")
+        out = read_output(out_path)
+        check_every_row_once(inp, out)
+        check(all(r["status"] == "ok" for r in out),
+              "a row was not priced: " + str([r for r in out if r["status"] != "ok"][:3]))
+        print("a worker with a wrong --url released its cars; a worker stopped by SIGTERM "
+              "exited 130; every row priced")
     finally:
         for p in procs.values():
             if p.poll() is None:

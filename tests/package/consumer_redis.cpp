@@ -25,8 +25,8 @@ int main()
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {
-        auto progress = co_await jobrunner::redis::read_progress(*conn, cfg);
-        outcome = "answered: total " + std::to_string(progress.total);
+        auto status = co_await jobrunner::redis::read_status(*conn, cfg);
+        outcome = "answered: total " + std::to_string(status.progress.total);
       },
       [&](std::exception_ptr e) {
         if (!e)

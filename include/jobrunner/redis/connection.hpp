@@ -12,6 +12,10 @@
 
 #include <boost/asio.hpp>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <deque>
 #include <exception>
 #include <functional>
 #include <hiredis/async.h>
@@ -47,6 +51,79 @@ struct reply
   bool is_error() const noexcept { return type == kind::error; }
 };
 
+/// How a connection is made and kept.
+struct connection_options
+{
+  /// A connection not made within this fails (its commands with it).
+  std::chrono::milliseconds connect_timeout{5000};
+  /// A command unanswered this long closes the connection (a peer that
+  /// accepts and never answers, a dead route). Must exceed any BLOCK time.
+  std::chrono::milliseconds command_timeout{10000};
+  /// Once lost, a command reconnects (no more often than a backoff that
+  /// doubles from 100 ms to 2 s). Commands sent when it was lost fail.
+  bool reconnect = true;
+  /// AUTH sent first on every connection: `password` alone, or `user` and
+  /// `password` (Redis 6 ACL). Empty: no AUTH.
+  std::string user, password;
+  /// SO_KEEPALIVE (probes after 15 s idle): a dead peer is detected even
+  /// when the connection is idle.
+  bool keepalive = true;
+};
+
+/// Where a Redis server is: `host:port` (port 6379 if omitted) or
+/// `redis://[[user]:password@]host[:port][/]`.
+struct address
+{
+  std::string host;
+  int port = 6379;
+  std::string user, password;
+};
+
+/// Parses an address; throws `std::invalid_argument` saying what is wrong.
+inline address parse_address(const std::string& text)
+{
+  address a;
+  std::string rest = text;
+  if (rest.rfind("redis://", 0) == 0)
+  {
+    rest = rest.substr(8);
+    if (!rest.empty() && rest.back() == '/')
+      rest.pop_back();
+    const auto at = rest.rfind('@');
+    if (at != std::string::npos)
+    {
+      const auto credentials = rest.substr(0, at);
+      rest = rest.substr(at + 1);
+      const auto colon = credentials.find(':');
+      if (colon == std::string::npos)
+        a.password = credentials;
+      else
+      {
+        a.user = credentials.substr(0, colon);
+        a.password = credentials.substr(colon + 1);
+      }
+    }
+  }
+  else if (rest.find("://") != std::string::npos)
+    throw std::invalid_argument("redis: not a redis:// URL: " + text);
+  const auto colon = rest.rfind(':');
+  if (colon != std::string::npos)
+  {
+    const auto port = rest.substr(colon + 1);
+    rest = rest.substr(0, colon);
+    if (port.empty() || port.size() > 5
+        || port.find_first_not_of("0123456789") != std::string::npos)
+      throw std::invalid_argument("redis: bad port in " + text);
+    a.port = std::stoi(port);
+    if (a.port <= 0 || a.port > 65535)
+      throw std::invalid_argument("redis: bad port in " + text);
+  }
+  if (rest.empty() || rest.find_first_of("/@") != std::string::npos)
+    throw std::invalid_argument("redis: no host in " + text + " (HOST:PORT or redis://...)");
+  a.host = rest;
+  return a;
+}
+
 /// The connection was lost or could not be made, or Redis answered an error.
 class error : public std::runtime_error
 {
@@ -60,12 +137,15 @@ public:
   using callback = std::function<void(const reply*, const std::string& error)>;
 
   /// Starts connecting to host:port; commands issued meanwhile are queued.
-  /// Throws `redis::error` if hiredis cannot even start.
+  /// Throws `redis::error` if hiredis cannot even start (say, the host
+  /// cannot be resolved).
   static std::shared_ptr<connection> connect(asio::any_io_executor ex, const std::string& host,
-                                             int port)
+                                             int port, connection_options options = {})
   {
-    auto c = std::shared_ptr<connection>(new connection(std::move(ex)));
-    c->open(host, port);
+    auto c = std::shared_ptr<connection>(new connection(std::move(ex), std::move(options)));
+    c->host_ = host;
+    c->port_ = port;
+    c->open();
     return c;
   }
 
@@ -73,14 +153,60 @@ public:
   connection& operator=(const connection&) = delete;
   ~connection() { close(); }
 
-  /// True until the connection is lost or closed.
+  /// True until the connection is lost or closed (also while connecting).
   bool connected() const noexcept { return ac_ != nullptr; }
   const std::string& last_error() const noexcept { return error_; }
+  /// How long the connection has been lost (zero while connected or
+  /// connecting after a success): callers give up past their limit.
+  std::chrono::steady_clock::duration down_for() const noexcept
+  {
+    if (down_since_ == std::chrono::steady_clock::time_point())
+      return {};
+    return std::chrono::steady_clock::now() - down_since_;
+  }
+  /// CLIENT SETNAME `name` now and after every reconnection (no spaces).
+  void set_name(std::string name)
+  {
+    name_ = std::move(name);
+    if (ac_)
+      send_name();
+  }
+
+  /// How many times the connection was made again after a loss.
+  std::uint64_t reconnects() const noexcept { return reconnects_; }
+
+  /// If lost (and not closed by close()), starts connecting again unless the
+  /// backoff since the last attempt has not passed. True if connected or
+  /// connecting afterwards.
+  bool reconnect() noexcept
+  {
+    if (ac_ != nullptr)
+      return true;
+    if (closed_)
+      return false;
+    const auto now = std::chrono::steady_clock::now();
+    if (now < next_attempt_)
+      return false;
+    next_attempt_ = now + backoff_;
+    backoff_ = std::min<std::chrono::milliseconds>(backoff_ * 2, std::chrono::seconds(2));
+    try
+    {
+      open();
+      ++reconnects_;
+    }
+    catch (const error& e)
+    {
+      error_ = e.what();
+    }
+    return ac_ != nullptr;
+  }
 
   /// Sends a command; `cb` runs once with the reply, or with an error
   /// message (reply null) if the connection is lost before it.
   void command(const std::vector<std::string>& args, callback cb)
   {
+    if (!ac_ && options_.reconnect)
+      reconnect();
     if (!ac_)
     {
       cb(nullptr, "redis: not connected: " + error_);
@@ -103,7 +229,10 @@ public:
       auto cb2 = std::move(*holder);
       delete holder;
       cb2(nullptr, "redis: cannot send the command: " + error_);
+      return;
     }
+    deadlines_.push_back(std::chrono::steady_clock::now() + options_.command_timeout);
+    watch();
   }
 
   /// `command` as an awaitable: the reply, or throws `redis::error`
@@ -115,11 +244,13 @@ public:
     // with a vector member built inside a co_await expression.
     auto initiation = [self = shared_from_this(), args = std::move(args)](auto handler) {
       auto h = std::make_shared<decltype(handler)>(std::move(handler));
-      self->command(args, [h](const reply* rp, const std::string& err) {
+      self->command(args, [h, self](const reply* rp, const std::string& err) {
         std::exception_ptr e;
         reply copy;
         if (rp == nullptr)
           e = std::make_exception_ptr(error(err));
+        else if (rp->is_error() && rp->str.rfind("NOAUTH", 0) == 0 && !self->auth_error_.empty())
+          e = std::make_exception_ptr(error("redis: " + self->auth_error_)); // why, not what
         else if (rp->is_error())
           e = std::make_exception_ptr(error("redis: " + rp->str));
         else
@@ -138,6 +269,7 @@ public:
   /// disconnects (hiredis's graceful disconnect).
   void disconnect() noexcept
   {
+    closed_ = true;
     if (ac_)
       redisAsyncDisconnect(ac_);
   }
@@ -146,19 +278,90 @@ public:
   /// connection keeps its executor busy until it is closed or disconnected.
   void close() noexcept
   {
+    closed_ = true;
+    drop();
+    boost::system::error_code ignored;
+    timer_.cancel(ignored);
+  }
+
+private:
+  connection(asio::any_io_executor ex, connection_options options)
+      : socket_(ex), timer_(ex), options_(std::move(options))
+  {}
+
+  // Frees the context: pending callbacks run with a null reply.
+  void drop() noexcept
+  {
     if (ac_)
     {
       auto* ac = ac_;
       ac_ = nullptr;
-      redisAsyncFree(ac); // pending callbacks run with a null reply; cleanup runs
+      lost();
+      redisAsyncFree(ac); // cleanup runs
     }
   }
 
-private:
-  explicit connection(asio::any_io_executor ex) : socket_(ex) {}
-
-  void open(const std::string& host, int port)
+  void lost() noexcept
   {
+    if (down_since_ == std::chrono::steady_clock::time_point())
+      down_since_ = std::chrono::steady_clock::now();
+    connected_ = false;
+    boost::system::error_code ignored;
+    timer_.cancel(ignored); // nothing to watch: the executor may run out of work
+  }
+
+  // The watchdog: the connect timeout, then each command's (replies come in
+  // order, so the oldest command's deadline is the one to watch).
+  void watch()
+  {
+    if (watching_ || !ac_)
+      return;
+    std::chrono::steady_clock::time_point deadline;
+    if (!connected_)
+      deadline = connect_deadline_;
+    else if (!deadlines_.empty())
+      deadline = deadlines_.front();
+    else
+      return;
+    watching_ = true;
+    timer_.expires_at(deadline);
+    timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      self->watching_ = false;
+      if (ec)
+      {
+        self->watch(); // cancelled: something else may need watching now
+        return;
+      }
+      if (!self->ac_)
+        return;
+      const auto now = std::chrono::steady_clock::now();
+      if (!self->connected_ && now >= self->connect_deadline_)
+      {
+        self->error_ = "cannot connect to " + self->host_ + ":" + std::to_string(self->port_)
+                       + ": timed out after "
+                       + std::to_string(self->options_.connect_timeout.count()) + " ms";
+        self->drop();
+        return;
+      }
+      if (self->connected_ && !self->deadlines_.empty() && now >= self->deadlines_.front())
+      {
+        self->error_ = "no answer from " + self->host_ + ":" + std::to_string(self->port_)
+                       + " within " + std::to_string(self->options_.command_timeout.count())
+                       + " ms";
+        self->drop();
+        return;
+      }
+      self->watch();
+    });
+  }
+
+  void open()
+  {
+    const auto& host = host_;
+    const int port = port_;
+    deadlines_.clear();
+    connected_ = false;
+    connect_deadline_ = std::chrono::steady_clock::now() + options_.connect_timeout;
     ac_ = redisAsyncConnect(host.c_str(), port);
     if (ac_ == nullptr)
       throw error("redis: out of memory");
@@ -167,6 +370,7 @@ private:
       std::string why = ac_->errstr;
       redisAsyncFree(ac_);
       ac_ = nullptr;
+      lost();
       throw error("redis: cannot connect to " + host + ":" + std::to_string(port) + ": " + why);
     }
     ac_->data = this;
@@ -179,13 +383,28 @@ private:
     ac_->ev.cleanup = [](void* p) { static_cast<connection*>(p)->cleanup(); };
     redisAsyncSetConnectCallback(ac_, [](const redisAsyncContext* ac, int status) {
       auto* self = static_cast<connection*>(ac->data);
-      if (status == REDIS_OK || self == nullptr)
+      if (self == nullptr)
         return;
+      if (status == REDIS_OK)
+      {
+        self->connected_ = true;
+        self->down_since_ = {};
+        self->backoff_ = std::chrono::milliseconds(100);
+        if (self->options_.keepalive)
+          redisEnableKeepAlive(&self->ac_->c);
+        // Always reading: a connection the server closes (an idle
+        // timeout, a restart) is noticed at once, not at the next command.
+        self->always_read_ = true;
+        self->arm(true);
+        self->watch();
+        return;
+      }
       // hiredis frees the context after this callback (and calls no
       // disconnect callback: it never connected). Forget it now, or
       // close() would free it a second time.
       self->error_ = ac->errstr;
       self->ac_ = nullptr;
+      self->lost();
     });
     redisAsyncSetDisconnectCallback(ac_, [](const redisAsyncContext* ac, int status) {
       auto* self = static_cast<connection*>(ac->data);
@@ -196,7 +415,30 @@ private:
       else if (self->error_.empty())
         self->error_ = "closed";
       self->ac_ = nullptr; // hiredis frees the context after this callback
+      self->lost();
     });
+    if (!options_.password.empty())
+    {
+      std::vector<std::string> auth{"AUTH"};
+      if (!options_.user.empty())
+        auth.push_back(options_.user);
+      auth.push_back(options_.password);
+      // A refused AUTH fails the commands after it with NOAUTH (their
+      // callers report that); the error itself names the cause.
+      command(auth, [self = this](const reply* r, const std::string&) {
+        if (r != nullptr && r->is_error())
+          self->auth_error_ = "AUTH refused: " + r->str;
+      });
+    }
+    if (!name_.empty())
+      send_name();
+    watch();
+  }
+
+  void send_name()
+  {
+    std::vector<std::string> cmd{"CLIENT", "SETNAME", name_};
+    command(cmd, [](const reply*, const std::string&) {});
   }
 
   // The hooks: hiredis says whether it wants to read or write; the socket
@@ -224,14 +466,15 @@ private:
                            redisAsyncHandleRead(self->ac_);
                          else
                            redisAsyncHandleWrite(self->ac_);
-                         if (self->ac_ && (read ? self->want_read_ : self->want_write_))
+                         if (self->ac_
+                             && (read ? self->want_read_ || self->always_read_ : self->want_write_))
                            self->arm(read);
                        });
   }
 
   void cleanup() noexcept
   {
-    want_read_ = want_write_ = false;
+    want_read_ = want_write_ = always_read_ = false;
     boost::system::error_code ignored;
     socket_.cancel(ignored);
     if (socket_.is_open())
@@ -274,9 +517,18 @@ private:
   static void on_reply(redisAsyncContext* ac, void* r, void* privdata)
   {
     std::unique_ptr<callback> cb(static_cast<callback*>(privdata));
+    auto* self = static_cast<connection*>(ac->data);
+    if (self != nullptr && !self->deadlines_.empty())
+    {
+      self->deadlines_.pop_front();
+      if (self->deadlines_.empty() && self->connected_)
+      {
+        boost::system::error_code ignored;
+        self->timer_.cancel(ignored); // nothing left to watch
+      }
+    }
     if (r == nullptr)
     {
-      auto* self = static_cast<connection*>(ac->data);
       std::string why = self && !self->error_.empty() ? self->error_ : "connection lost";
       (*cb)(nullptr, "redis: " + why);
       return;
@@ -287,8 +539,17 @@ private:
 
   redisAsyncContext* ac_ = nullptr;
   asio::posix::stream_descriptor socket_;
+  asio::steady_timer timer_;
+  connection_options options_;
+  std::string host_, name_, auth_error_;
+  int port_ = 0;
   bool want_read_ = false, want_write_ = false, reading_ = false, writing_ = false;
+  bool always_read_ = false, connected_ = false, watching_ = false, closed_ = false;
   std::string error_;
+  std::deque<std::chrono::steady_clock::time_point> deadlines_; // commands sent, oldest first
+  std::chrono::steady_clock::time_point connect_deadline_, down_since_, next_attempt_;
+  std::chrono::milliseconds backoff_{100};
+  std::uint64_t reconnects_ = 0;
 };
 
 } // namespace jobrunner::redis
