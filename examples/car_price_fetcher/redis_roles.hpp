@@ -60,7 +60,7 @@ redis_address(const options& opt)
 }
 
 inline std::shared_ptr<jobrunner::redis::connection> redis_connect(asio::io_context& io,
-                                                            const options& opt)
+                                                                   const options& opt)
 {
   const auto [a, o] = redis_address(opt);
   return jobrunner::redis::connection::connect(io.get_executor(), a.host, a.port, o);
