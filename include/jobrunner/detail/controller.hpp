@@ -9,7 +9,6 @@
 // summary and invokes the job-complete callback, exactly once.
 
 #include <jobrunner/detail/asio.hpp>
-#include <jobrunner/detail/coro_cancellation.hpp>
 #include <jobrunner/detail/job_state.hpp>
 #include <jobrunner/detail/producer.hpp>
 #include <jobrunner/detail/result_handler.hpp>
@@ -82,13 +81,9 @@ run_controller(std::shared_ptr<job_state<Item, Result, Threading>> job)
   const bool policies = job->uses_policies();
 
   // Producers first: co_spawn runs a coroutine at once up to its first
-  // suspension, so the producers fill the work queue before the workers
-  // start, and each worker then finds an item as it starts (with the
-  // workers first, W worker starts came before the first submit). Items
-  // simply wait in the queue for the workers and results for the handler;
-  // input cannot end early, as the controller holds a share of it until
-  // every coroutine is spawned. The order does not matter to cancellation:
-  // no emit is posted before publish_members(), after every spawn.
+  // suspension, so the work queue fills before the workers start, each of
+  // which then finds an item. Input cannot end early (the controller holds
+  // a share of it), and no emit is posted before publish_members().
   for (std::size_t p = 0; p < producers; ++p)
   {
     auto& m = job->members[p];
@@ -122,9 +117,7 @@ run_controller(std::shared_ptr<job_state<Item, Result, Threading>> job)
   auto wait_for_the_end =
       job->done.async_wait([j = job.get()] { j->request_cancel(); }, asio::deferred);
   co_await std::move(wait_for_the_end);
-  cs = co_await asio::this_coro::cancellation_state;
-  if (cs.cancelled() != asio::cancellation_type::none)
-    co_await asio::this_coro::reset_cancellation_state();
+  co_await asio::this_coro::reset_cancellation_state(); // ends in a clean state
   if (job->internal_error)
     std::rethrow_exception(job->internal_error);
 

@@ -155,7 +155,7 @@ public:
       window.emplace(config.window());
   }
 
-  // Whether a job needs the policy worker (run_worker<true>). Push-back is
+  // Whether a job needs the worker with policies (worker.hpp). Push-back is
   // always on, and the lean worker handles it too.
   bool uses_policies() const noexcept
   {
