@@ -70,12 +70,17 @@ private:
         : handler(std::move(h)), work(asio::make_work_guard(asio::get_associated_executor(handler)))
     {}
 
+    // Runs on the thread of set(), which may not be the waiter's: the slot
+    // is cleared, and the handler called, on the handler's own executor,
+    // where a cancellation of the wait would be emitted too.
     void complete() override
     {
-      asio::get_associated_cancellation_slot(handler).clear();
       auto ex = work.get_executor();
-      work.reset();
-      asio::post(ex, std::move(handler));
+      asio::post(ex, [h = std::move(handler), w = std::move(work)]() mutable {
+        asio::get_associated_cancellation_slot(h).clear();
+        w.reset();
+        std::move(h)();
+      });
     }
 
     Handler handler;
