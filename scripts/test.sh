@@ -35,6 +35,13 @@ for c in "${configs[@]}"; do
       echo "format: a test name contains ';'" >&2
       exit 1
     fi
+    # Every header is installed: listed in the FILE_SET of CMakeLists.txt.
+    unlisted=$(git ls-files 'include/*.hpp' | while read -r f; do
+      grep -qxF "    $f" CMakeLists.txt || grep -qxF "    $f)" CMakeLists.txt || echo "$f"; done)
+    if [ -n "$unlisted" ]; then
+      echo "format: headers missing from CMakeLists.txt's FILE_SET: $unlisted" >&2
+      exit 1
+    fi
     echo "format: clean"
     continue
   fi
