@@ -267,6 +267,41 @@ inline asio::awaitable<job_status> read_status(connection& conn, const stream_jo
   co_return st;
 }
 
+/// The value of field `name` in a stream entry's fields (name, value, ...);
+/// empty if it has none.
+inline std::string field(const reply& fields, const std::string& name)
+{
+  for (std::size_t f = 0; f + 1 < fields.elements.size(); f += 2)
+    if (fields.elements[f].str == name)
+      return fields.elements[f + 1].str;
+  return {};
+}
+
+/// Reads every entry of stream `key`, oldest first (XRANGE, `page` entries
+/// a command), and passes each to `on_entry(id, fields)`. Pass a named
+/// function (g++ 12 mishandles temporaries built inside a co_await).
+inline asio::awaitable<void>
+read_stream(connection& conn, std::string key,
+            std::function<void(const std::string& id, const reply& fields)> on_entry,
+            std::size_t page = 1000)
+{
+  std::string from = "-";
+  for (;;)
+  {
+    auto range = detail::args("XRANGE", key, from, "+", "COUNT", std::to_string(page));
+    const auto entries = co_await conn.async_command(std::move(range));
+    if (entries.elements.empty())
+      co_return;
+    for (const auto& entry : entries.elements)
+    {
+      if (entry.elements.size() < 2)
+        continue;
+      from = "(" + entry.elements[0].str;
+      on_entry(entry.elements[0].str, entry.elements[1]);
+    }
+  }
+}
+
 /// Creates a new job under `cfg.name`, writes `values` to its item stream
 /// (XADD, field `data`, pipelined in batches of 1,000) and sets its total:
 /// the submitter's side. Returns the job's id. Throws `redis::error` if a
@@ -380,6 +415,31 @@ wait_for_results(connection& conn, const stream_job_config& cfg, std::string id,
     asio::steady_timer t(co_await asio::this_coro::executor, poll);
     co_await t.async_wait(asio::use_awaitable);
   }
+}
+
+/// The job a submitter re-attaches to (after it died, or Redis
+/// restarted): job `id` of `cfg.name`, or the latest if `id` is empty. Its
+/// results so far and the rest are collected as a submitter's are:
+/// `wait_for_results`, then `read_stream` of its results and dead letters.
+/// Throws `redis::error` if there is no such job (or its keys expired), or
+/// if it was never fully submitted (`submitting`: its submitter stopped
+/// while adding items; no runner takes it, cancel it and submit again).
+inline asio::awaitable<job_progress> find_job(connection& conn, const stream_job_config& cfg,
+                                              std::string id = {})
+{
+  if (id.empty())
+    id = co_await current_job(conn, cfg);
+  if (id.empty())
+    throw error("redis: no job named " + cfg.name);
+  const job_keys keys(cfg, id);
+  auto p = co_await read_progress(conn, keys);
+  if (p.state.empty())
+    throw error("redis: job " + id + " of " + cfg.name + " does not exist (expired?)");
+  if (p.state == "submitting")
+    throw error("redis: job " + id + " of " + cfg.name
+                + " was never fully submitted (its submitter stopped while adding items): "
+                  "cancel it and submit again");
+  co_return p;
 }
 
 /// Cancels the live job of `cfg.name`: its runners stop taking items and
