@@ -252,6 +252,9 @@ inline int run_redis_control(const options& opt)
                         p.dead, p.reclaimed, st.pending);
           for (const auto& c : st.consumers)
             std::printf("  %s: %lld held, idle %lld ms\n", c.name.c_str(), c.pending, c.idle_ms);
+          for (const auto& d : st.dead_letters)
+            std::printf("  dead letter %s (line %zu) after %lld deliveries: %s\n", d.item.c_str(),
+                        decode_car(d.data).line, d.deliveries, d.error.c_str());
         }
         conn->close();
       },
@@ -365,16 +368,17 @@ inline int run_redis_submitter(const options& opt, input& in, writer& results)
                 results.priced(o.c, o.status.c_str(), o.q ? &*o.q : nullptr, o.attempts, o.error);
               };
           co_await redis::read_stream(*conn, keys.results(), on_result);
-          // Cars delivered too often without a result (they may crash their
-          // workers): failed, with why.
+          // Cars delivered too often without a result (their workers died,
+          // or released them): failed, with the last error.
           std::function<void(const std::string&, const redis::reply&)> on_dead =
               [&](const std::string&, const redis::reply& fields) {
-                const auto c = decode_car(redis::field(fields, "data"));
+                const auto d = redis::to_dead_letter(fields);
+                const auto c = decode_car(d.data);
                 ++not_ok;
                 ++written[encode_car(c)];
-                results.priced(c, "failed", nullptr, 0,
-                               "dead letter: taken " + redis::field(fields, "deliveries")
-                                   + " times by workers that ended without a result");
+                results.priced(c, "failed", nullptr, static_cast<unsigned>(d.deliveries),
+                               "dead letter after " + std::to_string(d.deliveries)
+                                   + " deliveries: " + d.error);
               };
           co_await redis::read_stream(*conn, keys.dead(), on_dead);
           if (!wait_error.empty())

@@ -51,12 +51,21 @@ def done_count(cli):
     return int(meta(cli, "done") or 0)
 
 
-def dead_letters(cli):
-    """{item id: (value, deliveries)} of the latest job's dead-letter stream."""
+def dead_letters(cli, with_errors=False):
+    """{item id: (value, deliveries)} of the latest job's dead-letter stream
+    ((value, deliveries, error) with_errors)."""
     words = cli("XRANGE", job_prefix(cli) + ":dead", "-", "+").split("\n")
     out = {}
-    for i in range(0, len(words) - 6, 7):  # id, item, ID, deliveries, N, data, V
-        out[words[i + 2]] = (int(words[i + 6]), int(words[i + 4]))
+    i = 0
+    while i < len(words) and words[i]:
+        # An entry: its id, then field, value pairs.
+        i += 1
+        fields = {}
+        while i + 1 < len(words) and words[i] in ("item", "deliveries", "data", "error"):
+            fields[words[i]] = words[i + 1]
+            i += 2
+        letter = (int(fields["data"]), int(fields["deliveries"]))
+        out[fields["item"]] = letter + (fields.get("error"),) if with_errors else letter
     return out
 
 
@@ -453,6 +462,11 @@ def poison_case(a, port, cli):
         fail(f"the poison item was dead-lettered after {deliveries} deliveries, not 5")
     if "1 dead letters" not in out:
         fail("the submitter did not report the dead letter")
+    (_, _, error), = dead_letters(cli, with_errors=True).values()
+    if error != "delivered 5 times without a result" \
+            or "dead letter: value 7 after 5 deliveries: delivered 5 times without a result" \
+            not in out:
+        fail(f"the dead letter's error is {error!r}; the submitter said {out!r}")
     print(f"PASS: the poison item killed {starts - 2}+ runners, then went to the dead-letter "
           f"stream after {deliveries} deliveries; the 199 others have their result")
 
@@ -472,6 +486,42 @@ def release_case(a, port, cli):
         print(finish(r, f"the {name} runner", timeout=30).strip())
     check_results(a, cli, 300)
     print("PASS: the failing runner released its items; every item has an ok result")
+
+
+def deadletter_case(a, port, cli):
+    """Items that no runner can process (each fails with its own problem,
+    "own: connection refused", and releases them) go to the dead-letter
+    stream after 5 deliveries with the last attempt's error (they once
+    carried no error), and the submitter and the status view report it. A
+    runner does not take back what it released: six of them (five
+    deliveries, the sixth claims it as a dead letter)."""
+    env = dict(os.environ, REDIS_WORKER_OWN_FAILURE="1")
+    sub = submitter(a, port, 20)
+    bad = []
+    for n in range(1, 7):
+        bad.append(spawn([a.worker, str(port), "work", f"bad{n}", "5", "300"], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    out = finish(sub, "the submitter")
+    print(out.strip())
+    for r in bad:
+        finish(r, "a failing runner", timeout=60)
+    letters = dead_letters(cli, with_errors=True)
+    if sorted(v for v, _, _ in letters.values()) != list(range(20)):
+        fail(f"dead letters {sorted(letters.values())}, expected every item")
+    for value, deliveries, error in letters.values():
+        if deliveries != 5 or error != "own: connection refused":
+            fail(f"the dead letter of {value}: {deliveries} deliveries, error {error!r}")
+    if "20 dead letters" not in out or \
+            out.count("after 5 deliveries: own: connection refused") != 20:
+        fail("the submitter did not report the dead letters with their error")
+    st = subprocess.run([a.worker, str(port), "status"], capture_output=True, text=True,
+                        timeout=60)
+    print(st.stdout.strip())
+    if not st.stdout.startswith("job 1 of test: done, 0/20 done, 0 failed, 20 dead letters") \
+            or st.stdout.count("after 5 deliveries: own: connection refused") != 10:
+        fail("the status view does not show the dead letters (the first 10) with their error")
+    print("PASS: items every runner failed went to the dead-letter stream after 5 deliveries, "
+          "with the last error; the submitter and the status view report it")
 
 
 def status_case(a, port, cli):
@@ -538,7 +588,7 @@ def main():
     ap.add_argument("--case", default="kill", choices=["kill", "restart", "oom", "refused", "order", "reuse",
                                                     "cancel", "sigterm", "ackloss", "idle",
                                                     "silent", "poison", "release", "status",
-                                                    "auth"])
+                                                    "auth", "deadletter"])
     a = ap.parse_args()
     port = free_port()
     if a.case == "refused":
@@ -568,7 +618,7 @@ def main():
             return
         others = {"order": order_case, "reuse": reuse_case, "cancel": cancel_case,
                   "sigterm": sigterm_case, "ackloss": ackloss_case, "idle": idle_case,
-                  "poison": poison_case, "release": release_case,
+                  "poison": poison_case, "release": release_case, "deadletter": deadletter_case,
                   "status": status_case, "auth": auth_case}
         if a.case in others:
             others[a.case](a, port, cli)

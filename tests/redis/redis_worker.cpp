@@ -28,6 +28,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -127,6 +128,9 @@ int client(int port, const std::string& mode, long n)
                         p.dead, p.reclaimed, st.pending);
           for (const auto& c : st.consumers)
             std::printf("  %s: %lld pending, idle %lld ms\n", c.name.c_str(), c.pending, c.idle_ms);
+          for (const auto& d : st.dead_letters)
+            std::printf("  dead letter %s: value %s after %lld deliveries: %s\n", d.item.c_str(),
+                        d.data.c_str(), d.deliveries, d.error.c_str());
         }
         else if (mode == "cancel")
         {
@@ -139,6 +143,15 @@ int client(int port, const std::string& mode, long n)
               co_await redis::wait_for_results(*conn, cfg, id, std::chrono::milliseconds(50));
           std::printf("all results in: job %s, %lld done, %lld dead letters\n", id.c_str(), p.done,
                       p.dead);
+          // Each dead letter with why (the submitter reports them).
+          const redis::job_keys keys(cfg, id);
+          std::function<void(const std::string&, const redis::reply&)> show =
+              [](const std::string&, const redis::reply& fields) {
+                const auto d = redis::to_dead_letter(fields);
+                std::printf("dead letter: value %s after %lld deliveries: %s\n", d.data.c_str(),
+                            d.deliveries, d.error.c_str());
+              };
+          co_await redis::read_stream(*conn, keys.dead(), show);
         }
         conn->close();
       },

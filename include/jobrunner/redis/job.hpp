@@ -19,6 +19,7 @@
 #include <jobrunner/redis/connection.hpp>
 
 #include <chrono>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <string>
@@ -207,12 +208,46 @@ struct consumer_status
   long long idle_ms = 0; ///< since it last read
 };
 
+/// An item moved to the dead-letter stream (`{name}:ID:dead`) after
+/// `max_deliveries` deliveries without a result.
+struct dead_letter
+{
+  std::string item; ///< its id in the item stream
+  std::string data; ///< its value, as submitted
+  long long deliveries = 0;
+  /// The last error a runner released it with (its own failure), or
+  /// "delivered N times without a result" (its runners died with it).
+  std::string error;
+};
+
+/// A dead-letter entry's fields (name, value, ...) as a `dead_letter`.
+inline dead_letter to_dead_letter(const reply& fields)
+{
+  dead_letter d;
+  for (std::size_t f = 0; f + 1 < fields.elements.size(); f += 2)
+  {
+    const auto& key = fields.elements[f].str;
+    const auto& value = fields.elements[f + 1].str;
+    if (key == "item")
+      d.item = value;
+    else if (key == "data")
+      d.data = value;
+    else if (key == "deliveries")
+      d.deliveries = std::atoll(value.c_str());
+    else if (key == "error")
+      d.error = value;
+  }
+  return d;
+}
+
 /// A job as an operator sees it (`read_status`).
 struct job_status
 {
   job_progress progress;
   long long pending = 0; ///< items held by runners, without a result
   std::vector<consumer_status> consumers;
+  /// The first dead letters (at most `read_status`'s `letters`), with why.
+  std::vector<dead_letter> dead_letters;
 };
 
 /// The id of the latest job under the name (empty if none).
@@ -224,10 +259,10 @@ inline asio::awaitable<std::string> current_job(connection& conn, const stream_j
 }
 
 /// The status of job `id` of `cfg.name` (the latest if `id` is empty):
-/// counts, and what each consumer holds. `progress.state` is empty if there
-/// is no such job.
+/// counts, what each consumer holds, and the first `letters` dead letters.
+/// `progress.state` is empty if there is no such job.
 inline asio::awaitable<job_status> read_status(connection& conn, const stream_job_config& cfg,
-                                               std::string id = {})
+                                               std::string id = {}, std::size_t letters = 10)
 {
   if (id.empty())
     id = co_await current_job(conn, cfg);
@@ -238,6 +273,14 @@ inline asio::awaitable<job_status> read_status(connection& conn, const stream_jo
   st.progress = co_await read_progress(conn, keys);
   if (st.progress.state.empty())
     co_return st;
+  if (st.progress.dead > 0 && letters > 0)
+  {
+    auto range = detail::args("XRANGE", keys.dead(), "-", "+", "COUNT", std::to_string(letters));
+    const auto entries = co_await conn.async_command(std::move(range));
+    for (const auto& e : entries.elements)
+      if (e.elements.size() >= 2)
+        st.dead_letters.push_back(to_dead_letter(e.elements[1]));
+  }
   auto cmd = detail::args("XINFO", "CONSUMERS", keys.items(), cfg.group());
   reply list;
   try
