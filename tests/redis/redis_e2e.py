@@ -579,6 +579,78 @@ def auth_case(a, port, cli):
           "error")
 
 
+def cluster_case(a):
+    """A Redis Cluster of three masters on loopback: the submitter and the
+    runners are given a node that does not serve the job's hash slot (all
+    of a job's keys share the {test} tag, so one node serves the whole
+    job); they follow its MOVED reply to the node that does (they once
+    stopped at the first command with 'MOVED ...'), and the job is done."""
+    tmp = tempfile.mkdtemp()
+    ports = []
+    while len(ports) < 3:  # each node's cluster bus listens on its port + 10000
+        p = free_port()
+        if p < 55000 and p not in ports:
+            with socket.socket() as bus:
+                try:
+                    bus.bind(("127.0.0.1", p + 10000))
+                except OSError:
+                    continue
+            ports.append(p)
+    for p in ports:
+        d = os.path.join(tmp, str(p))
+        os.mkdir(d)
+        spawn([a.redis_server, "--port", str(p), "--bind", "127.0.0.1", "--save", "",
+               "--appendonly", "no", "--dir", d, "--cluster-enabled", "yes",
+               "--cluster-config-file", os.path.join(d, "nodes.conf")],
+              stdout=subprocess.DEVNULL)
+
+    def node_cli(port, *args):
+        return subprocess.run([a.redis_cli, "-p", str(port), "--raw", *args],
+                              capture_output=True, text=True, timeout=30).stdout
+
+    try:
+        for p in ports:
+            wait_until(f"node {p} answers", lambda: node_cli(p, "PING").strip() == "PONG")
+        r = subprocess.run([a.redis_cli, "--cluster", "create",
+                            *[f"127.0.0.1:{p}" for p in ports], "--cluster-replicas", "0",
+                            "--cluster-yes"], capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            fail(f"redis-cli --cluster create: {r.stdout[-500:]} {r.stderr[-500:]}")
+        for p in ports:
+            wait_until(f"node {p} sees the cluster up",
+                       lambda: "cluster_state:ok" in node_cli(p, "CLUSTER", "INFO"))
+        slot = int(node_cli(ports[0], "CLUSTER", "KEYSLOT", "{test}").strip())
+        owner = None
+        for p in ports:
+            if node_cli(p, "SET", "{test}:probe", "1").strip() == "OK":
+                owner = p
+        if owner is None:
+            fail(f"no node serves slot {slot}")
+        other = next(p for p in ports if p != owner)
+        print(f"slot {slot} of {{test}} is served by node {owner}; clients are given node {other}")
+
+        def cli(*args):  # follows redirections (-c)
+            return subprocess.run([a.redis_cli, "-c", "-p", str(other), "--raw", *args],
+                                  capture_output=True, text=True, timeout=30).stdout
+
+        sub = submitter(a, other, 2000)
+        runners = [runner(a, other, name) for name in ("r1", "r2")]
+        print(finish(sub, "the submitter (given a node without the job's slot)").strip())
+        for r in runners:
+            print(finish(r, "a runner (given a node without the job's slot)", timeout=60).strip())
+        check_results(a, cli, 2000)
+        for p in ports:
+            if p != owner and node_cli(p, "DBSIZE").strip() != "0":
+                fail(f"node {p}, which does not serve the slot, holds keys")
+        print("PASS: a job on a three-node Redis Cluster: clients given another node followed "
+              "MOVED to the slot's node; 2000 items, one result each")
+    finally:
+        for p in SPAWNED:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--worker", required=True)
@@ -588,7 +660,7 @@ def main():
     ap.add_argument("--case", default="kill", choices=["kill", "restart", "oom", "refused", "order", "reuse",
                                                     "cancel", "sigterm", "ackloss", "idle",
                                                     "silent", "poison", "release", "status",
-                                                    "auth", "deadletter"])
+                                                    "auth", "deadletter", "cluster"])
     a = ap.parse_args()
     port = free_port()
     if a.case == "refused":
@@ -596,6 +668,9 @@ def main():
         return
     if a.case == "silent":
         silent_case(a, port)
+        return
+    if a.case == "cluster":
+        cluster_case(a)
         return
     tmp = tempfile.mkdtemp()
     durable = ["--appendonly", "yes", "--appendfsync", "always"] if a.case == "restart" else \
