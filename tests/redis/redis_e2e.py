@@ -499,7 +499,7 @@ def deadletter_case(a, port, cli):
     sub = submitter(a, port, 20)
     bad = []
     for n in range(1, 7):
-        bad.append(spawn([a.worker, str(port), "work", f"bad{n}", "5", "300"], env=env,
+        bad.append(spawn([a.worker, str(port), "work", f"bad{n}", "5", "1000"], env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     out = finish(sub, "the submitter")
     print(out.strip())
