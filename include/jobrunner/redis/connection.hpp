@@ -70,7 +70,8 @@ struct connection_options
   /// when the connection is idle.
   bool keepalive = true;
   /// Redis Cluster: a MOVED reply moves the connection to the node it
-  /// names, and the command is sent there again (ASK is not followed).
+  /// names, and the command is sent there again (ASK is not followed: the
+  /// caller gets it as an error).
   bool follow_moved = true;
 };
 

@@ -86,12 +86,13 @@ std::vector<std::string> args(const Args&... a)
 
 // An error that passes: the connection lost (the next command reconnects),
 // Redis not ready yet (loading its data after a restart), or a cluster
-// slot moving or without a node for a moment.
+// slot moving (ASK: tried again until MOVED names its new node) or without
+// a node for a moment.
 inline bool transient(const std::string& what, const connection& conn)
 {
   return !conn.connected() || what.rfind("redis: LOADING", 0) == 0
          || what.rfind("redis: TRYAGAIN", 0) == 0 || what.rfind("redis: CLUSTERDOWN", 0) == 0
-         || what.rfind("redis: MOVED", 0) == 0;
+         || what.rfind("redis: MOVED", 0) == 0 || what.rfind("redis: ASK", 0) == 0;
 }
 
 inline long long to_integer(const reply& r)
