@@ -151,9 +151,17 @@ struct JobConfig
   std::size_t window() const noexcept { return reorder_window != 0 ? reorder_window : workers; }
 
   /// The most items a job with `producers` producers holds at once; see the class comment.
-  std::size_t live_item_bound(std::size_t producers) const noexcept
+  /**
+   * `pending_adds` (issue 13): the most `Input::async_add` operations pending
+   * at once, each holding its item like a producer's blocked submit. A
+   * pulled result (`ResultStream`) counts like a running task-complete
+   * callback: the one waiting in the result handler; the results the puller
+   * keeps are its own.
+   */
+  std::size_t live_item_bound(std::size_t producers, std::size_t pending_adds = 0) const noexcept
   {
-    std::size_t bound = producers + work_queue_capacity + workers + result_queue_capacity + 1;
+    std::size_t bound =
+        producers + pending_adds + work_queue_capacity + workers + result_queue_capacity + 1;
     if (retries_off_worker())
       bound += retry_slots();
     if (ordered_delivery)
