@@ -109,8 +109,14 @@ asio::awaitable<void> end_input_owned(std::shared_ptr<Job> job)
 template <class Threading, class Job>
 void end_input_detached(std::shared_ptr<Job> job)
 {
-  auto ex = Threading::coroutine_executor(job->executor());
-  asio::co_spawn(std::move(ex), end_input_owned(std::move(job)), [](std::exception_ptr) {});
+  // Spawned from a thread of the job's executor: with multi_threaded a
+  // strand made on an outside thread trips ThreadSanitizer (Asio's reference
+  // counts use fences, which it does not model).
+  auto ex = job->executor();
+  asio::post(ex, [job = std::move(job)]() mutable {
+    auto strand = Threading::coroutine_executor(job->executor());
+    asio::co_spawn(strand, end_input_owned(std::move(job)), [](std::exception_ptr) {});
+  });
 }
 
 // One producer's share of the end of input.

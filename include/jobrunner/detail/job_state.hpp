@@ -69,6 +69,7 @@ public:
   {
     if (config.adaptive_concurrency.enabled)
       limit.emplace(config.workers, config.adaptive_concurrency);
+    input_gate.set_on(executor_, [this] { return alive(); });
   }
   virtual ~job_core() = default;
 
@@ -132,8 +133,7 @@ private:
   receive_order<Threading::concurrent> receives_;
 };
 
-// The whole job: the input side plus the function, the result channel, the
-// callbacks and the policies.
+// The whole job: the input side plus the function, results, callbacks, policies.
 template <class Item, class Result, class Threading>
 class job_state : public job_core<Item, Threading>
 {

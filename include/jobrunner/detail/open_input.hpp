@@ -21,10 +21,12 @@
 // brings the state to "closed, none in progress" first (a CAS from 1 to 3)
 // releases the share, exactly once, after every add begun before the close.
 
+#include <jobrunner/detail/asio.hpp>
 #include <jobrunner/detail/done_event.hpp>
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 
 namespace jobrunner {
 
@@ -64,9 +66,11 @@ public:
     if (state_.fetch_sub(step, std::memory_order_acq_rel) == (closed_bit | step))
       try_release();
   }
-  // Idempotent, any thread.
+  // Idempotent, any thread; nothing for a job whose input is not open.
   void close() noexcept
   {
+    if (!enabled_)
+      return;
     state_.fetch_add(step, std::memory_order_acq_rel); // the close is an "add" of its own
     state_.fetch_or(closed_bit, std::memory_order_acq_rel);
     end_add();
@@ -78,6 +82,17 @@ public:
 
   // on_close: set once the input's share may be given up.
   done_event closed_event;
+
+  // The release may happen on any thread; the event is set on `ex` (where a
+  // strand's reference counts are touched: ThreadSanitizer does not model
+  // the fences of Asio's), with the job kept alive by `alive()`.
+  template <class Alive>
+  void set_on(asio::any_io_executor ex, Alive alive)
+  {
+    on_released_ = [this, ex, alive] {
+      asio::post(ex, [this, keep = alive()] { closed_event.set(); });
+    };
+  }
 
   // add_range / add_producer called while the job runs (e.g. from a
   // callback): the job completes with errc::input_added_after_start.
@@ -93,9 +108,10 @@ private:
     auto expected = closed_bit;
     if (state_.compare_exchange_strong(expected, closed_bit | released_bit,
                                        std::memory_order_acq_rel))
-      closed_event.set();
+      on_released_();
   }
 
+  std::function<void()> on_released_;
   bool enabled_ = false;
   input_end rule_ = input_end::on_close;
   std::atomic<std::uint64_t> state_{0};

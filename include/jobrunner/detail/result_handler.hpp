@@ -124,10 +124,10 @@ asio::awaitable<void> run_result_handler(std::shared_ptr<job_state<Item, Result,
       const auto before = reorder->next();
       reorder->push(std::move(*record), hand_over);
       delivered = static_cast<std::size_t>(reorder->next() - before);
+      if (!ready.empty()) // before the window moves on: these still count in it
+        co_await pull_ready(*job, ready);
       if (delivered != 0)
         job->window_delivered(reorder->next());
-      if (!ready.empty())
-        co_await pull_ready(*job, ready);
     }
     if (releases)
       co_await release_delivered(*job, delivered);
