@@ -165,7 +165,7 @@ TEST_CASE("when_idle: a crawler visits every node once and ends by itself", "[in
   CHECK(ec == jobrunner::errc::input_closed);
 }
 
-TEST_CASE("when_idle with nothing added ends at once; producers keep it open", "[input]")
+TEST_CASE("when_idle with nothing added ends at once, producers keep it open", "[input]")
 {
   asio::io_context io;
   jobrunner::JobRunner<int, int> empty(
@@ -231,7 +231,7 @@ TEST_CASE("async_add waits while the work queue is full and completes when there
   CHECK(out.summary.max_queue_depth <= 1);
 }
 
-TEST_CASE("a cancelled async_add adds nothing; a cancelled job refuses adds", "[input][cancel]")
+TEST_CASE("a cancelled async_add adds nothing, a cancelled job refuses adds", "[input][cancel]")
 {
   asio::io_context io;
   jobrunner::JobRunner<int, int> runner(
