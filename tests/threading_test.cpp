@@ -5,6 +5,8 @@
 
 #include "test_support.hpp"
 
+#include <boost/asio/use_future.hpp>
+
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -257,4 +259,136 @@ TEST_CASE("multi_threaded: retries off the workers, ordering and adaptive limits
     for (auto& s : result.seen)
       REQUIRE(s.load() == 1);
   }
+}
+
+// --- open input and pulled results from other threads (issue 13) ----------
+
+TEST_CASE("multi_threaded: adds from two outside threads, pulled from a third, then close",
+          "[threads][input][pull]")
+{
+  asio::io_context io(3);
+  const long n = 20000;
+  JobConfig config;
+  config.workers = 8;
+  config.work_queue_capacity = 4;
+  config.result_queue_capacity = 4;
+  Runner runner(io, maybe_yield, config);
+  auto input = runner.open_input();
+  auto results = runner.results();
+  auto seen = std::make_unique<std::atomic<int>[]>(static_cast<std::size_t>(n));
+  std::atomic<long> tries_refused{0};
+  std::thread trier([&] { // try_add, spinning while the queue is full
+    for (long i = 0; i < n / 2; ++i)
+    {
+      long item = i;
+      while (!input.try_add(item))
+      {
+        tries_refused.fetch_add(1);
+        std::this_thread::yield();
+      }
+    }
+  });
+  std::thread waiter([&] { // async_add, waiting for each through a future
+    for (long i = n / 2; i < n; ++i)
+      input.async_add(i, asio::use_future).get();
+  });
+  std::atomic<long> pulled{0};
+  std::thread puller([&] {
+    while (auto r = results.async_next(asio::use_future).get())
+    {
+      if (r->ok() && *r->value == 2 * r->item) // no Catch2 assertion off the main thread
+        seen[static_cast<std::size_t>(r->item)].fetch_add(1);
+      pulled.fetch_add(1);
+    }
+  });
+  std::thread closer([&] {
+    trier.join();
+    waiter.join();
+    input.close();
+  });
+  auto s = runner.run(3);
+  closer.join();
+  puller.join();
+  CHECK(pulled.load() == n);
+  for (long i = 0; i < n; ++i)
+    REQUIRE(seen[static_cast<std::size_t>(i)].load() == 1);
+  CHECK(s.succeeded == static_cast<std::uint64_t>(n));
+  CHECK(io.stopped());
+}
+
+TEST_CASE("multi_threaded: close() racing with adds: every accepted add has one result",
+          "[threads][input]")
+{
+  std::mt19937 rng(4242);
+  for (int round = 0; round < 6; ++round)
+  {
+    asio::io_context io(2);
+    JobConfig config;
+    config.workers = 1 + static_cast<std::size_t>(rng() % 8);
+    config.work_queue_capacity = static_cast<std::size_t>(rng() % 8);
+    Runner runner(io, maybe_yield, config);
+    auto input = runner.open_input();
+    std::atomic<std::uint64_t> results{0};
+    runner.on_task_complete([&](auto&) { results.fetch_add(1); });
+    std::atomic<std::uint64_t> accepted{0};
+    boost::system::error_code refusal;
+    std::thread adder([&] {
+      for (long i = 0;; ++i)
+      {
+        boost::system::error_code ec;
+        long item = i;
+        if (input.try_add(item, ec))
+          accepted.fetch_add(1);
+        else if (ec)
+        {
+          refusal = ec;
+          return;
+        }
+      }
+    });
+    auto delay = std::chrono::microseconds(rng() % 5000);
+    std::thread closer([&] {
+      std::this_thread::sleep_for(delay);
+      input.close();
+    });
+    auto s = runner.run(2);
+    closer.join();
+    adder.join();
+    INFO("round " << round << " delay " << delay.count() << "us");
+    CHECK(refusal == jobrunner::errc::input_closed);
+    CHECK(results.load() == accepted.load());
+    CHECK(s.submitted == accepted.load());
+    CHECK(s.succeeded == accepted.load());
+  }
+}
+
+TEST_CASE("multi_threaded: a crawler adding from the callback ends when idle, on 4 threads",
+          "[threads][input]")
+{
+  asio::io_context io(4);
+  const long nodes = 5000;
+  JobConfig config;
+  config.workers = 16;
+  config.work_queue_capacity = 8;
+  config.result_queue_capacity = 8;
+  Runner runner(io, maybe_yield, config);
+  auto input = runner.open_input(jobrunner::input_end::when_idle);
+  auto seen = std::make_unique<std::atomic<int>[]>(static_cast<std::size_t>(nodes));
+  std::atomic<int> add_errors{0};
+  runner.on_task_complete([&](auto& r) { // on the result handler's strand
+    seen[static_cast<std::size_t>(r.item)].fetch_add(1);
+    for (long child : {2 * r.item + 1, 2 * r.item + 2})
+      if (child < nodes && !input.try_add(child))
+        input.async_add(child, [&](boost::system::error_code ec) {
+          if (ec)
+            add_errors.fetch_add(1);
+        });
+  });
+  long seed = 0;
+  REQUIRE(input.try_add(seed));
+  auto s = runner.run(4);
+  for (long i = 0; i < nodes; ++i)
+    REQUIRE(seen[static_cast<std::size_t>(i)].load() == 1);
+  CHECK(s.succeeded == static_cast<std::uint64_t>(nodes));
+  CHECK(add_errors.load() == 0);
 }

@@ -24,7 +24,10 @@ namespace jobrunner {
  * result queue is full), the result queue's buffer, and the one whose
  * task-complete callback is running. Add `retry.max_waiting` (0: `workers`)
  * with retries waiting off the workers, and `reorder_window` (0: `workers`)
- * with `ordered_delivery`. A job whose task-complete callback is the
+ * with `ordered_delivery`, and one per `Input::async_add` pending at once
+ * (`pending_adds`; `JobRunner::open_input`). Pulled results
+ * (`JobRunner::results`) keep the bound: the result waiting for a pull takes
+ * the place of the one whose callback runs. A job whose task-complete callback is the
  * bottleneck reaches the bound exactly (tests/memory_test.cpp). Items a
  * producer keeps in its own code are its own. "Items" are the objects that
  * hold an item's contents; moved-from `Item` objects (shells, `sizeof(Item)`
@@ -151,9 +154,14 @@ struct JobConfig
   std::size_t window() const noexcept { return reorder_window != 0 ? reorder_window : workers; }
 
   /// The most items a job with `producers` producers holds at once; see the class comment.
-  std::size_t live_item_bound(std::size_t producers) const noexcept
+  /**
+   * `pending_adds`: the most `Input::async_add` operations pending at once,
+   * each holding its item like a producer's blocked submit.
+   */
+  std::size_t live_item_bound(std::size_t producers, std::size_t pending_adds = 0) const noexcept
   {
-    std::size_t bound = producers + work_queue_capacity + workers + result_queue_capacity + 1;
+    std::size_t bound =
+        producers + pending_adds + work_queue_capacity + workers + result_queue_capacity + 1;
     if (retries_off_worker())
       bound += retry_slots();
     if (ordered_delivery)

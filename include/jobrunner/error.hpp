@@ -24,6 +24,13 @@ enum class errc
   internal_error = 3,
   /// The job was aborted: `JobConfig::failure_budget` was exceeded.
   failure_budget_exceeded = 4,
+
+  // --- open input (JobRunner::open_input, issue 13) ---
+  /// An add to an open input after it was closed, or after the job's input ended.
+  input_closed = 10,
+  /// `add_range` or `add_producer` was called while the job ran (for example
+  /// from a callback): those items were not added. Use `open_input()`.
+  input_added_after_start = 11,
 };
 
 namespace detail {
@@ -50,6 +57,11 @@ public:
       return "jobrunner internal error";
     case errc::failure_budget_exceeded:
       return "the job was aborted: its failure budget was exceeded";
+    case errc::input_closed:
+      return "the job's input is closed: no item can be added";
+    case errc::input_added_after_start:
+      return "add_range or add_producer was called while the job ran: those items were not "
+             "added (use JobRunner::open_input to add items to a running job)";
     }
     return "unknown jobrunner error";
   }

@@ -8,7 +8,9 @@
 #include <jobrunner/detail/job_state.hpp>
 #include <jobrunner/detail/producer.hpp>
 #include <jobrunner/error.hpp>
+#include <jobrunner/input.hpp>
 #include <jobrunner/job_summary.hpp>
+#include <jobrunner/result_stream.hpp>
 #include <jobrunner/submitter.hpp>
 #include <jobrunner/task_result.hpp>
 #include <jobrunner/threading.hpp>
@@ -128,6 +130,8 @@ public:
   using threading = Threading;
   using task_result = TaskResult<Item, Result>;
   using submitter_type = Submitter<Item, Threading>;
+  using input_type = Input<Item, Threading>;
+  using result_stream_type = ResultStream<Item, Result, Threading>;
   using executor_type = asio::any_io_executor;
 
   /// Creates a runner whose coroutines run on `ex`.
@@ -189,7 +193,7 @@ public:
   requires std::is_invocable_r_v < asio::awaitable<void>, std::decay_t<Producer>
   &, submitter_type& > JobRunner& add_producer(Producer&& producer)
   {
-    check_not_started("add_producer");
+    check_not_started("add_producer", true);
     state_->producers.emplace_back(detail::make_copyable(std::forward<Producer>(producer)));
     return *this;
   }
@@ -209,7 +213,7 @@ public:
       Item, decltype(*detail::adl::range_begin(std::declval<Range&>()))>
       JobRunner& add_range(Range&& range)
   {
-    check_not_started("add_range");
+    check_not_started("add_range", true);
     using stored = std::remove_reference_t<Range>;
     std::shared_ptr<stored> holder;
     if constexpr (std::is_lvalue_reference_v<Range>)
@@ -249,8 +253,64 @@ public:
   &, task_result& > JobRunner& on_task_complete(Callback&& callback)
   {
     check_not_started("on_task_complete");
+    if (state_->puller.enabled())
+      throw std::logic_error("jobrunner: on_task_complete after results(): a job's results go "
+                             "either to the callback or to the puller");
     state_->on_task = detail::make_copyable(std::forward<Callback>(callback));
     return *this;
+  }
+
+  /// Opens the job's input to items added while it runs, from anywhere; see `Input`.
+  /**
+   * `rule` says when input ends: `input_end::on_close` (after
+   * `Input::close()`) or `input_end::when_idle` (once every item added has
+   * been delivered and nothing more was added: a crawler). Producers may be
+   * added too; input ends when they are done as well.
+   *
+   * *Errors*: `std::logic_error` once `async_run` has been called, or if the
+   * input is already open.
+   *
+   * *Example*:
+   * ```
+   * auto input = runner.open_input(jobrunner::input_end::when_idle);
+   * std::string seed = "/";
+   * input.try_add(seed);
+   * runner.on_task_complete([&](auto& r) {
+   *   for (auto& link : links_of(r)) if (!input.try_add(link)) ... // or async_add
+   * });
+   * ```
+   */
+  input_type open_input(input_end rule = input_end::on_close)
+  {
+    check_not_started("open_input");
+    if (state_->input_gate.enabled())
+      throw std::logic_error("jobrunner: open_input called twice");
+    state_->input_gate.enable(rule);
+    if (rule == input_end::when_idle)
+      state_->open.count_until_delivered();
+    return input_type(state_);
+  }
+
+  /// Delivers the results to a puller instead of the task-complete callback; see `ResultStream`.
+  /**
+   * *Errors*: `std::logic_error` once `async_run` has been called, or if a
+   * task-complete callback is set (a result goes to one or the other).
+   *
+   * *Example*:
+   * ```
+   * auto results = runner.results();
+   * runner.async_run(asio::detached);
+   * while (auto r = co_await results.async_next(asio::use_awaitable)) use(*r);
+   * ```
+   */
+  result_stream_type results()
+  {
+    check_not_started("results");
+    if (state_->on_task)
+      throw std::logic_error("jobrunner: results() with a task-complete callback: a job's "
+                             "results go either to the callback or to the puller");
+    state_->puller.enable(state_->executor());
+    return result_stream_type(state_);
   }
 
   /// Sets which attempts `JobConfig::retry` retries: `bool(const task_result&)`.
@@ -489,10 +549,17 @@ private:
     }
   }
 
-  void check_not_started(const char* what) const
+  // `adds_input`: add_range and add_producer; called while the job runs
+  // (from a callback, say), the job completes with errc::input_added_after_start.
+  void check_not_started(const char* what, bool adds_input = false) const
   {
-    if (state_->launched.load(std::memory_order_acquire))
-      throw std::logic_error(std::string("jobrunner: ") + what + " after the job started");
+    if (!state_->launched.load(std::memory_order_acquire))
+      return;
+    if (adds_input && state_->phase.load(std::memory_order_acquire) != 2)
+      state_->input_gate.late_add.store(true, std::memory_order_release);
+    throw std::logic_error(
+        std::string("jobrunner: ") + what + " after the job started"
+        + (adds_input ? ": use open_input() to add items to a running job" : ""));
   }
 
   void cancel_if_running() noexcept

@@ -69,13 +69,14 @@ run_controller(std::shared_ptr<job_state<Item, Result, Threading>> job)
   job->start_time = clock::now();
   job->live.store(workers + producers + 1, std::memory_order_relaxed);
   job->workers_left.store(workers, std::memory_order_relaxed);
-  job->producers_left.store(producers + 1, std::memory_order_relaxed);
+  const bool input_share = job->input_gate.holds_share(); // open_input(input_end::on_close)
+  job->producers_left.store(producers + 1 + (input_share ? 1 : 0), std::memory_order_relaxed);
 
   // Members 0..producers-1 are the producers, then the workers.
   const auto ex = job->executor();
   job->members.create(producers + workers, [&ex] { return Threading::coroutine_executor(ex); });
   job->first_worker = producers;
-  if (job->open.counting())
+  if (job->config().retries_off_worker())
     job->create_retry_queue();
   std::shared_ptr<job_core<Item, Threading>> core = job;
   const bool policies = job->uses_policies();
@@ -106,10 +107,19 @@ run_controller(std::shared_ptr<job_state<Item, Result, Threading>> job)
   job->publish_members();
 
   co_await producer_finished(*job);
+  asio::cancellation_state cs = co_await asio::this_coro::cancellation_state;
+  if (input_share) // the open input's share, given up once it is closed
+  {
+    if (cs.cancelled() != asio::cancellation_type::none)
+      job->request_cancel(); // which closes the input
+    auto wait_for_close = job->input_gate.closed_event.async_wait(
+        [j = job.get()] { j->request_cancel(); }, asio::deferred);
+    co_await std::move(wait_for_close);
+    co_await producer_finished(*job);
+  }
 
   // A cancellation of async_run, before or during the wait, cancels the job;
   // the wait goes on until the last coroutine has finished.
-  asio::cancellation_state cs = co_await asio::this_coro::cancellation_state;
   if (cs.cancelled() != asio::cancellation_type::none)
     job->request_cancel();
   // Named first, and holding no shared_ptr: g++ 12 destroys temporaries
@@ -128,6 +138,8 @@ run_controller(std::shared_ptr<job_state<Item, Result, Threading>> job)
     ec = make_error_code(errc::failure_budget_exceeded);
   else if (summary.status == job_status::cancelled)
     ec = asio::error::operation_aborted;
+  if (job->input_gate.late_add.load(std::memory_order_acquire)) // add_range while running
+    ec = make_error_code(errc::input_added_after_start);
   if (job->on_job)
   {
     try

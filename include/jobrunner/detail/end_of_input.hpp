@@ -20,15 +20,39 @@
 
 #include <atomic>
 #include <cstddef>
+#include <exception>
+#include <memory>
+#include <utility>
 
 namespace jobrunner::detail {
 
+//   With an open input ending when idle (open_input.hpp, input_end::when_idle)
+//   an item is counted until it is delivered, so the result side (the result
+//   handler, or the puller) releases it, not the worker.
 class open_count
 {
 public:
-  explicit open_count(bool counting) noexcept : counting_(counting) {}
+  explicit open_count(bool counting) noexcept : counting_(counting), worker_releases_(counting) {}
 
+  // input_end::when_idle; before the start.
+  void count_until_delivered() noexcept
+  {
+    counting_ = true;
+    worker_releases_ = false;
+  }
   bool counting() const noexcept { return counting_; }
+  bool worker_releases() const noexcept { return worker_releases_; }
+  bool result_side_releases() const noexcept { return counting_ && !worker_releases_; }
+  // Counts an item added to an open input; false once input has ended.
+  bool try_open() noexcept
+  {
+    auto n = open_.load(std::memory_order_relaxed);
+    do
+      if (n == 0)
+        return false;
+    while (!open_.compare_exchange_weak(n, n + 1, std::memory_order_acq_rel));
+    return true;
+  }
   void open() noexcept
   {
     if (counting_)
@@ -43,7 +67,8 @@ public:
   bool release() noexcept { return open_.fetch_sub(1, std::memory_order_acq_rel) == 1; }
 
 private:
-  const bool counting_;
+  bool counting_;
+  bool worker_releases_;
   std::atomic<std::size_t> open_{1};
 };
 
@@ -70,6 +95,28 @@ asio::awaitable<void> send_end_markers(Job& job, std::size_t count)
     else
       job.request_cancel(); // the channel is never closed: only a cancellation gets here
   }
+}
+
+template <class Job>
+asio::awaitable<void> end_input_owned(std::shared_ptr<Job> job)
+{
+  co_await send_end_markers(*job, job->config().workers);
+}
+
+// Ends the input from outside the job's coroutines: the release that brought
+// open_count to zero came from an open input's add or from the puller. The
+// workers end only once they have the markers, so the job waits for this.
+template <class Threading, class Job>
+void end_input_detached(std::shared_ptr<Job> job)
+{
+  // Spawned from a thread of the job's executor: with multi_threaded a
+  // strand made on an outside thread trips ThreadSanitizer (Asio's reference
+  // counts use fences, which it does not model).
+  auto ex = job->executor();
+  asio::post(ex, [job = std::move(job)]() mutable {
+    auto strand = Threading::coroutine_executor(job->executor());
+    asio::co_spawn(strand, end_input_owned(std::move(job)), [](std::exception_ptr) {});
+  });
 }
 
 // One producer's share of the end of input.

@@ -2,10 +2,9 @@
 #ifndef JOBRUNNER_DETAIL_JOB_STATE_HPP
 #define JOBRUNNER_DETAIL_JOB_STATE_HPP
 
-// What the job's coroutines share: the two channels, the user's function and
-// callbacks, the members, the counters, the end of input, and one object per
-// policy (engaged only when its option is set). Each concern lives in its
-// own header; this one only puts them together.
+// What the job's coroutines share: the channels, the user's function and
+// callbacks, the members, the counters, the end of input, one object per
+// policy (engaged only when set). Each concern has its own header.
 
 #include <jobrunner/config.hpp>
 #include <jobrunner/detail/asio.hpp>
@@ -13,10 +12,12 @@
 #include <jobrunner/detail/end_of_input.hpp>
 #include <jobrunner/detail/job_counters.hpp>
 #include <jobrunner/detail/member_set.hpp>
+#include <jobrunner/detail/open_input.hpp>
 #include <jobrunner/detail/policy/concurrency_limit.hpp>
 #include <jobrunner/detail/policy/dispatch_gate.hpp>
 #include <jobrunner/detail/policy/reorder.hpp>
 #include <jobrunner/detail/policy/retry.hpp>
+#include <jobrunner/detail/result_puller.hpp>
 #include <jobrunner/job_summary.hpp>
 #include <jobrunner/task_result.hpp>
 #include <jobrunner/threading.hpp>
@@ -41,9 +42,8 @@ namespace jobrunner::detail {
 
 using clock = std::chrono::steady_clock;
 
-// Work messages are optional so that Item need not be default-constructible
-// (the channel default-constructs payloads on cancellation). An empty message
-// with a non-zero error code is an end-of-input marker or a retry_due().
+// Work messages are optional: Item need not be default-constructible. An
+// empty message with an error is an end marker or a retry_due().
 template <class Item>
 using work_message = std::optional<Item>;
 
@@ -69,6 +69,7 @@ public:
   {
     if (config.adaptive_concurrency.enabled)
       limit.emplace(config.workers, config.adaptive_concurrency);
+    input_gate.set_on(executor_, [this] { return alive(); });
   }
   virtual ~job_core() = default;
 
@@ -77,8 +78,7 @@ public:
     return cancel_requested_.load(std::memory_order_acquire);
   }
 
-  // Idempotent and safe from any thread. Producers and workers observe the
-  // flag; the emits interrupt the operations they are suspended in.
+  // Idempotent, any thread. The emits interrupt the members' operations.
   void request_cancel() noexcept
   {
     if (cancel_requested_.exchange(true, std::memory_order_seq_cst))
@@ -86,6 +86,7 @@ public:
     if (members.published())
       members.emit_all(alive());
     cancel_waits();
+    input_gate.close(); // an open input refuses further adds
   }
 
   void publish_members() noexcept { members.publish(cancel_requested_, alive()); }
@@ -117,6 +118,7 @@ public:
   std::optional<policy::concurrency_limit> limit; // JobConfig::adaptive_concurrency
   std::vector<producer_function> producers;
   std::atomic<std::size_t> producers_left{0};
+  open_input_state input_gate; // JobRunner::open_input (issue 13)
 
 protected:
   // Ends the waits that are not members' operations (retries).
@@ -131,8 +133,7 @@ private:
   receive_order<Threading::concurrent> receives_;
 };
 
-// The whole job: the input side plus the function, the result channel, the
-// callbacks and the policies.
+// The whole job: the input side plus the function, results, callbacks, policies.
 template <class Item, class Result, class Threading>
 class job_state : public job_core<Item, Threading>
 {
@@ -155,7 +156,7 @@ public:
       window.emplace(config.window());
   }
 
-  // Whether a job needs the worker with policies (worker.hpp). Push-back is
+  // Whether a job needs the worker with policies (worker.hpp); push-back is
   // always on, and the lean worker handles it too.
   bool uses_policies() const noexcept
   {
@@ -171,6 +172,7 @@ public:
   std::optional<policy::reorder_window> window; // ordered delivery
   policy::retry_queue<result_message> retries;  // retries off the workers
   counter<Threading::concurrent> retried;
+  result_puller<task_result, Threading> puller; // JobRunner::results (issue 13)
 
   void create_retry_queue()
   {
@@ -196,8 +198,7 @@ public:
     window->delivered(delivered, [this](std::size_t i) { this->members.wake(i, this->alive()); });
   }
 
-  // The retry predicate; by default, failed or timed out. A predicate that
-  // throws says no.
+  // The retry predicate; by default, failed or timed out. Throwing says no.
   bool is_retryable(const task_result& r) const noexcept
   {
     if (!retryable)
@@ -227,8 +228,7 @@ public:
   std::atomic<std::size_t> live{0}; // coroutines still running
   clock::time_point start_time;
   done_event done; // the controller's wake-up
-  // Written if an internal coroutine ever lets an exception out (it should
-  // not); rethrown by the controller.
+  // Set if an internal coroutine lets an exception out; the controller rethrows it.
   std::atomic<bool> internal_error_set{false};
   std::exception_ptr internal_error;
 

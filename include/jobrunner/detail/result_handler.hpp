@@ -7,9 +7,12 @@
 // coroutine, it never runs two callbacks at once. No signal is bound to it: it
 // stops at the end marker the last worker sends, after every result.
 // Policies before delivery: the reorder buffer (ordered delivery) and the
-// failure budget.
+// failure budget. With pulled results (result_puller.hpp) it hands each
+// result to the consumer instead of the callback; with an open input ending
+// when idle (open_input.hpp) it releases each item after its callback.
 
 #include <jobrunner/detail/asio.hpp>
+#include <jobrunner/detail/end_of_input.hpp>
 #include <jobrunner/detail/job_state.hpp>
 #include <jobrunner/detail/policy/failure_budget.hpp>
 #include <jobrunner/detail/policy/reorder.hpp>
@@ -20,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <utility>
+#include <vector>
 
 namespace jobrunner::detail {
 
@@ -45,6 +49,29 @@ void deliver(State& job, typename State::task_result& r, bool budgeted)
   }
 }
 
+// Pulled results with ordered delivery: hand the results the reorder buffer
+// released to the consumer, one pull each.
+template <class State>
+asio::awaitable<void> pull_ready(State& job, std::vector<typename State::task_result>& ready)
+{
+  for (auto& r : ready)
+  {
+    typename State::result_message m(std::move(r));
+    co_await job.puller.get().async_send(error_code{}, std::move(m), asio::deferred);
+  }
+  ready.clear();
+}
+
+// input_end::when_idle: `count` items were delivered; the one that brings
+// open_count to zero ends the input.
+template <class State>
+asio::awaitable<void> release_delivered(State& job, std::size_t count)
+{
+  for (std::size_t i = 0; i < count; ++i)
+    if (job.open.release())
+      co_await send_end_markers(job, job.config().workers);
+}
+
 template <class Item, class Result, class Threading>
 asio::awaitable<void> run_result_handler(std::shared_ptr<job_state<Item, Result, Threading>> job)
 {
@@ -58,6 +85,14 @@ asio::awaitable<void> run_result_handler(std::shared_ptr<job_state<Item, Result,
   std::optional<policy::reorder_buffer<typename state::task_result>> reorder;
   if (job->config().ordered_delivery)
     reorder.emplace(job->config().window());
+  const bool pull = job->puller.enabled();
+  const bool releases = !pull && job->open.result_side_releases();
+  std::vector<typename state::task_result> ready; // pull with ordered delivery
+  auto hand_over = [&](typename state::task_result& r) {
+    deliver_one(r);
+    if (pull)
+      ready.push_back(std::move(r));
+  };
 
   for (;;)
   {
@@ -77,18 +112,34 @@ asio::awaitable<void> run_result_handler(std::shared_ptr<job_state<Item, Result,
     }
     if (ec) // the end marker: every worker has finished
       break;
+    std::size_t delivered = 1;
     if (!reorder)
     {
       deliver_one(*record);
-      continue;
+      if (pull) // the consumer's turn: wait for its pull
+        co_await job->puller.get().async_send(error_code{}, std::move(record), asio::deferred);
     }
-    const auto before = reorder->next();
-    reorder->push(std::move(*record), deliver_one);
-    if (reorder->next() != before)
-      job->window_delivered(reorder->next());
+    else
+    {
+      const auto before = reorder->next();
+      reorder->push(std::move(*record), hand_over);
+      delivered = static_cast<std::size_t>(reorder->next() - before);
+      if (!ready.empty()) // before the window moves on: these still count in it
+        co_await pull_ready(*job, ready);
+      if (delivered != 0)
+        job->window_delivered(reorder->next());
+    }
+    if (releases)
+      co_await release_delivered(*job, delivered);
   }
   if (reorder)
-    reorder->flush(deliver_one);
+  {
+    reorder->flush(hand_over);
+    if (!ready.empty())
+      co_await pull_ready(*job, ready);
+  }
+  if (pull)
+    job->puller.get().close(); // pulls now complete with the end of the job
 }
 
 } // namespace jobrunner::detail

@@ -133,7 +133,7 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
         co_await guard.shield();
       co_await results.async_send(error_code{}, std::move(record), asio::deferred);
     }
-    if (Policies && job->open.counting() && job->open.release())
+    if (Policies && job->open.worker_releases() && job->open.release())
     {
       ended_input = true;
       break;

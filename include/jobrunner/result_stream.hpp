@@ -1,0 +1,99 @@
+// Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
+#ifndef JOBRUNNER_RESULT_STREAM_HPP
+#define JOBRUNNER_RESULT_STREAM_HPP
+
+#include <jobrunner/detail/asio.hpp>
+#include <jobrunner/detail/end_of_input.hpp>
+#include <jobrunner/detail/job_state.hpp>
+#include <jobrunner/task_result.hpp>
+#include <jobrunner/threading.hpp>
+
+#include <memory>
+#include <optional>
+#include <utility>
+
+namespace jobrunner {
+
+/// Pulls a job's results one at a time, instead of the task-complete callback.
+/**
+ * Returned by `JobRunner::results()`, called before the job starts. Each
+ * submitted item's result is delivered exactly once, to one pull, in the
+ * order the task-complete callback would have seen them (submission order
+ * with `JobConfig::ordered_delivery`). The result handler waits for the
+ * next pull: while nobody pulls, the result queue fills and the workers
+ * wait (backpressure; the live-item bound is unchanged). Pull until the end
+ * of the job, or cancel the job: a job whose results nobody pulls never
+ * ends.
+ *
+ * *Thread safety*: one pull at a time. With `multi_threaded`, from any
+ * thread; with `single_threaded`, from the thread that runs the job.
+ */
+template <class Item, class Result, class Threading = single_threaded>
+class ResultStream
+{
+  using state = detail::job_state<Item, Result, Threading>;
+
+public:
+  using task_result = TaskResult<Item, Result>;
+
+  explicit ResultStream(std::shared_ptr<state> job) noexcept : job_(std::move(job)) {}
+
+  /// Waits for the next result, or the end of the job.
+  /**
+   * *Completion signature*:
+   * `void(boost::system::error_code, std::optional<TaskResult<Item, Result>>)`:
+   * - no error and a result: the next item's result (any status);
+   * - no error and `std::nullopt`: the job has delivered every result (the
+   *   job may still be finishing: `async_run` completes separately); every
+   *   pull from then on completes the same way at once;
+   * - `asio::error::operation_aborted`: this pull was cancelled; no result
+   *   was taken (the next pull gets it).
+   *
+   * *Cancellation*: the token's bound cancellation slot (terminal, partial
+   * or total) cancels the pull, not the job.
+   *
+   * *Example*:
+   * ```
+   * for (;;) {
+   *   auto [ec, r] = co_await results.async_next(asio::as_tuple(asio::use_awaitable));
+   *   if (ec || !r) break;
+   *   use(*r);
+   * }
+   * ```
+   */
+  template <asio::completion_token_for<void(error_code, std::optional<task_result>)>
+                CompletionToken = asio::deferred_t>
+  auto async_next(CompletionToken&& token = CompletionToken())
+  {
+    return asio::async_initiate<CompletionToken, void(error_code, std::optional<task_result>)>(
+        [](auto handler, std::shared_ptr<state> job) {
+          release_previous(job);
+          auto& channel = job->puller.get();
+          channel.async_receive(asio::deferred([job](error_code ec, std::optional<task_result> r) {
+            if (ec == asio::experimental::error::channel_closed)
+              ec = {}; // the end of the job
+            else if (ec)
+              ec = asio::error::operation_aborted;
+            else if (job->open.result_side_releases())
+              job->puller.holding.store(true, std::memory_order_release);
+            return asio::deferred.values(ec, std::move(r));
+          }))(std::move(handler));
+        },
+        token, job_);
+  }
+
+private:
+  // input_end::when_idle: the consumer is done with the previous result (it
+  // may have added items meanwhile); that may end the input.
+  static void release_previous(const std::shared_ptr<state>& job)
+  {
+    if (job->puller.holding.exchange(false, std::memory_order_acq_rel) && job->open.release())
+      detail::end_input_detached<Threading>(job);
+  }
+
+  std::shared_ptr<state> job_;
+};
+
+} // namespace jobrunner
+
+#endif
