@@ -22,7 +22,8 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 CXX_IMPLS = ["jobrunner", "handwritten_fast", "handwritten_await"]
-ALL_IMPLS = CXX_IMPLS + ["asyncio"]
+GO_IMPLS = ["go_1", "go"]  # GOMAXPROCS=1, and Go's default (one thread per core)
+ALL_IMPLS = CXX_IMPLS + GO_IMPLS + ["asyncio"]
 
 
 def build(build_dir, compiler):
@@ -35,14 +36,31 @@ def build(build_dir, compiler):
                    stdout=subprocess.DEVNULL)
 
 
+def build_go(build_dir):
+    """Builds benchmarks/go_bench (Go's standard library only, Debian's golang-go)."""
+    out = os.path.join(build_dir, "benchmarks", "go_bench")
+    env = dict(os.environ, GO111MODULE="off", GOCACHE=os.path.abspath(os.path.join(build_dir, "go-cache")))
+    try:
+        subprocess.run(["go", "build", "-o", os.path.abspath(out), os.path.join(HERE, "go_bench", "main.go")],
+                       check=True, env=env)
+    except FileNotFoundError:
+        sys.exit("harness: no `go` command: scripts/setup.sh installs golang-go")
+
+
 def command(impl, build_dir):
     if impl == "asyncio":
         return [sys.executable, os.path.join(HERE, "asyncio_bench.py")]
+    if impl in GO_IMPLS:
+        return [os.path.join(build_dir, "benchmarks", "go_bench")]
     name = "jobrunner_bench" if impl == "jobrunner" else impl + "_bench"
     return [os.path.join(build_dir, "benchmarks", name)]
 
 
 def run_one(impl, build_dir, workload, args, env):
+    env = dict(env)
+    env.pop("GOMAXPROCS", None)
+    if impl == "go_1":
+        env["GOMAXPROCS"] = "1"
     out = subprocess.run(command(impl, build_dir) + [workload] + args, check=True,
                          capture_output=True, text=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -59,9 +77,11 @@ def main():
     ap.add_argument("--out")
     ap.add_argument("args", nargs="*", help="N W Q P L, as in the contract ('-' keeps a default)")
     o = ap.parse_args()
+    impls = o.impls.split(",")
     if not o.no_build:
         build(o.build, o.compiler)
-    impls = o.impls.split(",")
+        if any(i in GO_IMPLS for i in impls):
+            build_go(o.build)
     out_path = o.out or os.path.join(o.build, "bench-results.jsonl")
     env = dict(os.environ)
     failed = False
@@ -75,6 +95,7 @@ def main():
                 for impl in order:
                     line = run_one(impl, o.build, workload, o.args, env)
                     line["round"] = r
+                    line["impl"] = impl
                     out.write(json.dumps(line) + "\n")
                     failed |= not line["ok"]
                     runs[impl].append(line)

@@ -1,11 +1,16 @@
 // Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
 // The runner under the benchmark contract (benchmarks/README.md):
 //   jobrunner_bench WORKLOAD [N] [W] [Q] [P] [L]
+// JOBRUNNER_BENCH_POLICY=timeout|rate|retry|ordered|adaptive|budget switches
+// one policy on at a setting that never binds (its cost, not its effect).
 #include <jobrunner/jobrunner.hpp>
 
 #include "bench_common.hpp"
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -33,6 +38,31 @@ asio::awaitable<long> cpu_task(long x)
   co_return bench::cpu_work(x);
 }
 
+void set_policy(jobrunner::JobConfig& config)
+{
+  const char* p = std::getenv("JOBRUNNER_BENCH_POLICY");
+  const std::string policy = p ? p : "";
+  if (policy.empty())
+    return;
+  if (policy == "timeout")
+    config.task_timeout = std::chrono::hours(1);
+  else if (policy == "rate")
+    config.rate_limit.per_second = 1e12;
+  else if (policy == "retry")
+    config.retry.max_attempts = 3;
+  else if (policy == "ordered")
+    config.ordered_delivery = true;
+  else if (policy == "adaptive")
+    config.adaptive_concurrency.enabled = true;
+  else if (policy == "budget")
+    config.failure_budget.max_failures = 1000000000;
+  else
+  {
+    std::fprintf(stderr, "unknown JOBRUNNER_BENCH_POLICY: %s\n", p);
+    std::exit(2);
+  }
+}
+
 template <class Threading, class Fn>
 int run(const bench::options& o, Fn fn)
 {
@@ -42,6 +72,7 @@ int run(const bench::options& o, Fn fn)
   config.workers = static_cast<std::size_t>(o.workers);
   config.work_queue_capacity = static_cast<std::size_t>(o.queue);
   config.result_queue_capacity = static_cast<std::size_t>(o.queue);
+  set_policy(config);
   jobrunner::JobRunner<long, long, Threading> runner(io, std::move(fn), config);
 
   long sum = 0;

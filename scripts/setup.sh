@@ -13,6 +13,7 @@ packages=(
   libhiredis-dev redis-server  # the optional Redis Streams part and its tests
   catch2                  # tests (Catch2 2.13 on Debian 12)
   libbenchmark-dev        # benchmarks
+  golang-go               # the benchmarks' Go peer (benchmarks/go_bench)
 )
 
 missing=()

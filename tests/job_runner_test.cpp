@@ -930,3 +930,41 @@ TEST_CASE(
     }
   }
 }
+
+// A stopped io_context destroyed mid-job must destroy every suspended
+// coroutine of the job, as it does for Asio's own operations: the result
+// handler waiting on the result queue, workers waiting to hand a result on,
+// the controller waiting for the end. Anything left would keep the job (and
+// what the function captured) alive for ever.
+TEST_CASE("an io_context stopped and destroyed mid-job frees every coroutine of the job",
+          "[runner][lifetime]")
+{
+  for (std::size_t capacity : {std::size_t{0}, std::size_t{1}, std::size_t{8}})
+  {
+    CAPTURE(capacity);
+    auto token = std::make_shared<int>(0);
+    std::weak_ptr<int> weak = token;
+    std::size_t delivered = 0;
+    {
+      asio::io_context io;
+      {
+        JobConfig config;
+        config.workers = 4;
+        config.result_queue_capacity = capacity;
+        JobRunner<int, int> runner(
+            io, [t = token](int& x) -> asio::awaitable<int> { co_return x + *t; }, config);
+        runner.add_range(std::vector<int>(200, 1));
+        runner.on_task_complete([&](auto&) {
+          if (++delivered == 3)
+            io.stop();
+        });
+        runner.async_run(asio::detached);
+        io.run();
+      }
+    }
+    token.reset();
+    CHECK(delivered >= 3);
+    CHECK(delivered < 200);
+    CHECK(weak.expired());
+  }
+}

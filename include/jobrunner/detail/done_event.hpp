@@ -7,9 +7,11 @@
 // Asio's scheduler ask the kernel for events (epoll_wait) each time it
 // cycles its queue, a cost on every item of a job that does no I/O.
 // A cancellation of the wait does not end it: it calls `on_cancel` (which
-// cancels the job), and the wait goes on until set().
+// cancels the job), and the wait goes on until set(). A wait still pending
+// when the execution context shuts down is destroyed (shutdown_registry.hpp).
 
 #include <jobrunner/detail/asio.hpp>
+#include <jobrunner/detail/shutdown_registry.hpp>
 
 #include <memory>
 #include <mutex>
@@ -17,9 +19,11 @@
 
 namespace jobrunner::detail {
 
-class done_event
+class done_event final : private shutdown_registry::client
 {
 public:
+  explicit done_event(const asio::any_io_executor& ex) : client(shutdown_registry_of(ex)) {}
+
   // Completes with void() once set() has been called. One wait at a time.
   template <class OnCancel, class CompletionToken>
   auto async_wait(OnCancel on_cancel, CompletionToken&& token)
@@ -57,6 +61,14 @@ public:
   }
 
 private:
+  void drop_waiters() noexcept override
+  {
+    std::unique_ptr<waiter> w;
+    std::lock_guard lock(mutex_);
+    w = std::move(waiter_);
+    // `w` goes after the lock, and its coroutine may take this object with it.
+  }
+
   struct waiter
   {
     virtual ~waiter() = default;

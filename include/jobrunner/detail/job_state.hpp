@@ -18,6 +18,7 @@
 #include <jobrunner/detail/policy/reorder.hpp>
 #include <jobrunner/detail/policy/retry.hpp>
 #include <jobrunner/detail/result_puller.hpp>
+#include <jobrunner/detail/result_queue.hpp>
 #include <jobrunner/job_summary.hpp>
 #include <jobrunner/task_result.hpp>
 #include <jobrunner/threading.hpp>
@@ -141,7 +142,7 @@ public:
   using result_type = Result;
   using task_result = TaskResult<Item, Result>;
   using result_message = std::optional<task_result>;
-  using result_channel = typename Threading::template channel<void(error_code, result_message)>;
+  using result_channel = result_queue<task_result, Threading::concurrent>;
   using async_function = std::function<asio::awaitable<Result>(Item&)>;
   using sync_function = std::function<Result(Item&)>;
   using task_callback = std::function<void(task_result&)>;
@@ -227,7 +228,7 @@ public:
   std::atomic<std::size_t> workers_left{0};
   std::atomic<std::size_t> live{0}; // coroutines still running
   clock::time_point start_time;
-  done_event done; // the controller's wake-up
+  done_event done{this->executor()}; // the controller's wake-up
   // Set if an internal coroutine lets an exception out; the controller rethrows it.
   std::atomic<bool> internal_error_set{false};
   std::exception_ptr internal_error;

@@ -99,17 +99,8 @@ asio::awaitable<void> run_result_handler(std::shared_ptr<job_state<Item, Result,
     // Emplaced, never assigned: Item and Result need only be move-constructible.
     result_message record;
     error_code ec;
-    if (!results.try_receive([&](error_code e, result_message&& m) {
-          ec = e;
-          if (m)
-            record.emplace(std::move(*m));
-        }))
-    {
-      auto [e, m] = co_await results.async_receive(asio::as_tuple(asio::deferred));
-      ec = e;
-      if (m)
-        record.emplace(std::move(*m));
-    }
+    if (!results.try_receive(record, ec))
+      ec = std::get<0>(co_await results.async_receive(record, asio::as_tuple(asio::deferred)));
     if (ec) // the end marker: every worker has finished
       break;
     std::size_t delivered = 1;

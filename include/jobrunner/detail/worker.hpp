@@ -126,12 +126,12 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
     if (!record)
       continue; // waiting aside for its retry
 
-    if (!results.try_send(error_code{}, std::move(record)))
+    if (!results.try_send(record))
     {
       watch.invalidate();
       if (!guard.shielded())
         co_await guard.shield();
-      co_await results.async_send(error_code{}, std::move(record), asio::deferred);
+      co_await results.async_send(record, asio::deferred);
     }
     if (Policies && job->open.worker_releases() && job->open.release())
     {

@@ -213,11 +213,7 @@ asio::awaitable<void> leave_the_job(State& job, bool ended_input)
     co_await asio::this_coro::reset_cancellation_state(asio::disable_cancellation());
   }
   if (job.workers_left.fetch_sub(1, std::memory_order_acq_rel) == 1)
-  {
-    error_code eof = asio::error::eof;
-    typename State::result_message marker;
-    co_await job.results().async_send(eof, std::move(marker), asio::deferred);
-  }
+    co_await job.results().async_close(asio::deferred);
   co_await leave_cancelled_state_quietly();
 }
 
