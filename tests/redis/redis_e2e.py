@@ -448,7 +448,7 @@ def poison_case(a, port, cli):
         live = [r for r in live if r.poll() is None or r.returncode != 70]
         while len(live) < 2 and starts < 30:
             starts += 1
-            live.append(spawn([a.worker, str(port), "work", f"r{starts}", "5", "2000"], env=env,
+            live.append(spawn([a.worker, str(port), "work", f"r{starts}", "5", "500"], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
         time.sleep(0.05)
     out = finish(sub, "the submitter")
@@ -499,7 +499,7 @@ def deadletter_case(a, port, cli):
     sub = submitter(a, port, 20)
     bad = []
     for n in range(1, 7):
-        bad.append(spawn([a.worker, str(port), "work", f"bad{n}", "5", "1000"], env=env,
+        bad.append(spawn([a.worker, str(port), "work", f"bad{n}", "5", "300"], env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     out = finish(sub, "the submitter")
     print(out.strip())
