@@ -522,6 +522,10 @@ public:
   /// The executor the runner was created with.
   executor_type get_executor() const noexcept { return state_->executor(); }
 
+  // Redis mode (a runner reads only as many items as it has room for):
+  /// The configuration the runner was created with.
+  const JobConfig& config() const noexcept { return state_->config(); }
+
 private:
   template <class Fn>
   void init(executor_type ex, Fn&& fn, const JobConfig& config)

@@ -448,7 +448,7 @@ def poison_case(a, port, cli):
         live = [r for r in live if r.poll() is None or r.returncode != 70]
         while len(live) < 2 and starts < 30:
             starts += 1
-            live.append(spawn([a.worker, str(port), "work", f"r{starts}", "5", "2000"], env=env,
+            live.append(spawn([a.worker, str(port), "work", f"r{starts}", "5", "500"], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
         time.sleep(0.05)
     out = finish(sub, "the submitter")
@@ -499,7 +499,7 @@ def deadletter_case(a, port, cli):
     sub = submitter(a, port, 20)
     bad = []
     for n in range(1, 7):
-        bad.append(spawn([a.worker, str(port), "work", f"bad{n}", "5", "1000"], env=env,
+        bad.append(spawn([a.worker, str(port), "work", f"bad{n}", "5", "300"], env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     out = finish(sub, "the submitter")
     print(out.strip())
@@ -522,6 +522,39 @@ def deadletter_case(a, port, cli):
         fail("the status view does not show the dead letters (the first 10) with their error")
     print("PASS: items every runner failed went to the dead-letter stream after 5 deliveries, "
           "with the last error; the submitter and the status view report it")
+
+
+def readahead_case(a, port, cli):
+    """Three runners with a small queue (2 workers, 2 places) and slow tasks
+    (100 ms) reclaim items pending for 0.5 s. A runner once read 100 items
+    at a time and held them waiting for a place far longer than that (5 s):
+    another runner claimed them, a third claimed them from it, and so on
+    (dead-lettered after 5 deliveries, without any crash, on a loaded
+    machine). A runner now reads only as many items as it has room for: no
+    item runs more than twice (twice only if a loaded machine delays an
+    acknowledgement past the claim time), none is dead-lettered."""
+    trace = os.path.join(tempfile.mkdtemp(), "runs")
+    env = dict(os.environ, REDIS_WORKER_WORKERS="2", REDIS_WORKER_QUEUE="2",
+               REDIS_WORKER_TRACE=trace)
+    items = 100
+    sub = submitter(a, port, items)
+    rs = [spawn([a.worker, str(port), "work", name, "100", "500"], env=env,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+          for name in ("r1", "r2", "r3")]
+    print(finish(sub, "the submitter").strip())
+    for r in rs:
+        print(finish(r, "a runner", timeout=60).strip())
+    with open(trace) as f:
+        runs = [int(line) for line in f if line.strip()]
+    counts = {v: runs.count(v) for v in set(runs)}
+    print(f"{len(runs)} runs of {len(counts)} items, at most {max(counts.values())} of one; "
+          f"{meta(cli, 'reclaimed') or 0} reclaimed, {meta(cli, 'dead') or 0} dead letters")
+    often = sorted(v for v, n in counts.items() if n > 2)
+    if often:
+        fail(f"{len(often)} items ran more than twice (read ahead, reclaimed): {often[:10]}")
+    check_results(a, cli, items)
+    print(f"PASS: {items} items, each run at most twice by three slow runners with a 0.5 s claim "
+          f"time, none dead-lettered")
 
 
 def status_case(a, port, cli):
@@ -660,7 +693,8 @@ def main():
     ap.add_argument("--case", default="kill", choices=["kill", "restart", "oom", "refused", "order", "reuse",
                                                     "cancel", "sigterm", "ackloss", "idle",
                                                     "silent", "poison", "release", "status",
-                                                    "auth", "deadletter", "cluster"])
+                                                    "auth", "deadletter", "cluster",
+                                                    "readahead"])
     a = ap.parse_args()
     port = free_port()
     if a.case == "refused":
@@ -694,7 +728,8 @@ def main():
         others = {"order": order_case, "reuse": reuse_case, "cancel": cancel_case,
                   "sigterm": sigterm_case, "ackloss": ackloss_case, "idle": idle_case,
                   "poison": poison_case, "release": release_case, "deadletter": deadletter_case,
-                  "status": status_case, "auth": auth_case}
+                  "status": status_case, "auth": auth_case,
+                  "readahead": readahead_case}
         if a.case in others:
             others[a.case](a, port, cli)
             return

@@ -22,7 +22,10 @@
 // REDIS_WORKER_OWN_FAILURE=1 (every task fails with "own: connection refused",
 // which the runner releases as its own problem); REDIS_WORKER_THREADS=K (work:
 // K runners in this process, each on its own thread, io_context and
-// connections, consumers NAME-0 .. NAME-K-1).
+// connections, consumers NAME-0 .. NAME-K-1); REDIS_WORKER_WORKERS=W and
+// REDIS_WORKER_QUEUE=Q (work: W workers and a work queue of Q instead of 20
+// and 20); REDIS_WORKER_TRACE=FILE (work: each task appends its item's value
+// and a newline to FILE when it starts).
 #include <jobrunner/jobrunner.hpp>
 #include <jobrunner/redis/stream_job.hpp>
 
@@ -181,13 +184,24 @@ int work(int port, const std::string& name, std::chrono::milliseconds delay,
   auto reader = connect(io, port);
   auto acker = connect(io, port);
   jobrunner::JobConfig config;
-  config.workers = 20;
-  config.work_queue_capacity = 20;
+  config.workers = static_cast<std::size_t>(env_ms("REDIS_WORKER_WORKERS", 20));
+  config.work_queue_capacity = static_cast<std::size_t>(env_ms("REDIS_WORKER_QUEUE", 20));
   const long crash_on = env_ms("REDIS_WORKER_CRASH_ON", -1);
   const bool own_failure = env_ms("REDIS_WORKER_OWN_FAILURE", 0) == 1;
+  std::shared_ptr<std::FILE> trace;
+  if (const char* path = std::getenv("REDIS_WORKER_TRACE"))
+    trace.reset(std::fopen(path, "a"), [](std::FILE* f) {
+      if (f != nullptr)
+        std::fclose(f);
+    });
   jobrunner::JobRunner<redis::stream_item<long>, long> runner(
       io,
-      [delay, crash_on, own_failure](redis::stream_item<long>& it) -> asio::awaitable<long> {
+      [delay, crash_on, own_failure, trace](redis::stream_item<long>& it) -> asio::awaitable<long> {
+        if (trace)
+        {
+          std::fprintf(trace.get(), "%ld\n", it.value);
+          std::fflush(trace.get());
+        }
         if (it.value == crash_on)
           std::_Exit(70);
         asio::steady_timer t(co_await asio::this_coro::executor, delay);

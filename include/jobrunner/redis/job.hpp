@@ -33,7 +33,7 @@ struct stream_job_config
 {
   std::string name = "jobrunner";              ///< the job's name: `{name}` prefixes every key
   std::string consumer;                        ///< this runner's name in the group (unique)
-  std::size_t batch = 100;                     ///< entries per XREADGROUP / XAUTOCLAIM
+  std::size_t batch = 100;                     ///< at most per XREADGROUP / XAUTOCLAIM
   std::chrono::milliseconds block{200};        ///< how long XREADGROUP blocks
   std::chrono::milliseconds claim_idle{10000}; ///< reclaim items pending this long
   /// How often a runner waiting for a job (none live under the name) looks.

@@ -7,12 +7,14 @@
 // - a runner waits until a job of its name is live (workers may start
 //   before the submitter), then takes part in that job (one id) until it is
 //   done or cancelled;
-// - its producer reads items with XREADGROUP (blocking, with the work
-//   queue's backpressure: it reads a batch only once the last one was
-//   submitted) and reclaims items another consumer left pending for longer
-//   than `claim_idle` with XAUTOCLAIM (a runner that died); an item
-//   delivered more than `max_deliveries` times goes to the dead-letter
-//   stream instead;
+// - its producer reads items with XREADGROUP (blocking) and reclaims items
+//   another consumer left pending for longer than `claim_idle` with
+//   XAUTOCLAIM (a runner that died), each time only as many as the runner
+//   has room for (free places in its work queue and workers, at most
+//   `batch`), and waits for room before the next read: an item read is
+//   started soon, not left waiting past `claim_idle` for the others to
+//   claim it from a slow runner; an item delivered more than
+//   `max_deliveries` times goes to the dead-letter stream instead;
 // - when an item's result has been handled, one Lua script acknowledges it
 //   (XACK) and, only if that acknowledgement was the first, appends the
 //   result to the result stream and counts it: an item processed twice
@@ -288,10 +290,12 @@ std::shared_ptr<stream_worker> attach(JobRunner<stream_item<T>, Result>& runner,
                                       Decode decode, Encode encode, ReleaseIf release_if)
 {
   auto w = std::make_shared<stream_worker>();
+  // Items this runner holds at most: its work queue and its workers.
+  const std::uint64_t holds = runner.config().work_queue_capacity + runner.config().workers;
   auto* r = &runner;
   w->cancel_ = [r] { r->cancel(); };
   auto keys = std::make_shared<job_keys>(cfg, std::string());
-  runner.add_producer([reader, cfg, decode, w, keys](auto& out) -> asio::awaitable<void> {
+  runner.add_producer([reader, cfg, decode, w, keys, holds](auto& out) -> asio::awaitable<void> {
     auto ex = co_await asio::this_coro::executor;
     // Once the runner is cancelled, the producer still releases the items
     // it read (Redis commands ignore the cancellation; timers do not).
@@ -335,6 +339,13 @@ std::shared_ptr<stream_worker> attach(JobRunner<stream_item<T>, Result>& runner,
           }
           co_return;
         }
+    };
+    // Items to read or claim now: free places (items taken and not yet
+    // completed are queued, running or waiting for their callback).
+    const auto room = [&]() -> std::uint64_t {
+      const auto held = w->taken_ - w->completed_;
+      const std::uint64_t free = held < holds ? holds - held : 0;
+      return cfg.batch == 0 ? free : std::min<std::uint64_t>(free, cfg.batch);
     };
     bool claim_now = false; // a suspect was run alone, others released: claim again at once
     std::string cursor = "0-0";
@@ -428,7 +439,7 @@ std::shared_ptr<stream_worker> attach(JobRunner<stream_item<T>, Result>& runner,
         auto claim = detail::args("EVAL", detail::claim_script(), "4", keys->items(),
                                   keys->results(), keys->dead(), keys->meta(), cfg.group(),
                                   cfg.consumer, std::to_string(cfg.claim_idle.count()), cursor,
-                                  std::to_string(cfg.batch), std::to_string(cfg.max_deliveries));
+                                  std::to_string(room()), std::to_string(cfg.max_deliveries));
         auto claimed = co_await reader->async_command(std::move(claim));
         if (claimed.elements.size() >= 3)
         {
@@ -446,9 +457,11 @@ std::shared_ptr<stream_worker> attach(JobRunner<stream_item<T>, Result>& runner,
           co_await reader->async_command(std::move(forget));
         }
       }
+      if (room() == 0)
+        co_return next_step::again; // the claimed items filled it: wait for room
       auto next = detail::args("XREADGROUP", "GROUP", cfg.group(), cfg.consumer, "COUNT",
-                               std::to_string(cfg.batch), "BLOCK",
-                               std::to_string(cfg.block.count()), "STREAMS", keys->items(), ">");
+                               std::to_string(room()), "BLOCK", std::to_string(cfg.block.count()),
+                               "STREAMS", keys->items(), ">");
       auto read = co_await reader->async_command(std::move(next));
       if (!read.is_nil())
       {
@@ -469,7 +482,9 @@ std::shared_ptr<stream_worker> attach(JobRunner<stream_item<T>, Result>& runner,
     {
       if (!w->failure_.empty())
         throw error(w->failure_);
-      while (w->unacked_ > cfg.max_unacked && w->failure_.empty())
+      // Room in the runner (taken items completed), acknowledgements
+      // answered.
+      while ((room() == 0 || w->unacked_ > cfg.max_unacked) && w->failure_.empty() && !w->stopping_)
       {
         asio::steady_timer t(ex, std::chrono::milliseconds(5));
         co_await t.async_wait(asio::use_awaitable);
