@@ -262,7 +262,9 @@ public:
    * retry on a result, e.g. an HTTP 503 returned as a value) and `attempts`.
    * Returning true retries the item; its final result is what the
    * task-complete callback then sees. Without a predicate, attempts that
-   * failed or timed out are retried. A predicate that throws means "no".
+   * failed or timed out are retried (`jobrunner::default_retry_if`). A
+   * predicate *replaces* that default: call `default_retry_if(r)` from yours
+   * to keep retrying failures and timeouts. A predicate that throws means "no".
    *
    * *Thread safety*: with `multi_threaded` it may run on several threads at
    * once; it must not block.

@@ -72,6 +72,30 @@ struct TaskResult
   bool ok() const noexcept { return status == task_status::succeeded; }
 };
 
+// --- retry_if's default predicate (issue 13 item 7) ------------------------
+
+/// The retry predicate a job uses when `JobRunner::retry_if` sets none.
+/**
+ * True iff the attempt failed (the function threw) or timed out
+ * (`JobConfig::task_timeout`); false for a success, and for an attempt
+ * cancelled with the job. A predicate given to `retry_if` *replaces* this
+ * one: call it from yours to keep retrying failures and timeouts while adding
+ * or removing cases.
+ *
+ * *Example*: also retry an HTTP 503 returned as a value, never a 4xx thrown:
+ * ```
+ * runner.retry_if([](const auto& r) {
+ *   if (r.ok()) return r.value->status == 503;
+ *   return jobrunner::default_retry_if(r) && !is_client_error(r.error);
+ * });
+ * ```
+ */
+template <class Item, class Result>
+bool default_retry_if(const TaskResult<Item, Result>& r) noexcept
+{
+  return r.status == task_status::failed || r.status == task_status::timed_out;
+}
+
 } // namespace jobrunner
 
 #endif

@@ -196,12 +196,12 @@ public:
     window->delivered(delivered, [this](std::size_t i) { this->members.wake(i, this->alive()); });
   }
 
-  // The retry predicate; by default, failed or timed out. A predicate that
-  // throws says no.
+  // The retry predicate; by default, default_retry_if (failed or timed
+  // out). A predicate that throws says no.
   bool is_retryable(const task_result& r) const noexcept
   {
     if (!retryable)
-      return r.status == task_status::failed || r.status == task_status::timed_out;
+      return default_retry_if(r);
     try
     {
       return retryable(r);
