@@ -24,6 +24,10 @@ enum class errc
   internal_error = 3,
   /// The job was aborted: `JobConfig::failure_budget` was exceeded.
   failure_budget_exceeded = 4,
+  // --- fail-fast (issue 13 item 4) ---
+  /// The job was stopped by `JobConfig::fail_fast`: a task threw an exception
+  /// that is not a `system_error` (see `JobSummary::first_failure`).
+  task_failed = 5,
 };
 
 namespace detail {
@@ -50,6 +54,8 @@ public:
       return "jobrunner internal error";
     case errc::failure_budget_exceeded:
       return "the job was aborted: its failure budget was exceeded";
+    case errc::task_failed:
+      return "the job was stopped: a task failed (fail_fast)";
     }
     return "unknown jobrunner error";
   }

@@ -331,6 +331,11 @@ public:
    *   is complete and says so;
    * - `errc::failure_budget_exceeded`: the job was aborted by
    *   `JobConfig::failure_budget`; the summary is complete and says so;
+   * - with `JobConfig::fail_fast`, when an item failed
+   *   (`summary.status == job_status::failed`): the code of the item's
+   *   `boost::system::system_error`, `asio::error::timed_out` if it timed
+   *   out, else `errc::task_failed`; `summary.first_failure` holds the
+   *   exception;
    * - `errc::already_started`: this runner already ran a job (summary empty);
    * - `errc::job_complete_callback_failed`: the job-complete callback threw,
    *   whatever the job's status (this error wins over the two above); the
@@ -380,7 +385,8 @@ public:
    * until it runs out of work. `threads > 1` needs `multi_threaded`.
    *
    * *Returns* the summary, including for a cancelled or aborted job (check
-   * `summary.status`).
+   * `summary.status`). A job stopped by `JobConfig::fail_fast` rethrows the
+   * failed item's exception (`JobSummary::first_failure`).
    *
    * *Errors*: `std::logic_error` without an `io_context`,
    * `std::invalid_argument` for a bad `threads`, `boost::system::system_error`
@@ -427,6 +433,10 @@ public:
     if (!outcome)
       throw std::logic_error("jobrunner: the io_context stopped before the job ended");
     auto& [ec, summary] = *outcome;
+    // Fail-fast: the failed item's own exception.
+    if (summary.status == job_status::failed && summary.first_failure
+        && ec != errc::job_complete_callback_failed)
+      std::rethrow_exception(summary.first_failure);
     // A cancelled or aborted job still has a complete summary that says so.
     if (ec && ec != asio::error::operation_aborted && ec != errc::failure_budget_exceeded)
       throw boost::system::system_error(ec, "jobrunner: run");

@@ -15,6 +15,8 @@ enum class job_status
   completed, ///< every producer finished and every submitted item ran
   cancelled, ///< `cancel()` or the operation's cancellation slot stopped the job
   aborted,   ///< the failure budget (`JobConfig::failure_budget`) was exceeded
+  // --- fail-fast (issue 13 item 4) ---
+  failed, ///< an item failed with `JobConfig::fail_fast` set; see `JobSummary::first_failure`
 };
 
 /// Task durations over the tasks that ran (succeeded, failed, timed out, or cancelled in flight).
@@ -62,6 +64,12 @@ struct JobSummary
   std::size_t max_queue_depth = 0; ///< the most items seen waiting in the work queue
   /// The lowest limit on active workers (`JobConfig::adaptive_concurrency`); else `workers`.
   std::size_t lowest_concurrency_limit = 0;
+
+  // --- fail-fast (issue 13 item 4) ---
+  /// With `JobConfig::fail_fast`: the exception of the item that failed the
+  /// job (`status == job_status::failed`), a `system_error` with
+  /// `asio::error::timed_out` for a timeout; null otherwise.
+  std::exception_ptr first_failure;
 };
 
 /// A snapshot of a job in progress; see `JobRunner::stats()`.

@@ -124,7 +124,9 @@ run_controller(std::shared_ptr<job_state<Item, Result, Threading>> job)
   auto& [ec, summary] = outcome;
   summary = job->make_summary();
   job->phase.store(2, std::memory_order_release);
-  if (summary.status == job_status::aborted)
+  if (summary.status == job_status::failed)
+    ec = policy::completion_error(summary.first_failure);
+  else if (summary.status == job_status::aborted)
     ec = make_error_code(errc::failure_budget_exceeded);
   else if (summary.status == job_status::cancelled)
     ec = asio::error::operation_aborted;

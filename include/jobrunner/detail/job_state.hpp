@@ -15,6 +15,7 @@
 #include <jobrunner/detail/member_set.hpp>
 #include <jobrunner/detail/policy/concurrency_limit.hpp>
 #include <jobrunner/detail/policy/dispatch_gate.hpp>
+#include <jobrunner/detail/policy/fail_fast.hpp>
 #include <jobrunner/detail/policy/reorder.hpp>
 #include <jobrunner/detail/policy/retry.hpp>
 #include <jobrunner/job_summary.hpp>
@@ -161,7 +162,7 @@ public:
   {
     const auto& c = this->config();
     return c.task_timeout.count() > 0 || c.rate_limit.per_second > 0 || c.retry.max_attempts > 1
-           || c.ordered_delivery || c.adaptive_concurrency.enabled;
+           || c.ordered_delivery || c.adaptive_concurrency.enabled || c.fail_fast;
   }
 
   result_channel& results() noexcept { return results_; }
@@ -238,6 +239,20 @@ public:
     this->request_cancel();
   }
 
+  // --- fail-fast (issue 13 item 4) ---
+  // The first final failure of a job not already cancelled wins: its
+  // exception is kept (read by the controller once every coroutine ended).
+  std::atomic<bool> failed_fast{false};
+  std::exception_ptr first_failure;
+
+  void fail_fast(const task_result& r) noexcept
+  {
+    if (this->cancel_requested() || failed_fast.exchange(true, std::memory_order_acq_rel))
+      return;
+    first_failure = policy::failure_of(r.status, r.error);
+    this->request_cancel();
+  }
+
   result_counters outcomes; // written by the result handler only
 
   JobStats stats() const noexcept
@@ -259,9 +274,11 @@ public:
   JobSummary make_summary() const
   {
     JobSummary s;
-    s.status = aborted.load(std::memory_order_acquire) ? job_status::aborted
-               : this->cancel_requested()              ? job_status::cancelled
-                                                       : job_status::completed;
+    s.status = failed_fast.load(std::memory_order_acquire) ? job_status::failed
+               : aborted.load(std::memory_order_acquire)   ? job_status::aborted
+               : this->cancel_requested()                  ? job_status::cancelled
+                                                           : job_status::completed;
+    s.first_failure = first_failure;
     const auto c = outcomes.counts();
     s.submitted = this->input.submitted();
     s.succeeded = c.succeeded;
