@@ -8,11 +8,13 @@
 #include <jobrunner/detail/job_state.hpp>
 #include <jobrunner/detail/producer.hpp>
 #include <jobrunner/error.hpp>
+#include <jobrunner/event.hpp>
 #include <jobrunner/job_summary.hpp>
 #include <jobrunner/submitter.hpp>
 #include <jobrunner/task_result.hpp>
 #include <jobrunner/threading.hpp>
 
+#include <chrono>
 #include <concepts>
 #include <cstddef>
 #include <exception>
@@ -464,6 +466,66 @@ public:
       state_->request_cancel();
   }
 
+  // --- drain (issue 13 item 5) ----------------------------------------------
+
+  /// Stops the input and lets the job finish what it has. Thread-safe, idempotent.
+  /**
+   * Producers stop: a later `submit` throws `operation_aborted` (the item is
+   * not submitted), a `submit` waiting for room still delivers its item, and
+   * a producer waiting on anything else (its own input) receives terminal
+   * cancellation. Items already submitted (queued, in flight, waiting for a
+   * retry) run as usual; then the job ends with `job_status::drained` and
+   * `async_run` completes with **no error**. Unlike `cancel()`, nothing is
+   * cancelled. Before `async_run`: the job starts drained and ends at once.
+   * After the job ended: no effect. Later calls change nothing, except that
+   * `drain(grace)` can bring the grace deadline earlier.
+   *
+   * *Thread safety*: safe from any thread, concurrently with anything, also
+   * from a task or a callback.
+   *
+   * *Example*: first Ctrl-C drains, the second cancels:
+   * ```
+   * signals.async_wait([&](auto ec, int) { if (!ec) runner.drain(std::chrono::seconds(30)); ... });
+   * ```
+   */
+  void drain() noexcept { request_drain(std::nullopt); }
+
+  /// As `drain()`, and `grace` after this call, whatever is still running
+  /// is cancelled as by `cancel()` (the job then ends `job_status::cancelled`,
+  /// `async_run` completes with `operation_aborted`).
+  void drain(std::chrono::nanoseconds grace) noexcept { request_drain(grace); }
+
+  // --- events (issue 13 item 6) ------------------------------------------
+
+  /// Sets the event hook: `void(const jobrunner::event&)`, called at each decision the runner
+  /// makes.
+  /**
+   * Retries scheduled, push-back pauses started and ended, adaptive limit
+   * changes, the drain, its grace expiry, fail-fast and failure-budget
+   * stops (see `event_kind`). Called synchronously where the decision is
+   * made: with `single_threaded` never concurrently with the job's other
+   * callbacks; with `multi_threaded` possibly from several threads at once.
+   * It must not block. An exception it throws is counted in
+   * `JobSummary::event_errors`. Without a hook, nothing is built or called.
+   *
+   * *Errors*: `std::logic_error` once `async_run` has been called (initiated).
+   *
+   * *Example*:
+   * ```
+   * runner.on_event([](const jobrunner::event& e) {
+   *   std::clog << e.kind << " item " << e.sequence << " value " << e.value << '\n';
+   * });
+   * ```
+   */
+  template <class Callback>
+  requires std::is_invocable_v < std::decay_t<Callback>
+  &, const event& > JobRunner& on_event(Callback&& callback)
+  {
+    check_not_started("on_event");
+    state_->on_event = detail::make_copyable(std::forward<Callback>(callback));
+    return *this;
+  }
+
   /// A snapshot of the job's progress; safe from any thread. See `JobStats`.
   /**
    * *Example*: a progress line from a timer:
@@ -505,6 +567,12 @@ private:
   {
     if (state_->launched.load(std::memory_order_acquire))
       throw std::logic_error(std::string("jobrunner: ") + what + " after the job started");
+  }
+
+  void request_drain(std::optional<std::chrono::nanoseconds> grace) noexcept
+  {
+    if (state_ && state_->phase.load(std::memory_order_acquire) != 2)
+      state_->request_drain(grace);
   }
 
   void cancel_if_running() noexcept

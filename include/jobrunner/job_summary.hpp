@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <iosfwd>
+#include <string_view>
 
 namespace jobrunner {
 
@@ -17,7 +19,35 @@ enum class job_status
   aborted,   ///< the failure budget (`JobConfig::failure_budget`) was exceeded
   // --- fail-fast (issue 13 item 4) ---
   failed, ///< an item failed with `JobConfig::fail_fast` set; see `JobSummary::first_failure`
+  // --- drain (issue 13 item 5) ---
+  drained, ///< `drain()` stopped the input; every item submitted before it finished
 };
+
+/// The enumerator's name, e.g. "completed"; "unknown" for a value out of range.
+constexpr std::string_view to_string(job_status s) noexcept
+{
+  switch (s)
+  {
+  case job_status::completed:
+    return "completed";
+  case job_status::cancelled:
+    return "cancelled";
+  case job_status::aborted:
+    return "aborted";
+  case job_status::failed:
+    return "failed";
+  case job_status::drained:
+    return "drained";
+  }
+  return "unknown";
+}
+
+/// Writes `to_string(s)` (include `<ostream>` to use it).
+template <class Traits>
+std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& os, job_status s)
+{
+  return os << to_string(s).data(); // the names are literals: null-terminated
+}
 
 /// Task durations over the tasks that ran (succeeded, failed, timed out, or cancelled in flight).
 /**
@@ -70,6 +100,9 @@ struct JobSummary
   /// job (`status == job_status::failed`), a `system_error` with
   /// `asio::error::timed_out` for a timeout; null otherwise.
   std::exception_ptr first_failure;
+
+  // --- events (issue 13 item 6) ---
+  std::uint64_t event_errors = 0; ///< calls of the `on_event` hook that threw
 };
 
 /// A snapshot of a job in progress; see `JobRunner::stats()`.

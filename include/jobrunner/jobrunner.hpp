@@ -5,6 +5,7 @@
 // Everything jobrunner offers.
 #include <jobrunner/config.hpp>
 #include <jobrunner/error.hpp>
+#include <jobrunner/event.hpp>
 #include <jobrunner/job_runner.hpp>
 #include <jobrunner/job_summary.hpp>
 #include <jobrunner/retry_after.hpp>

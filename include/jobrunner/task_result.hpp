@@ -5,7 +5,9 @@
 #include <chrono>
 #include <cstdint>
 #include <exception>
+#include <iosfwd>
 #include <optional>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -20,6 +22,30 @@ enum class task_status
   cancelled, ///< the job was cancelled (or aborted) before or while the task ran
   timed_out, ///< the task ran longer than `JobConfig::task_timeout` and was cancelled
 };
+
+/// The enumerator's name, e.g. "timed_out"; "unknown" for a value out of range.
+constexpr std::string_view to_string(task_status s) noexcept
+{
+  switch (s)
+  {
+  case task_status::succeeded:
+    return "succeeded";
+  case task_status::failed:
+    return "failed";
+  case task_status::cancelled:
+    return "cancelled";
+  case task_status::timed_out:
+    return "timed_out";
+  }
+  return "unknown";
+}
+
+/// Writes `to_string(s)` (include `<ostream>` to use it).
+template <class Traits>
+std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& os, task_status s)
+{
+  return os << to_string(s).data(); // the names are literals: null-terminated
+}
 
 /// What the task-complete callback receives for each submitted item.
 /**

@@ -104,6 +104,7 @@ run_controller(std::shared_ptr<job_state<Item, Result, Threading>> job)
                  on_coroutine_exit<state>{job, no_member});
 
   job->publish_members();
+  job->open_control(); // a drain asked for before the start takes effect
 
   co_await producer_finished(*job);
 
@@ -118,6 +119,7 @@ run_controller(std::shared_ptr<job_state<Item, Result, Threading>> job)
       job->done.async_wait([j = job.get()] { j->request_cancel(); }, asio::deferred);
   co_await std::move(wait_for_the_end);
   co_await asio::this_coro::reset_cancellation_state(); // ends in a clean state
+  job->close_control();                                 // no grace timer outlives the job
   if (job->internal_error)
     std::rethrow_exception(job->internal_error);
 
