@@ -8,6 +8,7 @@
 #include <jobrunner/event.hpp>
 #include <jobrunner/job_runner.hpp>
 #include <jobrunner/job_summary.hpp>
+#include <jobrunner/openmetrics.hpp>
 #include <jobrunner/retry_after.hpp>
 #include <jobrunner/submitter.hpp>
 #include <jobrunner/task_result.hpp>
