@@ -176,7 +176,7 @@ TEST_CASE("the event hook reports retries, push-back pauses and the drain", "[ev
   CHECK(s.event_errors == 0);
 }
 
-TEST_CASE("the event hook reports adaptive limit changes and fail-fast; a throwing hook is counted",
+TEST_CASE("the event hook reports adaptive limit changes and fail-fast, a throwing hook is counted",
           "[events]")
 {
   asio::io_context io;

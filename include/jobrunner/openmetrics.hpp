@@ -113,7 +113,7 @@ public:
     out_ += ' ';
     char buf[64];
     const auto r = std::to_chars(buf, buf + sizeof buf, value);
-    out_.append(buf, r.ptr);
+    out_ += std::string_view(buf, static_cast<std::size_t>(r.ptr - buf));
     out_ += '\n';
   }
 
@@ -216,7 +216,7 @@ inline std::string to_openmetrics(const JobSummary& s, const OpenMetricsOptions&
   const std::string state = options.prefix + "_job_status"; // a stateset's label: its name
   for (const auto st : {job_status::completed, job_status::cancelled, job_status::aborted,
                         job_status::failed, job_status::drained})
-    w.sample("job_status", "", st == s.status ? 1 : 0, state, to_string(st));
+    w.sample("job_status", "", std::uint64_t{st == s.status ? 1u : 0u}, state, to_string(st));
   return w.finish();
 }
 

@@ -191,8 +191,12 @@ policy::decision after_attempt(State& job, typename State::result_message& recor
       job.notify(event_kind::limit_changed, r.sequence,
                  static_cast<std::int64_t>(limit->current()));
   }
-  if (pushback && job.gate.pause(std::chrono::steady_clock::now(), *pushback))
-    job.notify(event_kind::pause_started, r.sequence, pushback->count());
+  if (pushback)
+  {
+    const auto now = std::chrono::steady_clock::now();
+    if (job.gate.pause(now, *pushback)) // the event's time is the pause's start
+      job.notify(event_kind::pause_started, r.sequence, pushback->count(), now);
+  }
   auto next = policy::decide(
       job.config(), r, pushback.has_value(), job.cancel_requested(),
       [&job](const auto& x) { return job.is_retryable(x); }, policy::jitter);
