@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 # Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
 """Items per second of a job shared through Redis Streams by 1, 2 and 4
-runner processes (tests/redis/redis_worker: 20 workers each), on this
-machine, against a local redis-server (no persistence).
+runner processes (tests/redis/redis_worker: 20 workers each), and by one
+process running 2 and 4 runners on threads of their own
+(REDIS_WORKER_THREADS), on this machine, against a local redis-server (no
+persistence).
 
     benchmarks/redis_bench.py [--worker build/ci-gcc/tests/redis_worker] [--items 20000]
                               [--delay-ms 0] [--rounds 3]
@@ -29,7 +31,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-def one_run(a, runners):
+def one_run(a, runners, threads=1):
     port = free_port()
     tmp = tempfile.mkdtemp()
     server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
@@ -51,8 +53,9 @@ def one_run(a, runners):
                 break
             time.sleep(0.01)
         t0 = time.monotonic()
+        env = dict(os.environ, REDIS_WORKER_THREADS=str(threads))
         procs = [subprocess.Popen([a.worker, str(port), "work", f"r{i}", str(a.delay_ms), "10000"],
-                                  stdout=subprocess.DEVNULL) for i in range(runners)]
+                                  stdout=subprocess.DEVNULL, env=env) for i in range(runners)]
         submit.wait(timeout=600)
         elapsed = time.monotonic() - t0
         for p in procs:
@@ -71,10 +74,11 @@ def main():
     ap.add_argument("--delay-ms", type=int, default=0)
     ap.add_argument("--rounds", type=int, default=3)
     a = ap.parse_args()
-    for runners in (1, 2, 4):
-        times = [one_run(a, runners) for _ in range(a.rounds)]
+    for runners, threads in ((1, 1), (2, 1), (4, 1), (1, 2), (1, 4)):
+        times = [one_run(a, runners, threads) for _ in range(a.rounds)]
         t = statistics.median(times)
-        print(json.dumps({"runners": runners, "items": a.items, "delay_ms": a.delay_ms,
+        print(json.dumps({"processes": runners, "threads_each": threads, "items": a.items,
+                          "delay_ms": a.delay_ms, "seconds": [round(x, 3) for x in times],
                           "median_seconds": round(t, 3), "items_per_second": round(a.items / t),
                           "us_per_item": round(t / a.items * 1e6, 1)}), flush=True)
 

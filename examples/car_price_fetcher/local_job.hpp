@@ -335,16 +335,7 @@ inline int run_local_job(const options& opt, const url& endpoint, input& in, wri
   const bool saved = results.close();
   display.show(true);
   if (!saved)
-  {
-    // Never a summary of rows that are not in the output.
-    std::fprintf(stderr,
-                 "car_price_fetcher: %s\n"
-                 "car_price_fetcher: stopped: the results were not saved (%s)\n",
-                 results.error().c_str(),
-                 results.replaces() ? "the output file is left as it was"
-                                    : "the output is incomplete");
-    return 4;
-  }
+    return report_unsaved(results);
 
   return summarize(summary, invalid, unsent, http.connections_made(), in, pushback, stop_reason,
                    interrupted);

@@ -44,6 +44,9 @@ struct options
   std::string redis_role = "work";
   std::string redis_job = "car_price";
   std::string consumer;
+  // Re-attaching a submitter to a running job (--attach, --job-id).
+  bool attach = false;
+  std::string job_id; // empty: the latest job of --redis-job
 };
 
 inline void usage(std::FILE* out)
@@ -89,6 +92,11 @@ required) through the car-price API, and writes one line per input row.
                        status (prints the job's state) or cancel (cancels it)
   --redis-job NAME     the job's name in Redis (default car_price)
   --consumer NAME      this worker's name in the consumer group (default host-pid)
+  --attach             with --redis-role submit: submit nothing; collect the results of
+                       the job already running (after the submitter died or Redis
+                       restarted), reading the same --input
+  --job-id ID          the job to --attach to, or to show with --redis-role status
+                       (default: the latest job of --redis-job); implies --attach
   --help
 
 A 429 (or 503 with Retry-After) pauses every request until the time the
@@ -123,6 +131,11 @@ inline options parse_options(int argc, char** argv)
     if (a == "--adaptive")
     {
       o.adaptive = true;
+      continue;
+    }
+    if (a == "--attach")
+    {
+      o.attach = true;
       continue;
     }
     if (i + 1 >= argc)
@@ -186,6 +199,13 @@ inline options parse_options(int argc, char** argv)
       o.redis_job = v;
     else if (a == "--consumer")
       o.consumer = v;
+    else if (a == "--job-id")
+    {
+      o.job_id = v;
+      o.attach = true;
+      if (o.job_id.empty() || o.job_id.find_first_not_of("0123456789") != std::string::npos)
+        bad_option("--job-id is a job's number (as submit and status print it)");
+    }
     else if (a == "--progress")
     {
       o.progress = v;
@@ -196,6 +216,8 @@ inline options parse_options(int argc, char** argv)
     else
       bad_option("unknown option: " + a);
   }
+  if (o.attach && o.redis_role != "submit" && o.redis_role != "status")
+    bad_option("--attach and --job-id go with --redis-role submit (or status)");
   if (o.format.empty())
   {
     auto ends = [&](const std::string& suffix) {

@@ -148,6 +148,20 @@ private:
   std::deque<std::pair<std::size_t, std::optional<std::string>>> slots_;
 };
 
+// The output could not be written (writer::close failed): says why and
+// what became of the output file, and returns exit status 4. Never a
+// summary of rows that are not in the output.
+inline int report_unsaved(const writer& results)
+{
+  std::fprintf(stderr,
+               "car_price_fetcher: %s\n"
+               "car_price_fetcher: stopped: the results were not saved (%s)\n",
+               results.error().c_str(),
+               results.replaces() ? "the output file is left as it was"
+                                  : "the output is incomplete");
+  return 4;
+}
+
 } // namespace car_price
 
 #endif

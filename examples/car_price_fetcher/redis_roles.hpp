@@ -241,7 +241,7 @@ inline int run_redis_control(const options& opt)
         }
         else
         {
-          const auto st = co_await redis::read_status(*conn, cfg);
+          const auto st = co_await redis::read_status(*conn, cfg, opt.job_id);
           const auto& p = st.progress;
           if (p.state.empty())
             std::printf("no job %s\n", cfg.name.c_str());
@@ -252,6 +252,9 @@ inline int run_redis_control(const options& opt)
                         p.dead, p.reclaimed, st.pending);
           for (const auto& c : st.consumers)
             std::printf("  %s: %lld held, idle %lld ms\n", c.name.c_str(), c.pending, c.idle_ms);
+          for (const auto& d : st.dead_letters)
+            std::printf("  dead letter %s (line %zu) after %lld deliveries: %s\n", d.item.c_str(),
+                        decode_car(d.data).line, d.deliveries, d.error.c_str());
         }
         conn->close();
       },
@@ -313,75 +316,81 @@ inline int run_redis_submitter(const options& opt, input& in, writer& results)
     asio::co_spawn(
         io,
         [&]() -> asio::awaitable<void> {
-          const auto id = co_await redis::submit(*conn, cfg, cars);
-          std::fprintf(stderr, "car_price_fetcher: %zu cars submitted as job %s of %s\n",
-                       cars.size(), id.c_str(), cfg.name.c_str());
+          std::string id;
+          if (opt.attach)
+          {
+            // Re-attached: nothing is submitted; the job must be this input's.
+            const auto p = co_await redis::find_job(*conn, cfg, opt.job_id);
+            if (p.total != static_cast<long long>(cars.size()))
+              throw redis::error("job " + p.id + " of " + cfg.name + " has "
+                                 + std::to_string(p.total) + " cars, this input "
+                                 + std::to_string(cars.size())
+                                 + ": it was submitted from another input");
+            id = p.id;
+            std::fprintf(stderr,
+                         "car_price_fetcher: attached to job %s of %s: %s, %lld/%lld done\n",
+                         id.c_str(), cfg.name.c_str(), p.state.c_str(), p.done, p.total);
+          }
+          else
+          {
+            id = co_await redis::submit(*conn, cfg, cars);
+            std::fprintf(stderr, "car_price_fetcher: %zu cars submitted as job %s of %s\n",
+                         cars.size(), id.c_str(), cfg.name.c_str());
+          }
           // Named, not built inside the co_await (g++ 12 destroys such
           // temporaries twice).
           std::function<void(const redis::job_progress&)> show = [&](const redis::job_progress& p) {
             if (opt.progress != "none")
               std::fprintf(stderr, "progress: %lld/%zu done\n", p.done, cars.size());
           };
-          co_await redis::wait_for_results(*conn, cfg, id, std::chrono::seconds(1),
-                                           std::move(show));
+          std::string wait_error; // the job was cancelled, expired, or Redis stayed lost
+          try
+          {
+            co_await redis::wait_for_results(*conn, cfg, id, std::chrono::seconds(1),
+                                             std::move(show));
+          }
+          catch (const redis::error& e)
+          {
+            wait_error = e.what();
+          }
+          // The results there are are written even when the wait failed (a
+          // cancelled job keeps them until its keys expire); the rest then
+          // go out cancelled.
+          if (!wait_error.empty() && !conn->connected())
+            throw redis::error(wait_error);
           const redis::job_keys keys(cfg, id);
           // Every result, in the order they came in.
-          std::string from = "-";
-          for (;;)
-          {
-            auto range = redis::detail::args("XRANGE", keys.results(), from, "+", "COUNT", "1000");
-            auto page = co_await conn->async_command(std::move(range));
-            if (page.elements.empty())
-              break;
-            for (const auto& entry : page.elements)
-            {
-              from = "(" + entry.elements[0].str;
-              const auto& fields = entry.elements[1].elements;
-              for (std::size_t f = 0; f + 1 < fields.size(); f += 2)
-                if (fields[f].str == "result")
-                {
-                  auto o = decode_outcome(fields[f + 1].str);
-                  (o.q ? ok : not_ok) += 1;
-                  ++written[encode_car(o.c)];
-                  results.priced(o.c, o.status.c_str(), o.q ? &*o.q : nullptr, o.attempts, o.error);
-                }
-            }
-          }
-          // Cars delivered too often without a result (they may crash their
-          // workers): failed, with why.
-          from = "-";
-          for (;;)
-          {
-            auto range = redis::detail::args("XRANGE", keys.dead(), from, "+", "COUNT", "1000");
-            auto page = co_await conn->async_command(std::move(range));
-            if (page.elements.empty())
-              break;
-            for (const auto& entry : page.elements)
-            {
-              from = "(" + entry.elements[0].str;
-              const auto& fields = entry.elements[1].elements;
-              std::string data, deliveries;
-              for (std::size_t f = 0; f + 1 < fields.size(); f += 2)
-              {
-                if (fields[f].str == "data")
-                  data = fields[f + 1].str;
-                else if (fields[f].str == "deliveries")
-                  deliveries = fields[f + 1].str;
-              }
-              const auto c = decode_car(data);
-              ++not_ok;
-              ++written[encode_car(c)];
-              results.priced(c, "failed", nullptr, 0,
-                             "dead letter: taken " + deliveries
-                                 + " times by workers that ended without a result");
-            }
-          }
+          std::function<void(const std::string&, const redis::reply&)> on_result =
+              [&](const std::string&, const redis::reply& fields) {
+                auto o = decode_outcome(redis::field(fields, "result"));
+                (o.q ? ok : not_ok) += 1;
+                ++written[encode_car(o.c)];
+                results.priced(o.c, o.status.c_str(), o.q ? &*o.q : nullptr, o.attempts, o.error);
+              };
+          co_await redis::read_stream(*conn, keys.results(), on_result);
+          // Cars delivered too often without a result (their workers died,
+          // or released them): failed, with the last error.
+          std::function<void(const std::string&, const redis::reply&)> on_dead =
+              [&](const std::string&, const redis::reply& fields) {
+                const auto d = redis::to_dead_letter(fields);
+                const auto c = decode_car(d.data);
+                ++not_ok;
+                ++written[encode_car(c)];
+                results.priced(c, "failed", nullptr, static_cast<unsigned>(d.deliveries),
+                               "dead letter after " + std::to_string(d.deliveries)
+                                   + " deliveries: " + d.error);
+              };
+          co_await redis::read_stream(*conn, keys.dead(), on_dead);
+          if (!wait_error.empty())
+            throw redis::error(wait_error);
           conn->close();
         },
         [&](std::exception_ptr e) {
           if (e)
           {
             stop_reason = describe(e);
+            if (stop_reason.find("JOBLIVE") != std::string::npos) // never replaced: say what to do
+              stop_reason += " (--attach collects its results; --redis-role cancel cancels it)";
             std::fprintf(stderr, "car_price_fetcher: stopped: %s\n", stop_reason.c_str());
             exit_status = 1;
             conn->close();
@@ -406,16 +415,7 @@ inline int run_redis_submitter(const options& opt, input& in, writer& results)
     }
   }
   if (!results.close())
-  {
-    // Never a summary of rows that are not in the output.
-    std::fprintf(stderr,
-                 "car_price_fetcher: %s\n"
-                 "car_price_fetcher: stopped: the results were not saved (%s)\n",
-                 results.error().c_str(),
-                 results.replaces() ? "the output file is left as it was"
-                                    : "the output is incomplete");
-    return 4;
-  }
+    return report_unsaved(results);
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::fprintf(stderr,

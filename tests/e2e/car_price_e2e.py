@@ -575,6 +575,130 @@ def case_distributed(tmp):
         redis.wait(timeout=10)
 
 
+def start_redis(tmp):
+    """A redis-server on a free loopback port: (process, port, cli)."""
+    import shutil
+    import socket
+    redis_server = shutil.which("redis-server")
+    redis_cli = shutil.which("redis-cli")
+    check(redis_server is not None and redis_cli is not None,
+          "redis-server is not installed (scripts/setup.sh)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        rport = s.getsockname()[1]
+    redis = subprocess.Popen([redis_server, "--port", str(rport), "--bind", "127.0.0.1",
+                              "--save", "", "--appendonly", "no", "--dir", tmp],
+                             stdout=subprocess.DEVNULL)
+
+    def cli(*args):
+        return subprocess.run([redis_cli, "-p", str(rport), "--raw", *args], capture_output=True,
+                              text=True, timeout=30).stdout.strip()
+
+    deadline = time.monotonic() + 30
+    while cli("PING") != "PONG":
+        check(redis.poll() is None, "redis-server exited at start")
+        check(time.monotonic() < deadline, "redis-server did not answer PING in 30 s")
+        time.sleep(0.05)
+    return redis, rport, cli
+
+
+def check_cars_match(input_path, out):
+    """Each output row carries its own input row's car (not another's)."""
+    with open(input_path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    by_line = {i + 2: r for i, r in enumerate(rows)}
+    for r in out:
+        want = by_line[int(r["line"])]
+        got = (r["make"], r["model"], int(r["year"]), int(r["mileage"]))
+        check(got == (want["make"], want["model"], int(want["year"]), int(want["mileage"])),
+              f"line {r['line']} carries another car: {got}")
+
+
+def case_redis_attach(tmp):
+    # A submitter killed (SIGKILL) mid-job; submit run again refuses to touch
+    # the live job; a submitter re-attached with --attach collects every
+    # result, the ones written before it started and the rest: one row per
+    # input row, each with its own car and the right price. --job-id with
+    # another input, or a job that does not exist, is refused.
+    import signal
+    redis, rport, cli = start_redis(tmp)
+    server = Server(tmp, "--latency-ms", "20")
+    inp = small_input(tmp, 1500)
+    procs = []
+
+    def fetcher(*argv, err=None):
+        p = subprocess.Popen([ARGS.fetcher, "--redis", f"127.0.0.1:{rport}", "--redis-job", "att",
+                              "--progress", "none", *argv], stderr=err or subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, text=True)
+        procs.append(p)
+        return p
+
+    def meta(field):
+        return cli("HGET", "{att}:1:meta", field)
+
+    try:
+        first = fetcher("--redis-role", "submit", "--input", inp, "--output",
+                        os.path.join(tmp, "first.jsonl"))
+        wait_for(lambda: meta("state") == "running", "the job runs")
+        # Few requests at a time: 1,500 cars take seconds, time to kill.
+        worker = fetcher("--url", server.url, "--workers", "4", "--consumer", "w1")
+        wait_for(lambda: int(meta("done") or 0) >= 50, "the first results")
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+        done_at_kill = int(meta("done"))
+        check(done_at_kill < 1500, "the job ended before the submitter was killed: proves nothing")
+        # Submit again under the name: refused, and the job goes on untouched.
+        r = subprocess.run([ARGS.fetcher, "--redis", f"127.0.0.1:{rport}", "--redis-job", "att",
+                            "--redis-role", "submit", "--input", inp, "--output",
+                            os.path.join(tmp, "again.jsonl"), "--progress", "none"],
+                           capture_output=True, text=True, timeout=60)
+        check(r.returncode == 1 and "JOBLIVE" in r.stderr and "--attach" in r.stderr,
+              f"a second submit of a live job: {r.returncode} {r.stderr[-500:]!r}")
+        check(cli("GET", "{att}:current") == "1" and meta("state") == "running"
+              and cli("XLEN", "{att}:1:items") == "1500", "the second submit touched the live job")
+        # Another input, or a job that does not exist: refused, rows cancelled.
+        for argv, what in ((["--job-id", "1", "--input", small_input(tmp, 10)], "another input"),
+                           (["--job-id", "7", "--input", inp], "does not exist")):
+            r = subprocess.run([ARGS.fetcher, "--redis", f"127.0.0.1:{rport}", "--redis-job",
+                                "att", "--redis-role", "submit", *argv, "--output",
+                                os.path.join(tmp, "wrong.jsonl"), "--progress", "none"],
+                               capture_output=True, text=True, timeout=60)
+            check(r.returncode == 1 and what in r.stderr,
+                  f"--attach to the wrong job ({what}): {r.returncode} {r.stderr[-500:]!r}")
+            check(all(x["status"] == "cancelled" for x in read_output(os.path.join(tmp, "wrong.jsonl"))),
+                  "rows of a refused attach were not written cancelled")
+        out_path = os.path.join(tmp, "attached.jsonl")
+        err = open(os.path.join(tmp, "attach.err"), "w+")
+        attached = fetcher("--redis-role", "submit", "--attach", "--input", inp, "--output",
+                           out_path, err=err)
+        try:
+            attached.wait(timeout=180)
+        except subprocess.TimeoutExpired:
+            fail("the re-attached submitter did not finish")
+        err.seek(0)
+        log = err.read()
+        sys.stderr.write(log[-2000:])
+        check(attached.returncode == 0, f"the re-attached submitter: exit {attached.returncode}")
+        check("attached to job 1 of att" in log, "the re-attached submitter did not say so")
+        out = read_output(out_path)
+        check(len(out) == 1500, f"{len(out)} rows, expected 1500")
+        check_every_row_once(inp, out)
+        check_cars_match(inp, out)
+        check(all(x["status"] == "ok" for x in out), "a row was not priced")
+        worker.wait(timeout=60)
+        check(worker.returncode == 0, f"the worker: exit {worker.returncode}")
+        print(f"the submitter was killed at {done_at_kill}/1500 results; a second submit was "
+              f"refused; the re-attached one wrote 1500 rows, all priced")
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        server.stop()
+        redis.terminate()
+        redis.wait(timeout=10)
+
+
 def wait_for(cond, what, timeout=60):
     deadline = time.monotonic() + timeout
     while not cond():

@@ -51,12 +51,21 @@ def done_count(cli):
     return int(meta(cli, "done") or 0)
 
 
-def dead_letters(cli):
-    """{item id: (value, deliveries)} of the latest job's dead-letter stream."""
+def dead_letters(cli, with_errors=False):
+    """{item id: (value, deliveries)} of the latest job's dead-letter stream
+    ((value, deliveries, error) with_errors)."""
     words = cli("XRANGE", job_prefix(cli) + ":dead", "-", "+").split("\n")
     out = {}
-    for i in range(0, len(words) - 6, 7):  # id, item, ID, deliveries, N, data, V
-        out[words[i + 2]] = (int(words[i + 6]), int(words[i + 4]))
+    i = 0
+    while i < len(words) and words[i]:
+        # An entry: its id, then field, value pairs.
+        i += 1
+        fields = {}
+        while i + 1 < len(words) and words[i] in ("item", "deliveries", "data", "error"):
+            fields[words[i]] = words[i + 1]
+            i += 2
+        letter = (int(fields["data"]), int(fields["deliveries"]))
+        out[fields["item"]] = letter + (fields.get("error"),) if with_errors else letter
     return out
 
 
@@ -439,7 +448,7 @@ def poison_case(a, port, cli):
         live = [r for r in live if r.poll() is None or r.returncode != 70]
         while len(live) < 2 and starts < 30:
             starts += 1
-            live.append(spawn([a.worker, str(port), "work", f"r{starts}", "5", "500"], env=env,
+            live.append(spawn([a.worker, str(port), "work", f"r{starts}", "5", "2000"], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
         time.sleep(0.05)
     out = finish(sub, "the submitter")
@@ -453,6 +462,11 @@ def poison_case(a, port, cli):
         fail(f"the poison item was dead-lettered after {deliveries} deliveries, not 5")
     if "1 dead letters" not in out:
         fail("the submitter did not report the dead letter")
+    (_, _, error), = dead_letters(cli, with_errors=True).values()
+    if error != "delivered 5 times without a result" \
+            or "dead letter: value 7 after 5 deliveries: delivered 5 times without a result" \
+            not in out:
+        fail(f"the dead letter's error is {error!r}; the submitter said {out!r}")
     print(f"PASS: the poison item killed {starts - 2}+ runners, then went to the dead-letter "
           f"stream after {deliveries} deliveries; the 199 others have their result")
 
@@ -472,6 +486,42 @@ def release_case(a, port, cli):
         print(finish(r, f"the {name} runner", timeout=30).strip())
     check_results(a, cli, 300)
     print("PASS: the failing runner released its items; every item has an ok result")
+
+
+def deadletter_case(a, port, cli):
+    """Items that no runner can process (each fails with its own problem,
+    "own: connection refused", and releases them) go to the dead-letter
+    stream after 5 deliveries with the last attempt's error (they once
+    carried no error), and the submitter and the status view report it. A
+    runner does not take back what it released: six of them (five
+    deliveries, the sixth claims it as a dead letter)."""
+    env = dict(os.environ, REDIS_WORKER_OWN_FAILURE="1")
+    sub = submitter(a, port, 20)
+    bad = []
+    for n in range(1, 7):
+        bad.append(spawn([a.worker, str(port), "work", f"bad{n}", "5", "1000"], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    out = finish(sub, "the submitter")
+    print(out.strip())
+    for r in bad:
+        finish(r, "a failing runner", timeout=60)
+    letters = dead_letters(cli, with_errors=True)
+    if sorted(v for v, _, _ in letters.values()) != list(range(20)):
+        fail(f"dead letters {sorted(letters.values())}, expected every item")
+    for value, deliveries, error in letters.values():
+        if deliveries != 5 or error != "own: connection refused":
+            fail(f"the dead letter of {value}: {deliveries} deliveries, error {error!r}")
+    if "20 dead letters" not in out or \
+            out.count("after 5 deliveries: own: connection refused") != 20:
+        fail("the submitter did not report the dead letters with their error")
+    st = subprocess.run([a.worker, str(port), "status"], capture_output=True, text=True,
+                        timeout=60)
+    print(st.stdout.strip())
+    if not st.stdout.startswith("job 1 of test: done, 0/20 done, 0 failed, 20 dead letters") \
+            or st.stdout.count("after 5 deliveries: own: connection refused") != 10:
+        fail("the status view does not show the dead letters (the first 10) with their error")
+    print("PASS: items every runner failed went to the dead-letter stream after 5 deliveries, "
+          "with the last error; the submitter and the status view report it")
 
 
 def status_case(a, port, cli):
@@ -529,6 +579,78 @@ def auth_case(a, port, cli):
           "error")
 
 
+def cluster_case(a):
+    """A Redis Cluster of three masters on loopback: the submitter and the
+    runners are given a node that does not serve the job's hash slot (all
+    of a job's keys share the {test} tag, so one node serves the whole
+    job); they follow its MOVED reply to the node that does (they once
+    stopped at the first command with 'MOVED ...'), and the job is done."""
+    tmp = tempfile.mkdtemp()
+    ports = []
+    while len(ports) < 3:  # each node's cluster bus listens on its port + 10000
+        p = free_port()
+        if p < 55000 and p not in ports:
+            with socket.socket() as bus:
+                try:
+                    bus.bind(("127.0.0.1", p + 10000))
+                except OSError:
+                    continue
+            ports.append(p)
+    for p in ports:
+        d = os.path.join(tmp, str(p))
+        os.mkdir(d)
+        spawn([a.redis_server, "--port", str(p), "--bind", "127.0.0.1", "--save", "",
+               "--appendonly", "no", "--dir", d, "--cluster-enabled", "yes",
+               "--cluster-config-file", os.path.join(d, "nodes.conf")],
+              stdout=subprocess.DEVNULL)
+
+    def node_cli(port, *args):
+        return subprocess.run([a.redis_cli, "-p", str(port), "--raw", *args],
+                              capture_output=True, text=True, timeout=30).stdout
+
+    try:
+        for p in ports:
+            wait_until(f"node {p} answers", lambda: node_cli(p, "PING").strip() == "PONG")
+        r = subprocess.run([a.redis_cli, "--cluster", "create",
+                            *[f"127.0.0.1:{p}" for p in ports], "--cluster-replicas", "0",
+                            "--cluster-yes"], capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            fail(f"redis-cli --cluster create: {r.stdout[-500:]} {r.stderr[-500:]}")
+        for p in ports:
+            wait_until(f"node {p} sees the cluster up",
+                       lambda: "cluster_state:ok" in node_cli(p, "CLUSTER", "INFO"))
+        slot = int(node_cli(ports[0], "CLUSTER", "KEYSLOT", "{test}").strip())
+        owner = None
+        for p in ports:
+            if node_cli(p, "SET", "{test}:probe", "1").strip() == "OK":
+                owner = p
+        if owner is None:
+            fail(f"no node serves slot {slot}")
+        other = next(p for p in ports if p != owner)
+        print(f"slot {slot} of {{test}} is served by node {owner}; clients are given node {other}")
+
+        def cli(*args):  # follows redirections (-c)
+            return subprocess.run([a.redis_cli, "-c", "-p", str(other), "--raw", *args],
+                                  capture_output=True, text=True, timeout=30).stdout
+
+        sub = submitter(a, other, 2000)
+        runners = [runner(a, other, name) for name in ("r1", "r2")]
+        print(finish(sub, "the submitter (given a node without the job's slot)").strip())
+        for r in runners:
+            print(finish(r, "a runner (given a node without the job's slot)", timeout=60).strip())
+        check_results(a, cli, 2000)
+        for p in ports:
+            if p != owner and node_cli(p, "DBSIZE").strip() != "0":
+                fail(f"node {p}, which does not serve the slot, holds keys")
+        print("PASS: a job on a three-node Redis Cluster: clients given another node followed "
+              "MOVED to the slot's node; 2000 items, one result each")
+    finally:
+        for p in SPAWNED:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--worker", required=True)
@@ -538,7 +660,7 @@ def main():
     ap.add_argument("--case", default="kill", choices=["kill", "restart", "oom", "refused", "order", "reuse",
                                                     "cancel", "sigterm", "ackloss", "idle",
                                                     "silent", "poison", "release", "status",
-                                                    "auth"])
+                                                    "auth", "deadletter", "cluster"])
     a = ap.parse_args()
     port = free_port()
     if a.case == "refused":
@@ -546,6 +668,9 @@ def main():
         return
     if a.case == "silent":
         silent_case(a, port)
+        return
+    if a.case == "cluster":
+        cluster_case(a)
         return
     tmp = tempfile.mkdtemp()
     durable = ["--appendonly", "yes", "--appendfsync", "always"] if a.case == "restart" else \
@@ -568,7 +693,7 @@ def main():
             return
         others = {"order": order_case, "reuse": reuse_case, "cancel": cancel_case,
                   "sigterm": sigterm_case, "ackloss": ackloss_case, "idle": idle_case,
-                  "poison": poison_case, "release": release_case,
+                  "poison": poison_case, "release": release_case, "deadletter": deadletter_case,
                   "status": status_case, "auth": auth_case}
         if a.case in others:
             others[a.case](a, port, cli)

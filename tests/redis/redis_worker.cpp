@@ -20,17 +20,22 @@
 // address instead of 127.0.0.1:PORT, redis://user:password@host:port too); REDIS_WORKER_CRASH_ON=V
 // (the task exits the process, status 70, on the item V: a poison item);
 // REDIS_WORKER_OWN_FAILURE=1 (every task fails with "own: connection refused",
-// which the runner releases as its own problem).
+// which the runner releases as its own problem); REDIS_WORKER_THREADS=K (work:
+// K runners in this process, each on its own thread, io_context and
+// connections, consumers NAME-0 .. NAME-K-1).
 #include <jobrunner/jobrunner.hpp>
 #include <jobrunner/redis/stream_job.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace asio = boost::asio;
@@ -127,6 +132,9 @@ int client(int port, const std::string& mode, long n)
                         p.dead, p.reclaimed, st.pending);
           for (const auto& c : st.consumers)
             std::printf("  %s: %lld pending, idle %lld ms\n", c.name.c_str(), c.pending, c.idle_ms);
+          for (const auto& d : st.dead_letters)
+            std::printf("  dead letter %s: value %s after %lld deliveries: %s\n", d.item.c_str(),
+                        d.data.c_str(), d.deliveries, d.error.c_str());
         }
         else if (mode == "cancel")
         {
@@ -139,6 +147,15 @@ int client(int port, const std::string& mode, long n)
               co_await redis::wait_for_results(*conn, cfg, id, std::chrono::milliseconds(50));
           std::printf("all results in: job %s, %lld done, %lld dead letters\n", id.c_str(), p.done,
                       p.dead);
+          // Each dead letter with why (the submitter reports them).
+          const redis::job_keys keys(cfg, id);
+          std::function<void(const std::string&, const redis::reply&)> show =
+              [](const std::string&, const redis::reply& fields) {
+                const auto d = redis::to_dead_letter(fields);
+                std::printf("dead letter: value %s after %lld deliveries: %s\n", d.data.c_str(),
+                            d.deliveries, d.error.c_str());
+              };
+          co_await redis::read_stream(*conn, keys.dead(), show);
         }
         conn->close();
       },
@@ -266,9 +283,34 @@ int main(int argc, char** argv)
     if (mode == "wait" || mode == "cancel" || mode == "status")
       return client(port, mode, 0);
     if (mode == "work" && argc >= 6)
-      return work(port, argv[3], std::chrono::milliseconds(std::atol(argv[4])),
-                  std::chrono::milliseconds(std::atol(argv[5])),
-                  std::chrono::milliseconds(argc >= 7 ? std::atol(argv[6]) : 10000));
+    {
+      const std::string name = argv[3];
+      const std::chrono::milliseconds delay(std::atol(argv[4])), claim(std::atol(argv[5])),
+          grace(argc >= 7 ? std::atol(argv[6]) : 10000);
+      const long threads = env_ms("REDIS_WORKER_THREADS", 1);
+      if (threads <= 1)
+        return work(port, name, delay, claim, grace);
+      // One process, several runners: each on a thread of its own, with
+      // its own io_context and connections (consumer NAME-K).
+      std::vector<int> status(static_cast<std::size_t>(threads), 0);
+      std::vector<std::thread> pool;
+      for (long t = 0; t < threads; ++t)
+        pool.emplace_back([&, t] {
+          auto& st = status[static_cast<std::size_t>(t)];
+          try
+          {
+            st = work(port, name + "-" + std::to_string(t), delay, claim, grace);
+          }
+          catch (const std::exception& e)
+          {
+            std::fprintf(stderr, "redis_worker: %s\n", e.what());
+            st = 1;
+          }
+        });
+      for (auto& t : pool)
+        t.join();
+      return *std::max_element(status.begin(), status.end());
+    }
   }
   catch (const std::exception& e)
   {

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <deque>
 #include <exception>
 #include <functional>
@@ -68,6 +69,10 @@ struct connection_options
   /// SO_KEEPALIVE (probes after 15 s idle): a dead peer is detected even
   /// when the connection is idle.
   bool keepalive = true;
+  /// Redis Cluster: a MOVED reply moves the connection to the node it
+  /// names, and the command is sent there again (ASK is not followed: the
+  /// caller gets it as an error).
+  bool follow_moved = true;
 };
 
 /// Where a Redis server is: `host:port` (port 6379 if omitted) or
@@ -205,6 +210,37 @@ public:
   /// message (reply null) if the connection is lost before it.
   void command(const std::vector<std::string>& args, callback cb)
   {
+    if (options_.follow_moved)
+    {
+      // Redis Cluster: a MOVED reply names the node serving the key's slot;
+      // the connection moves there and sends the command again, once (a
+      // second MOVED reaches the caller, as a passing error: see
+      // job.hpp's transient).
+      cb = [self = shared_from_this(), args, cb = std::move(cb)](const reply* r,
+                                                                 const std::string& err) mutable {
+        if (r == nullptr || !r->is_error() || r->str.rfind("MOVED ", 0) != 0 || self->closed_)
+        {
+          cb(r, err);
+          return;
+        }
+        const auto target = r->str.substr(r->str.rfind(' ') + 1);
+        // Not from inside hiredis's reply callback: the context is freed.
+        asio::post(self->socket_.get_executor(),
+                   [self, target, args = std::move(args), cb = std::move(cb)]() mutable {
+                     self->move_to(target);
+                     self->command_once(args, std::move(cb));
+                   });
+      };
+    }
+    command_once(args, std::move(cb));
+  }
+
+  /// The node this connection talks to (it changes after a MOVED reply).
+  std::string endpoint() const { return host_ + ":" + std::to_string(port_); }
+
+  /// `command` without following MOVED replies.
+  void command_once(const std::vector<std::string>& args, callback cb)
+  {
     if (!ac_ && options_.reconnect)
       reconnect();
     if (!ac_)
@@ -285,6 +321,39 @@ public:
   }
 
 private:
+  // Makes the connection talk to `target` (host:port, or :port on the same
+  // host), from a MOVED reply: the old connection is closed, commands still
+  // waiting on it fail as lost (their callers send them again), the next
+  // command connects at once.
+  void move_to(const std::string& target)
+  {
+    const auto colon = target.rfind(':');
+    if (colon == std::string::npos)
+      return;
+    auto host = target.substr(0, colon);
+    if (host.empty())
+      host = host_;
+    const int port = std::atoi(target.c_str() + colon + 1);
+    if (port <= 0 || (host == host_ && port == port_))
+      return; // already there (another MOVED of the same batch)
+    host_ = std::move(host);
+    port_ = port;
+    drop();
+    next_attempt_ = {};
+    backoff_ = std::chrono::milliseconds(100);
+    if (!options_.reconnect && !closed_)
+    {
+      try
+      {
+        open();
+      }
+      catch (const error& e)
+      {
+        error_ = e.what();
+      }
+    }
+  }
+
   connection(asio::any_io_executor ex, connection_options options)
       : socket_(ex), timer_(ex), options_(std::move(options))
   {}
@@ -456,25 +525,31 @@ private:
     if (waiting || !ac_)
       return;
     waiting = true;
-    socket_.async_wait(read ? asio::posix::stream_descriptor::wait_read
-                            : asio::posix::stream_descriptor::wait_write,
-                       [self = shared_from_this(), read](boost::system::error_code ec) {
-                         (read ? self->reading_ : self->writing_) = false;
-                         if (ec || !self->ac_)
-                           return;
-                         if (read)
-                           redisAsyncHandleRead(self->ac_);
-                         else
-                           redisAsyncHandleWrite(self->ac_);
-                         if (self->ac_
-                             && (read ? self->want_read_ || self->always_read_ : self->want_write_))
-                           self->arm(read);
-                       });
+    socket_.async_wait(
+        read ? asio::posix::stream_descriptor::wait_read
+             : asio::posix::stream_descriptor::wait_write,
+        [self = shared_from_this(), read, gen = generation_](boost::system::error_code ec) {
+          if (gen != self->generation_)
+            return; // a wait of a context freed since (cleanup)
+          (read ? self->reading_ : self->writing_) = false;
+          if (ec || !self->ac_)
+            return;
+          if (read)
+            redisAsyncHandleRead(self->ac_);
+          else
+            redisAsyncHandleWrite(self->ac_);
+          if (self->ac_ && (read ? self->want_read_ || self->always_read_ : self->want_write_))
+            self->arm(read);
+        });
   }
 
   void cleanup() noexcept
   {
     want_read_ = want_write_ = always_read_ = false;
+    // The cancelled waits may complete after the next context's first
+    // arm (a MOVED reply connects again at once): they are not its waits.
+    ++generation_;
+    reading_ = writing_ = false;
     boost::system::error_code ignored;
     socket_.cancel(ignored);
     if (socket_.is_open())
@@ -542,6 +617,7 @@ private:
   asio::steady_timer timer_;
   connection_options options_;
   std::string host_, name_, auth_error_;
+  std::uint64_t generation_ = 0; // of the hiredis context the socket waits belong to
   int port_ = 0;
   bool want_read_ = false, want_write_ = false, reading_ = false, writing_ = false;
   bool always_read_ = false, connected_ = false, watching_ = false, closed_ = false;

@@ -19,6 +19,7 @@
 #include <jobrunner/redis/connection.hpp>
 
 #include <chrono>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <string>
@@ -83,12 +84,15 @@ std::vector<std::string> args(const Args&... a)
   return std::vector<std::string>{std::string(a)...};
 }
 
-// An error that passes: the connection lost (the next command reconnects)
-// or Redis not ready yet (loading its data after a restart).
+// An error that passes: the connection lost (the next command reconnects),
+// Redis not ready yet (loading its data after a restart), or a cluster
+// slot moving (ASK: tried again until MOVED names its new node) or without
+// a node for a moment.
 inline bool transient(const std::string& what, const connection& conn)
 {
   return !conn.connected() || what.rfind("redis: LOADING", 0) == 0
-         || what.rfind("redis: TRYAGAIN", 0) == 0;
+         || what.rfind("redis: TRYAGAIN", 0) == 0 || what.rfind("redis: CLUSTERDOWN", 0) == 0
+         || what.rfind("redis: MOVED", 0) == 0 || what.rfind("redis: ASK", 0) == 0;
 }
 
 inline long long to_integer(const reply& r)
@@ -207,12 +211,46 @@ struct consumer_status
   long long idle_ms = 0; ///< since it last read
 };
 
+/// An item moved to the dead-letter stream (`{name}:ID:dead`) after
+/// `max_deliveries` deliveries without a result.
+struct dead_letter
+{
+  std::string item; ///< its id in the item stream
+  std::string data; ///< its value, as submitted
+  long long deliveries = 0;
+  /// The last error a runner released it with (its own failure), or
+  /// "delivered N times without a result" (its runners died with it).
+  std::string error;
+};
+
+/// A dead-letter entry's fields (name, value, ...) as a `dead_letter`.
+inline dead_letter to_dead_letter(const reply& fields)
+{
+  dead_letter d;
+  for (std::size_t f = 0; f + 1 < fields.elements.size(); f += 2)
+  {
+    const auto& key = fields.elements[f].str;
+    const auto& value = fields.elements[f + 1].str;
+    if (key == "item")
+      d.item = value;
+    else if (key == "data")
+      d.data = value;
+    else if (key == "deliveries")
+      d.deliveries = std::atoll(value.c_str());
+    else if (key == "error")
+      d.error = value;
+  }
+  return d;
+}
+
 /// A job as an operator sees it (`read_status`).
 struct job_status
 {
   job_progress progress;
   long long pending = 0; ///< items held by runners, without a result
   std::vector<consumer_status> consumers;
+  /// The first dead letters (at most `read_status`'s `letters`), with why.
+  std::vector<dead_letter> dead_letters;
 };
 
 /// The id of the latest job under the name (empty if none).
@@ -224,10 +262,10 @@ inline asio::awaitable<std::string> current_job(connection& conn, const stream_j
 }
 
 /// The status of job `id` of `cfg.name` (the latest if `id` is empty):
-/// counts, and what each consumer holds. `progress.state` is empty if there
-/// is no such job.
+/// counts, what each consumer holds, and the first `letters` dead letters.
+/// `progress.state` is empty if there is no such job.
 inline asio::awaitable<job_status> read_status(connection& conn, const stream_job_config& cfg,
-                                               std::string id = {})
+                                               std::string id = {}, std::size_t letters = 10)
 {
   if (id.empty())
     id = co_await current_job(conn, cfg);
@@ -238,6 +276,14 @@ inline asio::awaitable<job_status> read_status(connection& conn, const stream_jo
   st.progress = co_await read_progress(conn, keys);
   if (st.progress.state.empty())
     co_return st;
+  if (st.progress.dead > 0 && letters > 0)
+  {
+    auto range = detail::args("XRANGE", keys.dead(), "-", "+", "COUNT", std::to_string(letters));
+    const auto entries = co_await conn.async_command(std::move(range));
+    for (const auto& e : entries.elements)
+      if (e.elements.size() >= 2)
+        st.dead_letters.push_back(to_dead_letter(e.elements[1]));
+  }
   auto cmd = detail::args("XINFO", "CONSUMERS", keys.items(), cfg.group());
   reply list;
   try
@@ -265,6 +311,41 @@ inline asio::awaitable<job_status> read_status(connection& conn, const stream_jo
     st.consumers.push_back(std::move(cs));
   }
   co_return st;
+}
+
+/// The value of field `name` in a stream entry's fields (name, value, ...);
+/// empty if it has none.
+inline std::string field(const reply& fields, const std::string& name)
+{
+  for (std::size_t f = 0; f + 1 < fields.elements.size(); f += 2)
+    if (fields.elements[f].str == name)
+      return fields.elements[f + 1].str;
+  return {};
+}
+
+/// Reads every entry of stream `key`, oldest first (XRANGE, `page` entries
+/// a command), and passes each to `on_entry(id, fields)`. Pass a named
+/// function (g++ 12 mishandles temporaries built inside a co_await).
+inline asio::awaitable<void>
+read_stream(connection& conn, std::string key,
+            std::function<void(const std::string& id, const reply& fields)> on_entry,
+            std::size_t page = 1000)
+{
+  std::string from = "-";
+  for (;;)
+  {
+    auto range = detail::args("XRANGE", key, from, "+", "COUNT", std::to_string(page));
+    const auto entries = co_await conn.async_command(std::move(range));
+    if (entries.elements.empty())
+      co_return;
+    for (const auto& entry : entries.elements)
+    {
+      if (entry.elements.size() < 2)
+        continue;
+      from = "(" + entry.elements[0].str;
+      on_entry(entry.elements[0].str, entry.elements[1]);
+    }
+  }
 }
 
 /// Creates a new job under `cfg.name`, writes `values` to its item stream
@@ -380,6 +461,31 @@ wait_for_results(connection& conn, const stream_job_config& cfg, std::string id,
     asio::steady_timer t(co_await asio::this_coro::executor, poll);
     co_await t.async_wait(asio::use_awaitable);
   }
+}
+
+/// The job a submitter re-attaches to (after it died, or Redis
+/// restarted): job `id` of `cfg.name`, or the latest if `id` is empty. Its
+/// results so far and the rest are collected as a submitter's are:
+/// `wait_for_results`, then `read_stream` of its results and dead letters.
+/// Throws `redis::error` if there is no such job (or its keys expired), or
+/// if it was never fully submitted (`submitting`: its submitter stopped
+/// while adding items; no runner takes it, cancel it and submit again).
+inline asio::awaitable<job_progress> find_job(connection& conn, const stream_job_config& cfg,
+                                              std::string id = {})
+{
+  if (id.empty())
+    id = co_await current_job(conn, cfg);
+  if (id.empty())
+    throw error("redis: no job named " + cfg.name);
+  const job_keys keys(cfg, id);
+  auto p = co_await read_progress(conn, keys);
+  if (p.state.empty())
+    throw error("redis: job " + id + " of " + cfg.name + " does not exist (expired?)");
+  if (p.state == "submitting")
+    throw error("redis: job " + id + " of " + cfg.name
+                + " was never fully submitted (its submitter stopped while adding items): "
+                  "cancel it and submit again");
+  co_return p;
 }
 
 /// Cancels the live job of `cfg.name`: its runners stop taking items and

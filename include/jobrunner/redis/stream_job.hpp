@@ -31,6 +31,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <string>
@@ -81,8 +82,11 @@ for _, e in ipairs(r[2]) do
   if p[1] and p[1][4] > tonumber(ARGV[6]) then
     local data = ''
     for i = 1, #e[2], 2 do if e[2][i] == 'data' then data = e[2][i + 1] end end
+    local n = p[1][4] - 1
+    local err = redis.call('HGET', KEYS[4], 'error:' .. e[1])
+    if not err then err = 'delivered ' .. n .. ' times without a result' end
     redis.call('XACK', KEYS[1], ARGV[1], e[1])
-    redis.call('XADD', KEYS[3], '*', 'item', e[1], 'deliveries', p[1][4] - 1, 'data', data)
+    redis.call('XADD', KEYS[3], '*', 'item', e[1], 'deliveries', n, 'data', data, 'error', err)
     redis.call('HINCRBY', KEYS[4], 'dead', 1)
     dead = dead + 1
   else
@@ -98,11 +102,14 @@ return {r[1], keep, dead, counts})";
 
 // Releases an item this consumer holds: it stays pending, idle for ARGV[4]
 // ms (so any runner's next claim round takes it), its delivery count less
-// one if ARGV[5] is 1 (it was not processed). KEYS: items; ARGV: group,
-// consumer, id, idle, uncount.
+// one if ARGV[5] is 1 (it was not processed). A non-empty ARGV[6] is the
+// attempt's error, kept in the meta hash (field error:ID) for the item's
+// dead letter. KEYS: items, meta; ARGV: group, consumer, id, idle, uncount,
+// error.
 inline const char* release_script = R"(
 local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1, ARGV[2])
 if #p == 1 then
+  if ARGV[6] ~= '' then redis.call('HSET', KEYS[2], 'error:' .. ARGV[3], ARGV[6]) end
   local n = p[1][4]
   if ARGV[5] == '1' and n > 0 then n = n - 1 end
   redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'IDLE', ARGV[4], 'RETRYCOUNT', n,
@@ -126,6 +133,29 @@ for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
   end
 end
 return n)";
+
+// A failed attempt's error, for the item's dead letter: the exception's
+// text, or the status.
+template <class Result>
+std::string error_text(const Result& res)
+{
+  if (res.error)
+  {
+    try
+    {
+      std::rethrow_exception(res.error);
+    }
+    catch (const std::exception& e)
+    {
+      return e.what();
+    }
+    catch (...)
+    {
+      return "an exception that is not a std::exception";
+    }
+  }
+  return res.status == task_status::timed_out ? "timed out" : "failed";
+}
 
 // CLIENT SETNAME jobrunner:CONSUMER:ROLE (no spaces allowed).
 inline std::string client_name(std::string consumer, const char* role)
@@ -268,9 +298,9 @@ std::shared_ptr<stream_worker> attach(JobRunner<stream_item<T>, Result>& runner,
     co_await asio::this_coro::throw_if_cancelled(false);
     reader->set_name(detail::client_name(cfg.consumer, "reader"));
     const auto release = [&](const std::string& id, bool uncount) -> asio::awaitable<void> {
-      auto cmd = detail::args("EVAL", detail::release_script, "1", keys->items(), cfg.group(),
-                              cfg.consumer, id, std::to_string(detail::released_idle_ms),
-                              uncount ? "1" : "0");
+      auto cmd = detail::args("EVAL", detail::release_script, "2", keys->items(), keys->meta(),
+                              cfg.group(), cfg.consumer, id,
+                              std::to_string(detail::released_idle_ms), uncount ? "1" : "0", "");
       auto rel = co_await reader->async_command(std::move(cmd));
       if (rel.integer == 1)
         ++w->released_;
@@ -498,9 +528,10 @@ std::shared_ptr<stream_worker> attach(JobRunner<stream_item<T>, Result>& runner,
       // counted (an item no runner can process ends as a dead letter).
       w->own_releases_.insert(res.item.id);
       ++w->unacked_;
-      acker->command(detail::args("EVAL", detail::release_script, "1", keys->items(), cfg.group(),
-                                  cfg.consumer, res.item.id,
-                                  std::to_string(detail::released_idle_ms), "0"),
+      acker->command(detail::args("EVAL", detail::release_script, "2", keys->items(), keys->meta(),
+                                  cfg.group(), cfg.consumer, res.item.id,
+                                  std::to_string(detail::released_idle_ms), "0",
+                                  detail::error_text(res)),
                      [w](const reply* rp, const std::string&) {
                        --w->unacked_;
                        if (rp != nullptr && rp->integer == 1)
@@ -512,9 +543,9 @@ std::shared_ptr<stream_worker> attach(JobRunner<stream_item<T>, Result>& runner,
     {
       // Stopped before it finished: no result; another runner takes it.
       ++w->unacked_;
-      acker->command(detail::args("EVAL", detail::release_script, "1", keys->items(), cfg.group(),
-                                  cfg.consumer, res.item.id,
-                                  std::to_string(detail::released_idle_ms), "1"),
+      acker->command(detail::args("EVAL", detail::release_script, "2", keys->items(), keys->meta(),
+                                  cfg.group(), cfg.consumer, res.item.id,
+                                  std::to_string(detail::released_idle_ms), "1", ""),
                      [w](const reply* rp, const std::string&) {
                        --w->unacked_;
                        if (rp != nullptr && rp->integer == 1)
