@@ -154,6 +154,59 @@ TEST_CASE("the retry predicate decides by exception, error code or result", "[re
   CHECK(s.retried == 3);
 }
 
+TEST_CASE(
+    "default_retry_if: failed and timed out are retryable, and a custom predicate can add to it",
+    "[retry]")
+{
+  using result = jobrunner::TaskResult<int, int>;
+  result r(0);
+  r.status = task_status::failed;
+  CHECK(jobrunner::default_retry_if(r));
+  r.status = task_status::timed_out;
+  CHECK(jobrunner::default_retry_if(r));
+  r.status = task_status::cancelled;
+  CHECK_FALSE(jobrunner::default_retry_if(r));
+  r.status = task_status::succeeded;
+  r.value = 1;
+  CHECK_FALSE(jobrunner::default_retry_if(r));
+
+  // A predicate that adds "retry a result of -1" to the default keeps
+  // retrying the timeouts (item 0 times out once) and the failures (item 1
+  // throws once); a predicate that does not call the default would stop.
+  asio::io_context io;
+  auto config = retrying(3, 1ms);
+  config.task_timeout = 20ms;
+  std::map<int, int> runs;
+  JobRunner<int, int> runner(
+      io,
+      [&](int x) -> asio::awaitable<int> {
+        const int n = runs[x]++;
+        if (x == 0 && n == 0)
+          co_await sleep_for(10s);
+        co_await sleep_for(0ms);
+        if (x == 1 && n == 0)
+          throw std::runtime_error("flaky");
+        if (x == 2 && n == 0)
+          co_return -1;
+        co_return x;
+      },
+      config);
+  runner.retry_if([](const result& res) {
+    return jobrunner::default_retry_if(res) || (res.ok() && *res.value == -1);
+  });
+  std::map<int, unsigned> attempts;
+  std::map<int, task_status> status;
+  runner.add_range(jobrunner::test::iota(0, 4)).on_task_complete([&](auto& res) {
+    attempts[res.item] = res.attempts;
+    status[res.item] = res.status;
+  });
+  auto s = runner.run();
+  CHECK(attempts == std::map<int, unsigned>{{0, 2}, {1, 2}, {2, 2}, {3, 1}});
+  for (auto& [item, st] : status)
+    CHECK(st == task_status::succeeded);
+  CHECK(s.retried == 3);
+}
+
 TEST_CASE("a predicate that throws means no retry", "[retry]")
 {
   asio::io_context io;

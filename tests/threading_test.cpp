@@ -11,6 +11,7 @@
 #include <chrono>
 #include <memory>
 #include <random>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -392,3 +393,109 @@ TEST_CASE("multi_threaded: a crawler adding from the callback ends when idle, on
   CHECK(s.succeeded == static_cast<std::uint64_t>(nodes));
   CHECK(add_errors.load() == 0);
 }
+
+}
+
+// --- issue 13 items 4-6: drain, fail-fast and events on several threads ---
+
+TEST_CASE("multi_threaded: drain from another thread at a random moment loses nothing",
+          "[threads][drain]")
+{
+  std::mt19937 rng(4242);
+  for (int round = 0; round < 6; ++round)
+  {
+    asio::io_context io(2);
+    JobConfig config;
+    config.workers = 1 + static_cast<std::size_t>(rng() % 40);
+    config.work_queue_capacity = static_cast<std::size_t>(rng() % 20);
+    config.result_queue_capacity = static_cast<std::size_t>(rng() % 20);
+    const bool grace = round % 2 == 1; // a grace period that may expire, or none
+    Runner runner(io, maybe_yield, config);
+    const long n = 1000000;
+    auto seen = std::make_unique<std::atomic<int>[]>(static_cast<std::size_t>(n));
+    std::atomic<std::uint64_t> calls{0};
+    std::atomic<int> draining_events{0};
+    runner.add_range(jobrunner::test::iota(0L, n / 2)).add_range(jobrunner::test::iota(n / 2, n));
+    runner.on_task_complete([&](auto& r) {
+      seen[static_cast<std::size_t>(r.item)].fetch_add(1);
+      calls.fetch_add(1);
+    });
+    runner.on_event([&](const jobrunner::event& e) {
+      draining_events += e.kind == jobrunner::event_kind::draining;
+    });
+    auto delay = std::chrono::microseconds(rng() % 20000);
+    std::thread drainer([&] {
+      std::this_thread::sleep_for(delay);
+      if (grace)
+        runner.drain(std::chrono::microseconds(rng() % 2000));
+      else
+        runner.drain();
+      runner.drain(); // idempotent, concurrently with the job
+    });
+    auto s = runner.run(2);
+    drainer.join();
+    INFO("round " << round << " workers " << config.workers << " delay " << delay.count()
+                  << "us grace " << grace);
+    CHECK(calls.load() == s.submitted);
+    CHECK(s.submitted == s.succeeded + s.failed + s.cancelled);
+    CHECK(draining_events.load() == 1);
+    if (!grace)
+    {
+      CHECK(s.status == jobrunner::job_status::drained);
+      CHECK(s.cancelled == 0);
+      CHECK(s.succeeded == s.submitted);
+    }
+    else
+      CHECK((s.status == jobrunner::job_status::drained
+             || s.status == jobrunner::job_status::cancelled));
+    for (long i = 0; i < n; ++i)
+      REQUIRE(seen[static_cast<std::size_t>(i)].load() <= 1);
+    CHECK(io.stopped());
+  }
+}
+
+TEST_CASE("multi_threaded: fail_fast stops the job once and loses nothing", "[threads][fail_fast]")
+{
+  asio::io_context io(4);
+  JobConfig config;
+  config.workers = 16;
+  config.fail_fast = true;
+  const long n = 200000;
+  jobrunner::JobRunner<long, long, multi_threaded> runner(
+      io,
+      [](long x) -> long {
+        if (x == 5000 || x == 5001)
+          throw std::runtime_error("bad item");
+        return x;
+      },
+      config);
+  auto seen = std::make_unique<std::atomic<int>[]>(static_cast<std::size_t>(n));
+  std::atomic<std::uint64_t> calls{0};
+  std::atomic<int> fail_fast_events{0};
+  runner.add_range(jobrunner::test::iota(0L, n)).on_task_complete([&](auto& r) {
+    seen[static_cast<std::size_t>(r.item)].fetch_add(1);
+    calls.fetch_add(1);
+  });
+  runner.on_event([&](const jobrunner::event& e) {
+    fail_fast_events += e.kind == jobrunner::event_kind::fail_fast;
+  });
+  JobSummary s;
+  boost::system::error_code ec;
+  runner.async_run([&](boost::system::error_code e, JobSummary summary) {
+    ec = e;
+    s = std::move(summary);
+  });
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i)
+    threads.emplace_back([&] { io.run(); });
+  for (auto& t : threads)
+    t.join();
+  CHECK(ec == jobrunner::errc::task_failed);
+  CHECK(s.status == jobrunner::job_status::failed);
+  CHECK(fail_fast_events.load() == 1);
+  CHECK(s.failed >= 1);
+  CHECK(s.failed <= 2);
+  CHECK(calls.load() == s.submitted);
+  CHECK(s.submitted == s.succeeded + s.failed + s.cancelled);
+  for (long i = 0; i < n; ++i)
+    REQUIRE(seen[static_cast<std::size_t>(i)].load() <= 1);

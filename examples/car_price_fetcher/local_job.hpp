@@ -10,6 +10,7 @@
 
 #include "http_client.hpp"
 #include "input.hpp"
+#include "metrics_file.hpp"
 #include "options.hpp"
 #include "output.hpp"
 #include "policy.hpp"
@@ -130,6 +131,17 @@ inline int run_local_job(const options& opt, const url& endpoint, input& in, wri
   }
 
   http.max_retry_after(std::chrono::seconds(opt.max_retry_after_s));
+
+  // --metrics-file: checked writable before the job starts.
+  metrics_file metrics(io, opt.metrics_file, opt.metrics_interval_s);
+  const jobrunner::OpenMetricsOptions metrics_names{"jobrunner", {{"job", "car_price_fetcher"}}};
+  if (metrics.enabled()
+      && !metrics.write(jobrunner::to_openmetrics(jobrunner::JobStats{}, metrics_names)))
+  {
+    std::fprintf(stderr, "car_price_fetcher: cannot write the metrics: %s\n",
+                 metrics.error().c_str());
+    return 2;
+  }
 
   jobrunner::JobConfig config = make_config(opt);
   // No more workers than rows: each costs memory (README), even idle.
@@ -277,10 +289,11 @@ inline int run_local_job(const options& opt, const url& endpoint, input& in, wri
 
   display.start();
 
-  // SIGINT/SIGTERM stop the job; the rest of the input is still read and
-  // reported cancelled. From a pipe that may never end: a second signal
-  // stops reading it (the rows not read are then not in the output, and
-  // the summary says from which line).
+  // A first SIGINT/SIGTERM drains the job: no more cars are sent, those in
+  // flight (and their retries) finish; the rest of the input is still read
+  // and reported cancelled. A second one cancels the cars in flight and,
+  // from a pipe that may never end, stops reading it (the rows not read are
+  // then not in the output, and the summary says from which line).
   asio::signal_set signals(io, SIGINT, SIGTERM);
   std::function<void()> wait_for_signal = [&] {
     signals.async_wait([&](boost::system::error_code ec, int) {
@@ -288,28 +301,37 @@ inline int run_local_job(const options& opt, const url& endpoint, input& in, wri
         return;
       if (interrupted)
       {
-        in.abandon();
+        runner.cancel();
+        if (in.is_stream())
+          in.abandon();
         return;
       }
       interrupted = true;
-      runner.cancel();
-      if (in.is_stream() && !in.at_end())
-        std::fprintf(stderr,
-                     "%scar_price_fetcher: interrupted: reading the rest of the input to "
-                     "report it; interrupt again to stop reading\n",
-                     display.is_bar() ? "\n" : "");
+      runner.drain();
+      std::fprintf(stderr,
+                   "%scar_price_fetcher: interrupted: finishing the cars in flight%s; "
+                   "interrupt again to cancel them%s\n",
+                   display.is_bar() ? "\n" : "",
+                   in.is_stream() && !in.at_end() ? " and reading the rest of the input" : "",
+                   in.is_stream() && !in.at_end() ? " and stop reading" : "");
       wait_for_signal();
     });
   };
   wait_for_signal();
+  if (metrics.enabled())
+    metrics.start([&] { return jobrunner::to_openmetrics(runner.stats(), metrics_names); });
 
   jobrunner::JobSummary summary;
   runner.async_run([&](boost::system::error_code, jobrunner::JobSummary s) {
     summary = std::move(s);
     display.finish();
     signals.cancel();
+    metrics.stop();
   });
   io.run();
+  if (metrics.enabled() && !metrics.write(jobrunner::to_openmetrics(summary, metrics_names)))
+    std::fprintf(stderr, "car_price_fetcher: cannot write the metrics: %s\n",
+                 metrics.error().c_str());
   const bool saved = results.close();
   display.show(true);
   if (!saved)

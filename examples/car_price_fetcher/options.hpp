@@ -38,7 +38,9 @@ struct options
   std::string ca_file;
   std::string progress = "auto"; // auto | bar | lines | none
   std::string trace;             // a file: one line per request event
-  std::string redis;             // host:port or redis://...: distributed mode
+  std::string metrics_file;      // OpenMetrics text, rewritten every metrics_interval_s
+  double metrics_interval_s = 10;
+  std::string redis; // host:port or redis://...: distributed mode
   std::string redis_role = "work";
   std::string redis_job = "car_price";
   std::string consumer;
@@ -79,6 +81,10 @@ required) through the car-price API, and writes one line per input row.
   --progress MODE      auto (a bar on a terminal, else lines), bar, lines or none
   --trace FILE         write one line per request event (start, send, answer) with
                        steady-clock nanoseconds, for debugging
+  --metrics-file FILE  write the job's statistics in the OpenMetrics text format to
+                       FILE, every --metrics-interval seconds and at the end, each
+                       time atomically (temporary file, then rename)
+  --metrics-interval S seconds between two writes of --metrics-file (default 10)
   --redis ADDRESS      distributed mode: share the job through Redis Streams;
                        HOST:PORT or redis://[[USER]:PASSWORD@]HOST[:PORT]
   --redis-role ROLE    submit (reads --input, writes --output once every car has a
@@ -95,6 +101,8 @@ required) through the car-price API, and writes one line per input row.
 
 A 429 (or 503 with Retry-After) pauses every request until the time the
 server asks for (at most --max-retry-after), then the car is sent again.
+A first SIGINT/SIGTERM drains: no more cars are sent (the rows not sent are
+written "cancelled"), those in flight finish; a second one cancels them.
 Exit status: 0 every car priced; 1 some cars failed or rows were invalid;
 2 bad options or input; 3 stopped early (failure budget, the server kept
 pushing back, or it cannot be reached); 4 the output could not be written;
@@ -172,6 +180,10 @@ inline options parse_options(int argc, char** argv)
       o.unreachable_after_ms = static_cast<long>(num(0, 86400) * 1000);
     else if (a == "--trace")
       o.trace = v;
+    else if (a == "--metrics-file")
+      o.metrics_file = v;
+    else if (a == "--metrics-interval")
+      o.metrics_interval_s = num(0.01, 86400);
     else if (a == "--ca-file")
       o.ca_file = v;
     else if (a == "--redis")

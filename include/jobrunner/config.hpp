@@ -91,6 +91,15 @@ namespace jobrunner {
  *   `initial_workers` (0: `workers`), grows by one per window of successes
  *   and is multiplied by `decrease_factor` on a timeout or a push-back of a
  *   task started since the last decrease.
+ * - `fail_fast`: the first item whose final result (after its retries) is
+ *   `failed` or `timed_out` cancels the job, as `cancel()` does (the items
+ *   not yet run are reported cancelled, tasks in flight are interrupted), and
+ *   the job ends with `job_status::failed`: `async_run` completes with the
+ *   item's error code (the code of a `boost::system::system_error`,
+ *   `asio::error::timed_out` for a timeout, else `errc::task_failed`) and
+ *   `JobSummary::first_failure` holds its exception; `run()` rethrows that
+ *   exception. Decided by the worker as soon as the result is final, so
+ *   synchronous functions stop at once too.
  *
  * Rejected at construction with `std::invalid_argument`: `workers == 0`,
  * `workers > max_workers`, a negative `task_timeout`, a `max_failure_ratio`
@@ -144,6 +153,12 @@ struct JobConfig
     std::size_t initial_workers = 0; ///< the limit at the start; 0: `workers`
     double decrease_factor = 0.5;    ///< the limit's multiplier on a timeout or push-back
   } adaptive_concurrency;
+
+  // --- fail-fast (issue 13 item 4) -------------------------------------------
+  /// The first item whose final result (after its retries) is failed or
+  /// timed out cancels the job: `job_status::failed`; `async_run` completes
+  /// with that item's error (see `JobRunner::async_run`).
+  bool fail_fast = false;
 
   /// Whether retries wait aside (not holding a worker).
   bool retries_off_worker() const noexcept { return retry.max_attempts > 1 && !ordered_delivery; }

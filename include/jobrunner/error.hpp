@@ -31,6 +31,10 @@ enum class errc
   /// `add_range` or `add_producer` was called while the job ran (for example
   /// from a callback): those items were not added. Use `open_input()`.
   input_added_after_start = 11,
+  // --- fail-fast (issue 13 item 4) ---
+  /// The job was stopped by `JobConfig::fail_fast`: a task threw an exception
+  /// that is not a `system_error` (see `JobSummary::first_failure`).
+  task_failed = 5,
 };
 
 namespace detail {
@@ -62,6 +66,8 @@ public:
     case errc::input_added_after_start:
       return "add_range or add_producer was called while the job ran: those items were not "
              "added (use JobRunner::open_input to add items to a running job)";
+    case errc::task_failed:
+      return "the job was stopped: a task failed (fail_fast)";
     }
     return "unknown jobrunner error";
   }

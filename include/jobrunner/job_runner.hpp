@@ -8,6 +8,7 @@
 #include <jobrunner/detail/job_state.hpp>
 #include <jobrunner/detail/producer.hpp>
 #include <jobrunner/error.hpp>
+#include <jobrunner/event.hpp>
 #include <jobrunner/input.hpp>
 #include <jobrunner/job_summary.hpp>
 #include <jobrunner/result_stream.hpp>
@@ -15,6 +16,7 @@
 #include <jobrunner/task_result.hpp>
 #include <jobrunner/threading.hpp>
 
+#include <chrono>
 #include <concepts>
 #include <cstddef>
 #include <exception>
@@ -322,7 +324,9 @@ public:
    * retry on a result, e.g. an HTTP 503 returned as a value) and `attempts`.
    * Returning true retries the item; its final result is what the
    * task-complete callback then sees. Without a predicate, attempts that
-   * failed or timed out are retried. A predicate that throws means "no".
+   * failed or timed out are retried (`jobrunner::default_retry_if`). A
+   * predicate *replaces* that default: call `default_retry_if(r)` from yours
+   * to keep retrying failures and timeouts. A predicate that throws means "no".
    *
    * *Thread safety*: with `multi_threaded` it may run on several threads at
    * once; it must not block.
@@ -389,6 +393,11 @@ public:
    *   is complete and says so;
    * - `errc::failure_budget_exceeded`: the job was aborted by
    *   `JobConfig::failure_budget`; the summary is complete and says so;
+   * - with `JobConfig::fail_fast`, when an item failed
+   *   (`summary.status == job_status::failed`): the code of the item's
+   *   `boost::system::system_error`, `asio::error::timed_out` if it timed
+   *   out, else `errc::task_failed`; `summary.first_failure` holds the
+   *   exception;
    * - `errc::already_started`: this runner already ran a job (summary empty);
    * - `errc::job_complete_callback_failed`: the job-complete callback threw,
    *   whatever the job's status (this error wins over the two above); the
@@ -438,7 +447,8 @@ public:
    * until it runs out of work. `threads > 1` needs `multi_threaded`.
    *
    * *Returns* the summary, including for a cancelled or aborted job (check
-   * `summary.status`).
+   * `summary.status`). A job stopped by `JobConfig::fail_fast` rethrows the
+   * failed item's exception (`JobSummary::first_failure`).
    *
    * *Errors*: `std::logic_error` without an `io_context`,
    * `std::invalid_argument` for a bad `threads`, `boost::system::system_error`
@@ -485,6 +495,10 @@ public:
     if (!outcome)
       throw std::logic_error("jobrunner: the io_context stopped before the job ended");
     auto& [ec, summary] = *outcome;
+    // Fail-fast: the failed item's own exception.
+    if (summary.status == job_status::failed && summary.first_failure
+        && ec != errc::job_complete_callback_failed)
+      std::rethrow_exception(summary.first_failure);
     // A cancelled or aborted job still has a complete summary that says so.
     if (ec && ec != asio::error::operation_aborted && ec != errc::failure_budget_exceeded)
       throw boost::system::system_error(ec, "jobrunner: run");
@@ -510,6 +524,66 @@ public:
   {
     if (state_)
       state_->request_cancel();
+  }
+
+  // --- drain (issue 13 item 5) ----------------------------------------------
+
+  /// Stops the input and lets the job finish what it has. Thread-safe, idempotent.
+  /**
+   * Producers stop: a later `submit` throws `operation_aborted` (the item is
+   * not submitted), a `submit` waiting for room still delivers its item, and
+   * a producer waiting on anything else (its own input) receives terminal
+   * cancellation. Items already submitted (queued, in flight, waiting for a
+   * retry) run as usual; then the job ends with `job_status::drained` and
+   * `async_run` completes with **no error**. Unlike `cancel()`, nothing is
+   * cancelled. Before `async_run`: the job starts drained and ends at once.
+   * After the job ended: no effect. Later calls change nothing, except that
+   * `drain(grace)` can bring the grace deadline earlier.
+   *
+   * *Thread safety*: safe from any thread, concurrently with anything, also
+   * from a task or a callback.
+   *
+   * *Example*: first Ctrl-C drains, the second cancels:
+   * ```
+   * signals.async_wait([&](auto ec, int) { if (!ec) runner.drain(std::chrono::seconds(30)); ... });
+   * ```
+   */
+  void drain() noexcept { request_drain(std::nullopt); }
+
+  /// As `drain()`, and `grace` after this call, whatever is still running
+  /// is cancelled as by `cancel()` (the job then ends `job_status::cancelled`,
+  /// `async_run` completes with `operation_aborted`).
+  void drain(std::chrono::nanoseconds grace) noexcept { request_drain(grace); }
+
+  // --- events (issue 13 item 6) ------------------------------------------
+
+  /// Sets the event hook: `void(const jobrunner::event&)`, called at each decision the runner
+  /// makes.
+  /**
+   * Retries scheduled, push-back pauses started and ended, adaptive limit
+   * changes, the drain, its grace expiry, fail-fast and failure-budget
+   * stops (see `event_kind`). Called synchronously where the decision is
+   * made: with `single_threaded` never concurrently with the job's other
+   * callbacks; with `multi_threaded` possibly from several threads at once.
+   * It must not block. An exception it throws is counted in
+   * `JobSummary::event_errors`. Without a hook, nothing is built or called.
+   *
+   * *Errors*: `std::logic_error` once `async_run` has been called (initiated).
+   *
+   * *Example*:
+   * ```
+   * runner.on_event([](const jobrunner::event& e) {
+   *   std::clog << e.kind << " item " << e.sequence << " value " << e.value << '\n';
+   * });
+   * ```
+   */
+  template <class Callback>
+  requires std::is_invocable_v < std::decay_t<Callback>
+  &, const event& > JobRunner& on_event(Callback&& callback)
+  {
+    check_not_started("on_event");
+    state_->on_event = detail::make_copyable(std::forward<Callback>(callback));
+    return *this;
   }
 
   /// A snapshot of the job's progress; safe from any thread. See `JobStats`.
@@ -564,6 +638,12 @@ private:
     throw std::logic_error(
         std::string("jobrunner: ") + what + " after the job started"
         + (adds_input ? ": use open_input() to add items to a running job" : ""));
+  }
+
+  void request_drain(std::optional<std::chrono::nanoseconds> grace) noexcept
+  {
+    if (state_ && state_->phase.load(std::memory_order_acquire) != 2)
+      state_->request_drain(grace);
   }
 
   void cancel_if_running() noexcept

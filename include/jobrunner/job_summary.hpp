@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <iosfwd>
+#include <string_view>
 
 namespace jobrunner {
 
@@ -15,7 +17,37 @@ enum class job_status
   completed, ///< every producer finished and every submitted item ran
   cancelled, ///< `cancel()` or the operation's cancellation slot stopped the job
   aborted,   ///< the failure budget (`JobConfig::failure_budget`) was exceeded
+  // --- fail-fast (issue 13 item 4) ---
+  failed, ///< an item failed with `JobConfig::fail_fast` set; see `JobSummary::first_failure`
+  // --- drain (issue 13 item 5) ---
+  drained, ///< `drain()` stopped the input; every item submitted before it finished
 };
+
+/// The enumerator's name, e.g. "completed"; "unknown" for a value out of range.
+constexpr std::string_view to_string(job_status s) noexcept
+{
+  switch (s)
+  {
+  case job_status::completed:
+    return "completed";
+  case job_status::cancelled:
+    return "cancelled";
+  case job_status::aborted:
+    return "aborted";
+  case job_status::failed:
+    return "failed";
+  case job_status::drained:
+    return "drained";
+  }
+  return "unknown";
+}
+
+/// Writes `to_string(s)` (include `<ostream>` to use it).
+template <class Traits>
+std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& os, job_status s)
+{
+  return os << to_string(s).data(); // the names are literals: null-terminated
+}
 
 /// Task durations over the tasks that ran (succeeded, failed, timed out, or cancelled in flight).
 /**
@@ -62,6 +94,15 @@ struct JobSummary
   std::size_t max_queue_depth = 0; ///< the most items seen waiting in the work queue
   /// The lowest limit on active workers (`JobConfig::adaptive_concurrency`); else `workers`.
   std::size_t lowest_concurrency_limit = 0;
+
+  // --- fail-fast (issue 13 item 4) ---
+  /// With `JobConfig::fail_fast`: the exception of the item that failed the
+  /// job (`status == job_status::failed`), a `system_error` with
+  /// `asio::error::timed_out` for a timeout; null otherwise.
+  std::exception_ptr first_failure;
+
+  // --- events (issue 13 item 6) ---
+  std::uint64_t event_errors = 0; ///< calls of the `on_event` hook that threw
 };
 
 /// A snapshot of a job in progress; see `JobRunner::stats()`.

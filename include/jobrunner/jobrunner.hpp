@@ -5,10 +5,12 @@
 // Everything jobrunner offers.
 #include <jobrunner/config.hpp>
 #include <jobrunner/error.hpp>
+#include <jobrunner/event.hpp>
 #include <jobrunner/input.hpp>
 #include <jobrunner/job_runner.hpp>
 #include <jobrunner/job_summary.hpp>
 #include <jobrunner/map.hpp>
+#include <jobrunner/openmetrics.hpp>
 #include <jobrunner/result_stream.hpp>
 #include <jobrunner/retry_after.hpp>
 #include <jobrunner/submitter.hpp>

@@ -22,7 +22,12 @@ template <class Item, class Threading = single_threaded>
 class Submitter
 {
 public:
-  explicit Submitter(detail::job_core<Item, Threading>& job) noexcept : job_(&job) {}
+  /// (Made by the runner.) `self`: the producer's member, which a drain
+  /// must not cancel while a submit delivers its item.
+  explicit Submitter(detail::job_core<Item, Threading>& job,
+                     detail::member* self = nullptr) noexcept
+      : job_(&job), self_(self)
+  {}
 
   /// Submits `item`, suspending while the work queue is full (backpressure).
   /**
@@ -36,11 +41,16 @@ public:
    * gets no callback. The producer should then return (the runner does not
    * count this exception as a producer error).
    *
+   * *Drain* (`JobRunner::drain`): a submit called after the drain throws
+   * as above; a submit already waiting for room when it comes still
+   * delivers its item (which then runs), and the producer's next
+   * asynchronous operation ends with `operation_aborted`.
+   *
    * *Example*: `co_await out.submit(std::move(item));`
    */
   asio::awaitable<void> submit(Item item)
   {
-    if (job_->cancel_requested())
+    if (job_->input_closed())
       throw_aborted();
     // try_send builds the message only when it succeeds, so on failure the
     // item is still ours.
@@ -54,9 +64,17 @@ public:
     // Named locals only inside co_await: g++ 12 double-destroys temporaries
     // of class type built there (GCC PR 100611).
     job_->input.on_send_started();
+    if (self_)
+      self_->sending = true;
     auto [ec] = co_await job_->work().async_send(error_code{}, std::move(message),
                                                  asio::as_tuple(asio::deferred));
     job_->input.on_send_finished(!ec);
+    if (self_)
+    {
+      self_->sending = false;
+      if (std::exchange(self_->stop_after_send, false) && !ec)
+        self_->signal.emit(asio::cancellation_type::terminal); // the drain, now the item is in
+    }
     if (ec)
     {
       job_->open.unopen();
@@ -73,7 +91,7 @@ public:
    */
   bool try_submit(Item& item)
   {
-    if (job_->cancel_requested())
+    if (job_->input_closed())
       return false;
     // try_send constructs the message only when it succeeds.
     job_->open.open();
@@ -86,8 +104,8 @@ public:
     return true;
   }
 
-  /// True once the job has been cancelled: further submits will throw.
-  bool cancelled() const noexcept { return job_->cancel_requested(); }
+  /// True once the job has been cancelled or is draining: further submits will throw.
+  bool cancelled() const noexcept { return job_->input_closed(); }
 
 private:
   [[noreturn]] static void throw_aborted()
@@ -96,6 +114,7 @@ private:
   }
 
   detail::job_core<Item, Threading>* job_;
+  detail::member* self_ = nullptr;
 };
 
 } // namespace jobrunner

@@ -5,7 +5,9 @@
 #include <chrono>
 #include <cstdint>
 #include <exception>
+#include <iosfwd>
 #include <optional>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -20,6 +22,30 @@ enum class task_status
   cancelled, ///< the job was cancelled (or aborted) before or while the task ran
   timed_out, ///< the task ran longer than `JobConfig::task_timeout` and was cancelled
 };
+
+/// The enumerator's name, e.g. "timed_out"; "unknown" for a value out of range.
+constexpr std::string_view to_string(task_status s) noexcept
+{
+  switch (s)
+  {
+  case task_status::succeeded:
+    return "succeeded";
+  case task_status::failed:
+    return "failed";
+  case task_status::cancelled:
+    return "cancelled";
+  case task_status::timed_out:
+    return "timed_out";
+  }
+  return "unknown";
+}
+
+/// Writes `to_string(s)` (include `<ostream>` to use it).
+template <class Traits>
+std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& os, task_status s)
+{
+  return os << to_string(s).data(); // the names are literals: null-terminated
+}
 
 /// What the task-complete callback receives for each submitted item.
 /**
@@ -71,6 +97,30 @@ struct TaskResult
   /// True iff the task succeeded.
   bool ok() const noexcept { return status == task_status::succeeded; }
 };
+
+// --- retry_if's default predicate (issue 13 item 7) ------------------------
+
+/// The retry predicate a job uses when `JobRunner::retry_if` sets none.
+/**
+ * True iff the attempt failed (the function threw) or timed out
+ * (`JobConfig::task_timeout`); false for a success, and for an attempt
+ * cancelled with the job. A predicate given to `retry_if` *replaces* this
+ * one: call it from yours to keep retrying failures and timeouts while adding
+ * or removing cases.
+ *
+ * *Example*: also retry an HTTP 503 returned as a value, never a 4xx thrown:
+ * ```
+ * runner.retry_if([](const auto& r) {
+ *   if (r.ok()) return r.value->status == 503;
+ *   return jobrunner::default_retry_if(r) && !is_client_error(r.error);
+ * });
+ * ```
+ */
+template <class Item, class Result>
+bool default_retry_if(const TaskResult<Item, Result>& r) noexcept
+{
+  return r.status == task_status::failed || r.status == task_status::timed_out;
+}
 
 } // namespace jobrunner
 

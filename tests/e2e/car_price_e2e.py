@@ -1139,6 +1139,101 @@ def case_stdin_interrupt(tmp):
         server.stop()
 
 
+def read_metrics(path):
+    """An OpenMetrics text file: its samples (name with labels -> value); the
+    text must be whole (HELP and TYPE lines, "# EOF" last)."""
+    with open(path) as f:
+        text = f.read()
+    check(text.endswith("# EOF\n"), f"{path} does not end with # EOF: {text[-200:]!r}")
+    check("# TYPE jobrunner_results counter" in text and "# HELP jobrunner_results " in text,
+          f"{path} has no TYPE/HELP for jobrunner_results")
+    samples = {}
+    for line in text.splitlines():
+        if line.startswith("#"):
+            continue
+        name, value = line.rsplit(" ", 1)
+        samples[name] = float(value)
+    return samples
+
+
+def result_total(samples, status):
+    return samples[f'jobrunner_results_total{{job="car_price_fetcher",status="{status}"}}']
+
+
+def case_drain(tmp):
+    # A first SIGINT drains: no more cars are sent, the cars in flight are
+    # priced (none is cancelled in flight), every row still has exactly one
+    # line, exit 130. A second SIGINT cancels the cars in flight. Meanwhile
+    # --metrics-file is rewritten atomically: whenever it is read it is whole.
+    import signal
+    inp = small_input(tmp, 600)
+    metrics = os.path.join(tmp, "job.prom")
+    server = Server(tmp, "--latency-ms", "300", "--jitter-ms", "50")
+    try:
+        out_path = os.path.join(tmp, "drained.csv")
+        proc, err = start_fetcher(server.url, inp, out_path, "--workers", "8",
+                                  "--metrics-file", metrics, "--metrics-interval", "0.05")
+        reads = 0
+        try:
+            def progressed():
+                nonlocal reads
+                if os.path.exists(metrics):
+                    reads += 1
+                    return result_total(read_metrics(metrics), "succeeded") >= 16
+                return proc.poll() is not None
+            wait_for(progressed, "no metrics file showing 16 cars priced")
+            proc.send_signal(signal.SIGINT)
+            wait_for(lambda: "interrupt again" in stderr_of(err) or proc.poll() is not None,
+                     "no word after the first interrupt")
+            code = proc.wait(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        err.close()
+        check(code == 130, f"drained: exit status {code}")
+        out = read_output(out_path)
+        check_every_row_once(inp, out)
+        ok = [r for r in out if r["status"] == "ok"]
+        cancelled = [r for r in out if r["status"] == "cancelled"]
+        check(len(ok) >= 16, f"only {len(ok)} rows priced")
+        check(cancelled and all("not sent" in r["error"] for r in cancelled),
+              f"rows cancelled other than not sent: {[r for r in cancelled if 'not sent' not in r['error']][:2]}")
+        check(len(ok) + len(cancelled) == len(out), "a row neither priced nor not sent")
+        final = read_metrics(metrics)
+        check(final['jobrunner_job_status{job="car_price_fetcher",jobrunner_job_status="drained"}'] == 1,
+              "the final metrics do not say drained")
+        check(result_total(final, "succeeded") == len(ok),
+              f"metrics say {result_total(final, 'succeeded')} priced, the output {len(ok)}")
+        check(reads >= 2, f"the metrics file was read only {reads} times")
+        check(not [f for f in os.listdir(tmp) if ".prom.tmp" in f], "a temporary metrics file is left")
+    finally:
+        server.stop()
+    server = Server(tmp, "--latency-ms", "5000")
+    try:
+        out_path = os.path.join(tmp, "cancelled.csv")
+        proc, err = start_fetcher(server.url, inp, out_path, "--workers", "8")
+        try:
+            wait_for(lambda: server.stats()["requests"] >= 8 or proc.poll() is not None,
+                     "the fetcher sent no request")
+            proc.send_signal(signal.SIGINT)
+            wait_for(lambda: "interrupt again" in stderr_of(err) or proc.poll() is not None,
+                     "no word after the first interrupt")
+            proc.send_signal(signal.SIGINT)
+            code = proc.wait(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        err.close()
+        check(code == 130, f"cancelled: exit status {code}")
+        out = read_output(out_path)
+        check_every_row_once(inp, out)
+        check(not any(r["status"] == "ok" for r in out), "a row priced by a server answering in 5 s")
+    finally:
+        server.stop()
+
+
 def case_no_redis(tmp):
     # A fetcher built without hiredis: --redis is a clear usage error, and
     # the single-machine job works.

@@ -105,6 +105,7 @@ run_controller(std::shared_ptr<job_state<Item, Result, Threading>> job)
                  on_coroutine_exit<state>{job, no_member});
 
   job->publish_members();
+  job->open_control(); // a drain asked for before the start takes effect
 
   co_await producer_finished(*job);
   asio::cancellation_state cs = co_await asio::this_coro::cancellation_state;
@@ -128,13 +129,16 @@ run_controller(std::shared_ptr<job_state<Item, Result, Threading>> job)
       job->done.async_wait([j = job.get()] { j->request_cancel(); }, asio::deferred);
   co_await std::move(wait_for_the_end);
   co_await asio::this_coro::reset_cancellation_state(); // ends in a clean state
+  job->close_control();                                 // no grace timer outlives the job
   if (job->internal_error)
     std::rethrow_exception(job->internal_error);
 
   auto& [ec, summary] = outcome;
   summary = job->make_summary();
   job->phase.store(2, std::memory_order_release);
-  if (summary.status == job_status::aborted)
+  if (summary.status == job_status::failed)
+    ec = policy::completion_error(summary.first_failure);
+  else if (summary.status == job_status::aborted)
     ec = make_error_code(errc::failure_budget_exceeded);
   else if (summary.status == job_status::cancelled)
     ec = asio::error::operation_aborted;

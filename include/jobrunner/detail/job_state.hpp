@@ -15,10 +15,13 @@
 #include <jobrunner/detail/open_input.hpp>
 #include <jobrunner/detail/policy/concurrency_limit.hpp>
 #include <jobrunner/detail/policy/dispatch_gate.hpp>
+#include <jobrunner/detail/policy/drain.hpp>
+#include <jobrunner/detail/policy/fail_fast.hpp>
 #include <jobrunner/detail/policy/reorder.hpp>
 #include <jobrunner/detail/policy/retry.hpp>
 #include <jobrunner/detail/result_puller.hpp>
 #include <jobrunner/detail/result_queue.hpp>
+#include <jobrunner/event.hpp>
 #include <jobrunner/job_summary.hpp>
 #include <jobrunner/task_result.hpp>
 #include <jobrunner/threading.hpp>
@@ -82,6 +85,7 @@ public:
   // Idempotent, any thread. The emits interrupt the members' operations.
   void request_cancel() noexcept
   {
+    input_closed_.store(true, std::memory_order_seq_cst);
     if (cancel_requested_.exchange(true, std::memory_order_seq_cst))
       return;
     if (members.published())
@@ -90,7 +94,33 @@ public:
     input_gate.close(); // an open input refuses further adds
   }
 
-  void publish_members() noexcept { members.publish(cancel_requested_, alive()); }
+  void publish_members() noexcept
+  {
+    members.publish(cancel_requested_, alive());
+    if (drain_.requested()) // read after publishing, as the cancel flag is
+      members.stop_producers(first_worker, alive());
+  }
+
+  // --- drain (issue 13 item 5) ---
+  // Submits are refused once the job is cancelled or draining.
+  bool input_closed() const noexcept { return input_closed_.load(std::memory_order_acquire); }
+  bool drain_requested() const noexcept { return drain_.requested(); }
+
+  // Idempotent and safe from any thread: producers stop (each is cancelled
+  // unless it is delivering an item), the workers go on; a grace period
+  // (the earliest asked for) ends in a cancel (job_state's control).
+  void request_drain(std::optional<std::chrono::nanoseconds> grace) noexcept
+  {
+    const auto change = drain_.request(grace, std::chrono::steady_clock::now());
+    if (change.first)
+    {
+      input_closed_.store(true, std::memory_order_seq_cst);
+      if (members.published())
+        members.stop_producers(first_worker, alive());
+    }
+    if (change.first || change.deadline)
+      drain_changed();
+  }
 
   // Wakes worker `w` (counted from 0) from a park.
   void wake_worker(std::size_t w) noexcept { members.wake(first_worker + w, alive()); }
@@ -124,6 +154,10 @@ public:
 protected:
   // Ends the waits that are not members' operations (retries).
   virtual void cancel_waits() noexcept {}
+  // A drain started or its grace deadline moved.
+  virtual void drain_changed() noexcept {}
+  policy::drain_request drain_;
+  std::atomic<bool> input_closed_{false};
   std::shared_ptr<const void> alive() const noexcept { return this->shared_from_this(); }
   std::atomic<bool> cancel_requested_{false};
 
@@ -148,9 +182,11 @@ public:
   using task_callback = std::function<void(task_result&)>;
   using retry_predicate = std::function<bool(const task_result&)>;
   using job_callback = std::function<void(const JobSummary&)>;
+  using event_callback = std::function<void(const event&)>;
 
   job_state(asio::any_io_executor ex, const JobConfig& config)
       : job_core<Item, Threading>(std::move(ex), config), gate(config),
+        control_(Threading::coroutine_executor(this->executor())),
         results_(this->executor(), config.result_queue_capacity)
   {
     if (config.ordered_delivery)
@@ -163,7 +199,7 @@ public:
   {
     const auto& c = this->config();
     return c.task_timeout.count() > 0 || c.rate_limit.per_second > 0 || c.retry.max_attempts > 1
-           || c.ordered_delivery || c.adaptive_concurrency.enabled;
+           || c.ordered_delivery || c.adaptive_concurrency.enabled || c.fail_fast;
   }
 
   result_channel& results() noexcept { return results_; }
@@ -199,11 +235,12 @@ public:
     window->delivered(delivered, [this](std::size_t i) { this->members.wake(i, this->alive()); });
   }
 
-  // The retry predicate; by default, failed or timed out. Throwing says no.
+  // The retry predicate; by default, default_retry_if (failed or timed
+  // out). A predicate that throws says no.
   bool is_retryable(const task_result& r) const noexcept
   {
     if (!retryable)
-      return r.status == task_status::failed || r.status == task_status::timed_out;
+      return default_retry_if(r);
     try
     {
       return retryable(r);
@@ -220,6 +257,7 @@ public:
   sync_function sync_fn;
   task_callback on_task;
   job_callback on_job;
+  event_callback on_event; // issue 13 item 6
 
   // --- life cycle -------------------------------------------------------------
   std::atomic<int> phase{0};         // 0 = not started, 1 = running, 2 = ended
@@ -233,12 +271,79 @@ public:
   std::atomic<bool> internal_error_set{false};
   std::exception_ptr internal_error;
 
-  void abort() noexcept
+  void abort(std::uint64_t failures) noexcept
   {
-    aborted.store(true, std::memory_order_release);
+    if (!aborted.exchange(true, std::memory_order_acq_rel))
+      notify(event_kind::aborted, 0, static_cast<std::int64_t>(failures));
     this->request_cancel();
   }
 
+  // --- fail-fast (issue 13 item 4) ---
+  // The first final failure of a job not already cancelled wins: its
+  // exception is kept (read by the controller once every coroutine ended).
+  std::atomic<bool> failed_fast{false};
+  std::exception_ptr first_failure;
+
+  void fail_fast(const task_result& r) noexcept
+  {
+    if (this->cancel_requested() || failed_fast.exchange(true, std::memory_order_acq_rel))
+      return;
+    first_failure = policy::failure_of(r.status, r.error);
+    notify(event_kind::fail_fast, r.sequence, 0);
+    this->request_cancel();
+  }
+
+  // --- events (issue 13 item 6) ---
+  // Called where the runner decides, never on the per-item fast path; costs
+  // one test of an empty std::function when no hook is set. A hook that
+  // throws is counted (JobSummary::event_errors).
+  std::atomic<std::uint64_t> event_errors{0};
+
+  void notify(event_kind kind, std::uint64_t sequence, std::int64_t value,
+              clock::time_point time = clock::now()) noexcept
+  {
+    if (!on_event)
+      return;
+    try
+    {
+      event e;
+      e.kind = kind;
+      e.time = time;
+      e.sequence = sequence;
+      e.value = value;
+      on_event(e);
+    }
+    catch (...)
+    {
+      event_errors.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+
+  // --- drain (issue 13 item 5): the grace timer and the draining event ---
+  // Both live on `control_` (the job's executor, or a strand of it), from
+  // the controller's start to its end; a drain asked for before the start
+  // takes effect at the start.
+  void open_control() noexcept
+  {
+    control_open_.store(true, std::memory_order_seq_cst);
+    if (this->drain_requested())
+      post_drain_step();
+  }
+  void close_control() noexcept
+  {
+    try
+    {
+      asio::post(control_, [this, alive = this->alive()] {
+        control_closed_ = true;
+        if (grace_timer_)
+          grace_timer_->cancel();
+      });
+    }
+    catch (...)
+    {
+      // Only allocation can fail: the timer then ends at its deadline.
+    }
+  }
   result_counters outcomes; // written by the result handler only
 
   JobStats stats() const noexcept
@@ -260,9 +365,13 @@ public:
   JobSummary make_summary() const
   {
     JobSummary s;
-    s.status = aborted.load(std::memory_order_acquire) ? job_status::aborted
-               : this->cancel_requested()              ? job_status::cancelled
-                                                       : job_status::completed;
+    s.status = failed_fast.load(std::memory_order_acquire) ? job_status::failed
+               : aborted.load(std::memory_order_acquire)   ? job_status::aborted
+               : this->cancel_requested()                  ? job_status::cancelled
+               : this->drain_requested()                   ? job_status::drained
+                                                           : job_status::completed;
+    s.event_errors = event_errors.load(std::memory_order_relaxed);
+    s.first_failure = first_failure;
     const auto c = outcomes.counts();
     s.submitted = this->input.submitted();
     s.succeeded = c.succeeded;
@@ -290,8 +399,59 @@ public:
 
 protected:
   void cancel_waits() noexcept override { retries.cancel_all(this->alive()); }
+  void drain_changed() noexcept override
+  {
+    if (control_open_.load(std::memory_order_seq_cst))
+      post_drain_step();
+  }
 
 private:
+  void post_drain_step() noexcept
+  {
+    try
+    {
+      asio::post(control_, [this, alive = this->alive()] { drain_step(); });
+    }
+    catch (...)
+    {
+      // Only allocation can fail: the drain still stops the input.
+    }
+  }
+
+  // On control_: announce the drain once, (re)arm the grace timer.
+  void drain_step()
+  {
+    if (control_closed_)
+      return;
+    const auto deadline = this->drain_.deadline();
+    const auto now = clock::now();
+    if (!draining_announced_)
+    {
+      draining_announced_ = true;
+      notify(event_kind::draining, 0,
+             deadline
+                 ? std::chrono::duration_cast<std::chrono::nanoseconds>(*deadline - now).count()
+                 : -1);
+    }
+    if (!deadline)
+      return;
+    if (!grace_timer_)
+      grace_timer_.emplace(control_);
+    grace_timer_->expires_at(*deadline);
+    grace_timer_->async_wait([this, alive = this->alive()](error_code ec) {
+      if (ec || control_closed_ || this->cancel_requested())
+        return;
+      notify(event_kind::drain_grace_expired, 0, 0);
+      this->request_cancel();
+    });
+  }
+
+  asio::any_io_executor control_;
+  std::atomic<bool> control_open_{false};
+  bool control_closed_ = false;     // on control_
+  bool draining_announced_ = false; // on control_
+  std::optional<asio::steady_timer> grace_timer_;
+
   result_channel results_;
 };
 

@@ -31,6 +31,11 @@ struct member
   // window, adaptive concurrency). Waits here are shielded from
   // cancellation; a wake may be spurious, so the waiter checks again.
   std::optional<asio::steady_timer> park_timer;
+
+  // --- drain (issue 13 item 5): a producer's state, on `executor` ---
+  bool sending = false;         // in a submit's waiting send: a drain must not cancel it
+  bool stop_after_send = false; // a drain came during that send: cancel after it
+  bool input_done = false;      // the user's producer has returned
 };
 
 // Parks `m` until wake().
@@ -90,6 +95,22 @@ public:
     for (std::size_t i = 0; i < count_; ++i)
       post_to(i, alive, [](member& m) {
         if (!m.finished)
+          m.signal.emit(asio::cancellation_type::terminal);
+      });
+  }
+
+  // A drain: terminal cancellation to each of the first `count` members
+  // (the producers) still producing, except during a submit's send, which
+  // must deliver its item: that one is cancelled when the send is over.
+  void stop_producers(std::size_t count, const std::shared_ptr<const void>& alive) noexcept
+  {
+    for (std::size_t i = 0; i < count && i < count_; ++i)
+      post_to(i, alive, [](member& m) {
+        if (m.finished || m.input_done)
+          return;
+        if (m.sending)
+          m.stop_after_send = true;
+        else
           m.signal.emit(asio::cancellation_type::terminal);
       });
   }

@@ -25,7 +25,7 @@ asio::awaitable<void> run_producer(std::shared_ptr<job_core<Item, Threading>> jo
                                    std::size_t index)
 {
   {
-    Submitter<Item, Threading> out(*job);
+    Submitter<Item, Threading> out(*job, &job->members[index]);
     try
     {
       co_await job->producers[index](out);
@@ -34,7 +34,7 @@ asio::awaitable<void> run_producer(std::shared_ptr<job_core<Item, Threading>> jo
     {
       // A submit refused because of the cancellation is the expected way
       // for a producer to stop, not an error.
-      if (!(e.code() == asio::error::operation_aborted && job->cancel_requested()))
+      if (!(e.code() == asio::error::operation_aborted && job->input_closed()))
         job->producer_failures.record(std::current_exception());
     }
     catch (...)
@@ -42,8 +42,11 @@ asio::awaitable<void> run_producer(std::shared_ptr<job_core<Item, Threading>> jo
       job->producer_failures.record(std::current_exception());
     }
   }
-  if (job->cancel_requested())
-    co_await asio::this_coro::reset_cancellation_state();
+  // On the producer's executor, with no suspension since the user's
+  // producer returned: a drain's stop is not posted after this point, and
+  // one that arrived before (or a cancel) is cleared.
+  job->members[index].input_done = true;
+  co_await asio::this_coro::reset_cancellation_state();
   co_await producer_finished(*job);
   co_await leave_cancelled_state_quietly();
 }

@@ -32,8 +32,9 @@ template <class State>
 void deliver(State& job, typename State::task_result& r, bool budgeted)
 {
   job.outcomes.count(r.status);
-  if (budgeted && policy::over_budget(job.config().failure_budget, job.outcomes.counts()))
-    job.abort(); // idempotent: the job is cancelled once
+  if (budgeted)
+    if (const auto c = job.outcomes.counts(); policy::over_budget(job.config().failure_budget, c))
+      job.abort(c.failures()); // idempotent: the job is cancelled once
   if (r.error || r.value)
     job.outcomes.latencies.record(static_cast<std::uint64_t>(r.duration.count()));
   if (job.on_task)

@@ -35,6 +35,7 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
   const bool is_async = static_cast<bool>(job->async_fn);
   const bool timed = Policies && is_async && job->config().task_timeout.count() > 0;
   auto* const limit = Policies && job->limit ? &*job->limit : nullptr;
+  const bool fail_fast = Policies && job->config().fail_fast;
   shield_guard guard;
   task_stopwatch watch;
   bool ended_input = false; // this worker's final result ended the input
@@ -125,6 +126,8 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
     }
     if (!record)
       continue; // waiting aside for its retry
+    if (Policies && fail_fast && policy::fails_job(r.status))
+      job->fail_fast(r); // before sending: the job stops now, not when the result is handled
 
     if (!results.try_send(record))
     {

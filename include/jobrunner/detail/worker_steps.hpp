@@ -130,6 +130,11 @@ asio::awaitable<bool> wait_for_start(State& job, member& self, shield_guard& gua
   using steady = std::chrono::steady_clock;
   const auto paused = job.gate.paused_until();
   const auto now = steady::now();
+  if (job.on_event
+      && job.gate.claim_end(paused, now.time_since_epoch() / std::chrono::nanoseconds(1)))
+    job.notify(event_kind::pause_ended, 0, 0,
+               steady::time_point(
+                   std::chrono::duration_cast<steady::duration>(std::chrono::nanoseconds(paused))));
   const auto at = job.gate.start_time(now, paused);
   if (at <= now)
     co_return false;
@@ -177,19 +182,29 @@ policy::decision after_attempt(State& job, typename State::result_message& recor
   if (auto* limit = job.limit ? &*job.limit : nullptr)
   {
     auto wake = [&job](std::size_t w) { job.wake_worker(w); };
+    const auto before = job.on_event ? limit->current() : 0;
     if (pushback || r.status == task_status::timed_out)
       limit->on_overload(epoch, wake);
     else if (r.status == task_status::succeeded)
       limit->on_success(wake);
+    if (job.on_event && limit->current() != before)
+      job.notify(event_kind::limit_changed, r.sequence,
+                 static_cast<std::int64_t>(limit->current()));
   }
   if (pushback)
-    job.gate.pause(std::chrono::steady_clock::now(), *pushback);
+  {
+    const auto now = std::chrono::steady_clock::now();
+    if (job.gate.pause(now, *pushback)) // the event's time is the pause's start
+      job.notify(event_kind::pause_started, r.sequence, pushback->count(), now);
+  }
   auto next = policy::decide(
       job.config(), r, pushback.has_value(), job.cancel_requested(),
       [&job](const auto& x) { return job.is_retryable(x); }, policy::jitter);
   if (next.step == policy::next_step::deliver)
     return next;
   job.retried.add();
+  if (next.step != policy::next_step::run_again)
+    job.notify(event_kind::retry_scheduled, r.sequence, next.delay.count());
   if (next.step == policy::next_step::retry_aside
       && !job.retries.defer(record, next.delay, job.shared_from_this()))
     next.step = policy::next_step::retry_here; // every slot taken: wait on the worker

@@ -54,8 +54,9 @@ public:
 
   // A push-back at `now`: no start before now + delay. A later push-back
   // extends the pause, never shortens it; `paused_total` counts the time
-  // covered by pauses once.
-  void pause(clock::time_point now, std::chrono::nanoseconds delay) noexcept
+  // covered by pauses once. Returns true if this started a pause (dispatch
+  // was not paused at `now`).
+  bool pause(clock::time_point now, std::chrono::nanoseconds delay) noexcept
   {
     const std::int64_t t = now.time_since_epoch() / std::chrono::nanoseconds(1);
     const std::int64_t until = t + delay.count();
@@ -65,6 +66,19 @@ public:
     {}
     if (until > old)
       paused_ns_.fetch_add(until - (old > t ? old : t), std::memory_order_relaxed);
+    return until > old && old <= t;
+  }
+
+  // True once for each pause that has ended by `now_ns` (`paused` as read
+  // with paused_until()): the caller reports its end (an event).
+  bool claim_end(std::int64_t paused, std::int64_t now_ns) noexcept
+  {
+    if (paused == 0 || paused > now_ns)
+      return false;
+    std::int64_t seen = ended_.load(std::memory_order_relaxed);
+    while (seen < paused && !ended_.compare_exchange_weak(seen, paused, std::memory_order_relaxed))
+    {}
+    return seen < paused;
   }
 
   std::chrono::nanoseconds paused_total() const noexcept
@@ -77,6 +91,7 @@ private:
   // steady_clock, ns since its epoch.
   std::atomic<std::int64_t> paused_until_{0};
   std::atomic<std::int64_t> paused_ns_{0};
+  std::atomic<std::int64_t> ended_{0}; // the last pause end reported
 };
 
 } // namespace jobrunner::detail::policy
