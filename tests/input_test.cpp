@@ -290,3 +290,34 @@ TEST_CASE("live_item_bound counts the adds pending at once", "[input][memory]")
   CHECK(c.live_item_bound(1, 3) == c.live_item_bound(1) + 3);
   CHECK(c.live_item_bound(0, 2) == c.live_item_bound(2));
 }
+
+// drain() stops taking new input: an open input refuses adds from then on,
+// as after close(), and the job ends drained without waiting for a close().
+TEST_CASE("drain closes an open input: later adds fail with input_closed, the job ends drained",
+          "[input][drain]")
+{
+  for (auto rule : {jobrunner::input_end::on_close, jobrunner::input_end::when_idle})
+  {
+    asio::io_context io;
+    jobrunner::JobRunner<int, int> runner(
+        io, [](int x) { return x; }, small(2, 2));
+    auto input = runner.open_input(rule);
+    int results = 0;
+    runner.on_task_complete([&](auto&) { ++results; });
+    outcome out;
+    jobrunner::test::start(runner, out);
+    int one = 1;
+    CHECK(input.try_add(one));
+    runner.drain();
+    int two = 2;
+    boost::system::error_code ec;
+    CHECK_FALSE(input.try_add(two, ec));
+    CHECK(ec == jobrunner::errc::input_closed);
+    CHECK(input.closed());
+    REQUIRE(run_to_completion(io));
+    CHECK(!out.ec);
+    CHECK(out.summary.status == jobrunner::job_status::drained);
+    CHECK(out.summary.succeeded == 1);
+    CHECK(results == 1);
+  }
+}

@@ -22,7 +22,7 @@ namespace jobrunner::detail {
 class done_event final : private shutdown_registry::client
 {
 public:
-  explicit done_event(const asio::any_io_executor& ex) : client(shutdown_registry_of(ex)) {}
+  done_event() = default;
 
   // Completes with void() once set() has been called. One wait at a time.
   template <class OnCancel, class CompletionToken>
@@ -34,6 +34,8 @@ public:
           auto slot = asio::get_associated_cancellation_slot(handler);
           if (slot.is_connected())
             slot.assign([on_cancel](asio::cancellation_type) mutable { on_cancel(); });
+          if (!enrolled()) // the handler's context: its shutdown destroys the wait
+            enroll(shutdown_registry_of(asio::get_associated_executor(handler)));
           auto w = std::make_unique<waiter_for<handler_type>>(std::move(handler));
           std::unique_lock lock(mutex_);
           if (!set_)

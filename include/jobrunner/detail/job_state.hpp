@@ -117,6 +117,7 @@ public:
       input_closed_.store(true, std::memory_order_seq_cst);
       if (members.published())
         members.stop_producers(first_worker, alive());
+      input_gate.close(); // an open input refuses further adds, as after close()
     }
     if (change.first || change.deadline)
       drain_changed();
@@ -266,7 +267,7 @@ public:
   std::atomic<std::size_t> workers_left{0};
   std::atomic<std::size_t> live{0}; // coroutines still running
   clock::time_point start_time;
-  done_event done{this->executor()}; // the controller's wake-up
+  done_event done; // the controller's wake-up
   // Set if an internal coroutine lets an exception out; the controller rethrows it.
   std::atomic<bool> internal_error_set{false};
   std::exception_ptr internal_error;

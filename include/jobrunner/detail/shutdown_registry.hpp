@@ -35,7 +35,14 @@ public:
     virtual void drop_waiters() noexcept = 0;
 
   protected:
-    explicit client(shutdown_registry& registry) : registry_(&registry) { registry.add(this); }
+    client() = default; // enrolls later, when it knows its execution context
+    explicit client(shutdown_registry& registry) { enroll(registry); }
+    void enroll(shutdown_registry& registry)
+    {
+      registry.add(this);
+      registry_ = &registry;
+    }
+    bool enrolled() const noexcept { return registry_ != nullptr; }
     virtual ~client()
     {
       if (registry_ != nullptr)
@@ -44,7 +51,7 @@ public:
 
   private:
     friend class shutdown_registry;
-    shutdown_registry* registry_;
+    shutdown_registry* registry_ = nullptr;
   };
 
 private:
