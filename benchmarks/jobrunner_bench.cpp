@@ -47,7 +47,10 @@ void set_policy(jobrunner::JobConfig& config)
   if (policy == "timeout")
     config.task_timeout = std::chrono::hours(1);
   else if (policy == "rate")
-    config.rate_limit.per_second = 1e12;
+  {
+    config.rate_limit.per_second = 1e9; // the most allowed
+    config.rate_limit.burst = 1000000;
+  }
   else if (policy == "retry")
     config.retry.max_attempts = 3;
   else if (policy == "ordered")
