@@ -143,6 +143,8 @@ std::pair<const char*, std::string> status_of(const Result& r, long timeout_ms)
     return {"failed", describe(r.error)};
   case jobrunner::task_status::timed_out:
     return {"timed_out", "no answer within " + std::to_string(timeout_ms) + " ms"};
+  case jobrunner::task_status::unavailable:
+    return {"unavailable", "not sent: the service is unavailable (the circuit breaker gave up)"};
   case jobrunner::task_status::cancelled:
     break;
   }

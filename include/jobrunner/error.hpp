@@ -24,6 +24,9 @@ enum class errc
   internal_error = 3,
   /// The job was aborted: `JobConfig::failure_budget` was exceeded.
   failure_budget_exceeded = 4,
+  /// The circuit breaker gave up: the service is unavailable
+  /// (`JobConfig::circuit_breaker.give_up_after`).
+  service_unavailable = 5,
 };
 
 namespace detail {
@@ -50,6 +53,8 @@ public:
       return "jobrunner internal error";
     case errc::failure_budget_exceeded:
       return "the job was aborted: its failure budget was exceeded";
+    case errc::service_unavailable:
+      return "the service is unavailable: the circuit breaker stayed open";
     }
     return "unknown jobrunner error";
   }

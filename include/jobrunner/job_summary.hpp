@@ -15,6 +15,10 @@ enum class job_status
   completed, ///< every producer finished and every submitted item ran
   cancelled, ///< `cancel()` or the operation's cancellation slot stopped the job
   aborted,   ///< the failure budget (`JobConfig::failure_budget`) was exceeded
+  // --- circuit breaker (issue 14) ---
+  /// The circuit breaker stayed open for `JobConfig::circuit_breaker.give_up_after`:
+  /// the service is unavailable; the items not run are reported `task_status::unavailable`.
+  unavailable,
 };
 
 /// Task durations over the tasks that ran (succeeded, failed, timed out, or cancelled in flight).
@@ -33,7 +37,7 @@ struct LatencySummary
 
 /// What the job-complete callback and `async_run` receive when a job ends.
 /**
- * Invariant: `submitted == succeeded + failed + cancelled + timed_out`, and
+ * Invariant: `submitted == succeeded + failed + cancelled + timed_out + unavailable`, and
  * it equals the number of task-complete callbacks that were invoked.
  */
 struct JobSummary
@@ -47,6 +51,10 @@ struct JobSummary
   std::uint64_t timed_out = 0;        ///< tasks cancelled by `JobConfig::task_timeout`
   std::uint64_t retried = 0;          ///< extra runs of items (retries and push-back)
   std::chrono::nanoseconds paused{0}; ///< time dispatch was paused by push-back
+
+  // --- circuit breaker (issue 14) ---
+  std::uint64_t unavailable = 0;    ///< items reported `task_status::unavailable`
+  std::uint64_t breaker_opened = 0; ///< how many times the circuit breaker opened
 
   std::uint64_t producer_errors = 0;       ///< producers that ended with an exception
   std::uint64_t callback_errors = 0;       ///< task-complete callbacks that threw
@@ -79,10 +87,14 @@ struct JobStats
   std::uint64_t failed = 0;
   std::uint64_t cancelled = 0;
   std::uint64_t timed_out = 0;
+  std::uint64_t unavailable = 0; ///< circuit breaker (issue 14)
   /// Workers allowed to take items now (`JobConfig::adaptive_concurrency`); else `workers`.
   std::size_t concurrency_limit = 0;
 
-  std::uint64_t done() const noexcept { return succeeded + failed + cancelled + timed_out; }
+  std::uint64_t done() const noexcept
+  {
+    return succeeded + failed + cancelled + timed_out + unavailable;
+  }
 };
 
 } // namespace jobrunner

@@ -19,6 +19,12 @@ enum class task_status
   failed,    ///< the function threw; `TaskResult::error` holds the exception
   cancelled, ///< the job was cancelled (or aborted) before or while the task ran
   timed_out, ///< the task ran longer than `JobConfig::task_timeout` and was cancelled
+  // --- circuit breaker (issue 14) ---
+  /// Not run (or cut short): the circuit breaker gave up on the service
+  /// (`JobConfig::circuit_breaker.give_up_after`); `error` holds a
+  /// `system_error` with `errc::service_unavailable`, or the cut-short
+  /// attempt's error.
+  unavailable,
 };
 
 /// What the task-complete callback receives for each submitted item.

@@ -126,6 +126,8 @@ run_controller(std::shared_ptr<job_state<Item, Result, Threading>> job)
   job->phase.store(2, std::memory_order_release);
   if (summary.status == job_status::aborted)
     ec = make_error_code(errc::failure_budget_exceeded);
+  else if (summary.status == job_status::unavailable) // circuit breaker (issue 14)
+    ec = make_error_code(errc::service_unavailable);
   else if (summary.status == job_status::cancelled)
     ec = asio::error::operation_aborted;
   if (job->on_job)

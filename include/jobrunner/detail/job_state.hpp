@@ -13,10 +13,12 @@
 #include <jobrunner/detail/end_of_input.hpp>
 #include <jobrunner/detail/job_counters.hpp>
 #include <jobrunner/detail/member_set.hpp>
+#include <jobrunner/detail/policy/circuit_breaker.hpp>
 #include <jobrunner/detail/policy/concurrency_limit.hpp>
 #include <jobrunner/detail/policy/dispatch_gate.hpp>
 #include <jobrunner/detail/policy/reorder.hpp>
 #include <jobrunner/detail/policy/retry.hpp>
+#include <jobrunner/error.hpp>
 #include <jobrunner/job_summary.hpp>
 #include <jobrunner/task_result.hpp>
 #include <jobrunner/threading.hpp>
@@ -28,6 +30,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -153,6 +156,8 @@ public:
   {
     if (config.ordered_delivery)
       window.emplace(config.window());
+    if (config.circuit_breaker.enabled)
+      breaker.emplace(config.circuit_breaker);
   }
 
   // Whether a job needs the worker with policies (worker.hpp). Push-back is
@@ -161,7 +166,8 @@ public:
   {
     const auto& c = this->config();
     return c.task_timeout.count() > 0 || c.rate_limit.per_second > 0 || c.retry.max_attempts > 1
-           || c.ordered_delivery || c.adaptive_concurrency.enabled;
+           || c.ordered_delivery || c.adaptive_concurrency.enabled
+           || c.circuit_breaker.enabled; // circuit breaker (issue 14)
   }
 
   result_channel& results() noexcept { return results_; }
@@ -194,6 +200,77 @@ public:
   void window_delivered(std::uint64_t delivered)
   {
     window->delivered(delivered, [this](std::size_t i) { this->members.wake(i, this->alive()); });
+  }
+
+  // --- circuit breaker (issue 14) ---------------------------------------------
+  struct locked_breaker
+  {
+    explicit locked_breaker(const JobConfig::CircuitBreaker& c) : breaker(c) {}
+    mutable std::mutex mutex;
+    policy::circuit_breaker breaker;
+  };
+  std::optional<locked_breaker> breaker;
+  std::atomic<bool> gave_up{false};     // the breaker ended the job
+  std::exception_ptr unavailable_error; // written before gave_up is set
+
+  policy::admission breaker_admit(clock::time_point now)
+  {
+    std::lock_guard lock(breaker->mutex);
+    return breaker->breaker.admit(now);
+  }
+
+  // The outcome of an attempt admitted with `ticket`; wakes the waiting
+  // workers when the breaker closed or gave a probe back.
+  void breaker_outcome(std::uint64_t ticket, const task_result& r, bool pushed_back)
+  {
+    using policy::call_outcome;
+    const auto o = pushed_back || r.status == task_status::cancelled ? call_outcome::neutral
+                   : r.status == task_status::succeeded              ? call_outcome::success
+                                                                     : call_outcome::failure;
+    bool wake = false;
+    {
+      std::lock_guard lock(breaker->mutex);
+      wake = breaker->breaker.on_outcome(ticket, o, clock::now());
+    }
+    if (wake)
+      this->members.wake_breaker_waiters(this->first_worker, this->alive());
+  }
+
+  // The breaker stayed open too long: the job ends, the rest is unavailable.
+  void give_up() noexcept
+  {
+    if (giving_up_.exchange(true) || this->cancel_requested())
+      return;
+    try
+    {
+      unavailable_error = std::make_exception_ptr(
+          boost::system::system_error(make_error_code(errc::service_unavailable)));
+    }
+    catch (...)
+    {
+      unavailable_error = std::current_exception();
+    }
+    gave_up.store(true, std::memory_order_release);
+    this->request_cancel();
+  }
+
+  // A result of a job the breaker ended: what the cancellation cut short
+  // (or never ran) is reported unavailable.
+  void mark_unavailable(task_result& r) const noexcept
+  {
+    if (r.status != task_status::cancelled || !gave_up.load(std::memory_order_acquire))
+      return;
+    r.status = task_status::unavailable;
+    if (!r.error)
+      r.error = unavailable_error;
+  }
+
+  std::uint64_t breaker_opened() const
+  {
+    if (!breaker)
+      return 0;
+    std::lock_guard lock(breaker->mutex);
+    return breaker->breaker.times_opened();
   }
 
   // The retry predicate; by default, failed or timed out. A predicate that
@@ -248,6 +325,7 @@ public:
     s.failed = c.failed;
     s.cancelled = c.cancelled;
     s.timed_out = c.timed_out;
+    s.unavailable = c.unavailable;
     const auto taken = this->input.taken();
     s.submitted = this->input.submitted();
     s.queued = s.submitted > taken ? s.submitted - taken : 0;
@@ -259,15 +337,18 @@ public:
   JobSummary make_summary() const
   {
     JobSummary s;
-    s.status = aborted.load(std::memory_order_acquire) ? job_status::aborted
-               : this->cancel_requested()              ? job_status::cancelled
-                                                       : job_status::completed;
+    s.status = aborted.load(std::memory_order_acquire)   ? job_status::aborted
+               : gave_up.load(std::memory_order_acquire) ? job_status::unavailable
+               : this->cancel_requested()                ? job_status::cancelled
+                                                         : job_status::completed;
     const auto c = outcomes.counts();
     s.submitted = this->input.submitted();
     s.succeeded = c.succeeded;
     s.failed = c.failed;
     s.cancelled = c.cancelled;
     s.timed_out = c.timed_out;
+    s.unavailable = c.unavailable;
+    s.breaker_opened = breaker_opened();
     s.retried = retried.load();
     s.paused = gate.paused_total();
     this->producer_failures.fill(s);
@@ -292,6 +373,7 @@ protected:
 
 private:
   result_channel results_;
+  std::atomic<bool> giving_up_{false};
 };
 
 } // namespace jobrunner::detail

@@ -27,6 +27,8 @@ namespace jobrunner::detail {
 template <class State>
 void deliver(State& job, typename State::task_result& r, bool budgeted)
 {
+  if (job.breaker) // circuit breaker (issue 14)
+    job.mark_unavailable(r);
   job.outcomes.count(r.status);
   if (budgeted && policy::over_budget(job.config().failure_budget, job.outcomes.counts()))
     job.abort(); // idempotent: the job is cancelled once

@@ -140,6 +140,20 @@ asio::awaitable<bool> wait_for_start(State& job, member& self, shield_guard& gua
   co_return job.gate.paused_until() > paused;
 }
 
+// Waits while the circuit breaker is open or its probes are out, until `at`
+// or a wake (the breaker closed); a cancellation ends the wait. Called like
+// wait_for_start, right after asking the breaker (no suspension between:
+// a wake posted after the answer finds the wait started).
+inline asio::awaitable<void> wait_for_breaker(member& self, shield_guard& guard,
+                                              task_stopwatch& watch,
+                                              std::chrono::steady_clock::time_point at)
+{
+  watch.invalidate();
+  if (guard.shielded())
+    co_await guard.lift();
+  co_await breaker_wait(self, at);
+}
+
 // In a catch block: records the task's exception in `r`; returns the delay
 // of a push-back (`retry_after`), if that is what it was.
 template <class TaskResultT>
@@ -171,9 +185,11 @@ std::optional<std::chrono::nanoseconds> note_failure(TaskResultT& r, bool timed_
 template <class State>
 policy::decision after_attempt(State& job, typename State::result_message& record,
                                std::optional<std::chrono::nanoseconds> pushback,
-                               std::uint64_t epoch)
+                               std::uint64_t epoch, std::uint64_t breaker_ticket)
 {
   auto& r = *record;
+  if (job.breaker) // circuit breaker (issue 14)
+    job.breaker_outcome(breaker_ticket, r, pushback.has_value());
   if (auto* limit = job.limit ? &*job.limit : nullptr)
   {
     auto wake = [&job](std::size_t w) { job.wake_worker(w); };
