@@ -220,3 +220,85 @@ TEST_CASE("breaker: a cancelled job does not wait for the breaker", "[resilience
   CHECK(out.summary.status == jobrunner::job_status::cancelled);
   CHECK(out.summary.failed + out.summary.cancelled == 100);
 }
+
+TEST_CASE("breaker: breaker_failure_if says which failures are the service's",
+          "[resilience][breaker]")
+{
+  // Every item fails, but as "not found" (the item's fault): the breaker
+  // must stay closed and every item run.
+  asio::io_context io;
+  JobConfig config = breaker_config(2);
+  std::atomic<int> calls{0};
+  JobRunner<int, int> runner(
+      io,
+      [&calls](int) -> asio::awaitable<int> {
+        ++calls;
+        throw std::invalid_argument("404");
+        co_return 0;
+      },
+      config);
+  runner.add_range(numbers(100));
+  runner.breaker_failure_if([](const auto& r) {
+    try
+    {
+      std::rethrow_exception(r.error);
+    }
+    catch (const std::invalid_argument&)
+    {
+      return false;
+    }
+    catch (...)
+    {
+      return true;
+    }
+  });
+  outcome out;
+  start(runner, out);
+  REQUIRE(run_to_completion(io));
+  CHECK(out.summary.status == jobrunner::job_status::completed);
+  CHECK(out.summary.failed == 100);
+  CHECK(out.summary.breaker_opened == 0);
+  CHECK(calls.load() == 100);
+}
+
+TEST_CASE("retry budget: an outage retries a fraction of the items, refused ones report their last "
+          "attempt",
+          "[resilience][budget]")
+{
+  // One worker, every attempt fails, 5 attempts allowed: without the
+  // budget 400 retries. With 10% of first attempts (no floor), item k may
+  // retry once k/10 retries are paid for: 10 retries, each of those items
+  // then refused once more, every other item refused at once.
+  asio::io_context io;
+  JobConfig config;
+  config.workers = 1;
+  config.retry.max_attempts = 5;
+  config.retry.initial_backoff = 0ms;
+  config.retry.max_backoff = 0ms;
+  config.retry_budget.enabled = true;
+  config.retry_budget.ratio = 0.1;
+  config.retry_budget.min_per_second = 0;
+  config.retry_budget.window = std::chrono::hours(1);
+  JobRunner<int, int> runner(
+      io,
+      [](int) -> asio::awaitable<int> {
+        throw std::runtime_error("503");
+        co_return 0;
+      },
+      config);
+  int with_error = 0, attempts = 0;
+  runner.add_range(numbers(100)).on_task_complete([&](auto& r) {
+    CHECK(r.status == task_status::failed);
+    with_error += r.error ? 1 : 0;
+    attempts += static_cast<int>(r.attempts);
+  });
+  outcome out;
+  start(runner, out);
+  REQUIRE(run_to_completion(io));
+  CHECK(out.summary.status == jobrunner::job_status::completed);
+  CHECK(out.summary.failed == 100);
+  CHECK(with_error == 100);
+  CHECK(out.summary.retried == 10);
+  CHECK(attempts == 110);
+  CHECK(out.summary.retries_refused == 100);
+}

@@ -70,7 +70,10 @@ struct scenario
            + " breaker=" + std::to_string(config.circuit_breaker.enabled) + "/"
            + std::to_string(config.circuit_breaker.failure_rate) + "/"
            + std::to_string(config.circuit_breaker.consecutive_failures) + "/"
-           + std::to_string(config.circuit_breaker.give_up_after.count() / 1000);
+           + std::to_string(config.circuit_breaker.give_up_after.count() / 1000)
+           + " budget=" + std::to_string(config.retry_budget.enabled) + "/"
+           + std::to_string(config.retry_budget.ratio) + "/"
+           + std::to_string(config.retry_budget.min_per_second);
   }
 };
 
@@ -154,6 +157,14 @@ scenario make_scenario(std::uint64_t seed)
     b.half_open_time = std::chrono::microseconds(100 + pick(2000));
     b.give_up_after =
         pick(2) == 0 ? std::chrono::microseconds(0) : std::chrono::microseconds(200 + pick(5000));
+  }
+  if (pick(4) == 0) // retry budget
+  {
+    auto& b = s.config.retry_budget;
+    b.enabled = true;
+    b.ratio = static_cast<double>(pick(50)) / 100.0;
+    b.min_per_second = static_cast<double>(pick(3) == 0 ? 0 : pick(2000));
+    b.window = std::chrono::microseconds(100 + pick(100000));
   }
   return s;
 }
@@ -349,6 +360,8 @@ void run_scenario(const scenario& sc)
   CHECK(summary.cancelled == static_cast<std::uint64_t>(cancelled));
   CHECK(summary.timed_out == static_cast<std::uint64_t>(timed_out));
   CHECK(summary.unavailable == static_cast<std::uint64_t>(unavailable));
+  if (!sc.config.retry_budget.enabled || sc.config.retry.max_attempts == 1)
+    CHECK(summary.retries_refused == 0);
   if (!sc.config.circuit_breaker.enabled || sc.config.circuit_breaker.give_up_after.count() == 0)
     CHECK(unavailable == 0);
   if (sc.pushback_permille == 0 && sc.config.retry.max_attempts == 1)

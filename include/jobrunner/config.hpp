@@ -177,6 +177,24 @@ struct JobConfig
   } circuit_breaker;
   // --- end circuit breaker ---------------------------------------------------
 
+  // --- retry budget (issue 14) -----------------------------------------------
+  /// Bounds retries as a whole, so that an outage does not become a retry storm.
+  /**
+   * Off unless `enabled` (and only with `retry.max_attempts > 1`). Over the
+   * last `window`, retries may add at most `ratio` of the first attempts
+   * started in it, plus `min_per_second` a second. A retry the budget
+   * refuses is not made: the item's last attempt is its result (counted in
+   * `JobSummary::retries_refused`). Push-backs are not retries.
+   */
+  struct RetryBudget
+  {
+    bool enabled = false;
+    double ratio = 0.2;         ///< retries per first attempt, at most
+    double min_per_second = 10; ///< plus this many retries a second
+    std::chrono::nanoseconds window = std::chrono::seconds(10);
+  } retry_budget;
+  // --- end retry budget --------------------------------------------------------
+
   /// Whether retries wait aside (not holding a worker).
   bool retries_off_worker() const noexcept { return retry.max_attempts > 1 && !ordered_delivery; }
   std::size_t retry_slots() const noexcept
@@ -226,6 +244,17 @@ struct JobConfig
     if (reorder_window > max_workers)
       throw std::invalid_argument("jobrunner: JobConfig::reorder_window is above the limit of "
                                   + std::to_string(max_workers));
+    if (retry_budget.enabled) // retry budget (issue 14)
+    {
+      if (!(retry_budget.ratio >= 0 && retry_budget.ratio <= 1000))
+        throw std::invalid_argument(
+            "jobrunner: JobConfig::retry_budget.ratio must be within [0, 1000]");
+      if (!(retry_budget.min_per_second >= 0 && retry_budget.min_per_second <= 1e9))
+        throw std::invalid_argument(
+            "jobrunner: JobConfig::retry_budget.min_per_second must be within [0, 1e9]");
+      if (retry_budget.window.count() <= 0)
+        throw std::invalid_argument("jobrunner: JobConfig::retry_budget.window must be positive");
+    }
     if (circuit_breaker.enabled) // circuit breaker (issue 14)
     {
       const auto& b = circuit_breaker;

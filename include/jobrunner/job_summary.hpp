@@ -56,6 +56,9 @@ struct JobSummary
   std::uint64_t unavailable = 0;    ///< items reported `task_status::unavailable`
   std::uint64_t breaker_opened = 0; ///< how many times the circuit breaker opened
 
+  // --- retry budget (issue 14) ---
+  std::uint64_t retries_refused = 0; ///< retries not made: over `JobConfig::retry_budget`
+
   std::uint64_t producer_errors = 0;       ///< producers that ended with an exception
   std::uint64_t callback_errors = 0;       ///< task-complete callbacks that threw
   std::exception_ptr first_producer_error; ///< the first of those exceptions, if any

@@ -18,6 +18,7 @@
 #include <jobrunner/detail/policy/dispatch_gate.hpp>
 #include <jobrunner/detail/policy/reorder.hpp>
 #include <jobrunner/detail/policy/retry.hpp>
+#include <jobrunner/detail/policy/retry_budget.hpp>
 #include <jobrunner/error.hpp>
 #include <jobrunner/job_summary.hpp>
 #include <jobrunner/task_result.hpp>
@@ -120,6 +121,7 @@ public:
   std::optional<policy::concurrency_limit> limit; // JobConfig::adaptive_concurrency
   std::vector<producer_function> producers;
   std::atomic<std::size_t> producers_left{0};
+  std::atomic<bool> gave_up{false}; // circuit breaker (issue 14): it ended the job
 
 protected:
   // Ends the waits that are not members' operations (retries).
@@ -158,6 +160,8 @@ public:
       window.emplace(config.window());
     if (config.circuit_breaker.enabled)
       breaker.emplace(config.circuit_breaker);
+    if (config.retry_budget.enabled && config.retry.max_attempts > 1)
+      budget.emplace(config.retry_budget);
   }
 
   // Whether a job needs the worker with policies (worker.hpp). Push-back is
@@ -202,6 +206,27 @@ public:
     window->delivered(delivered, [this](std::size_t i) { this->members.wake(i, this->alive()); });
   }
 
+  // --- retry budget (issue 14) --------------------------------------------------
+  struct locked_budget
+  {
+    explicit locked_budget(const JobConfig::RetryBudget& c) : budget(c) {}
+    std::mutex mutex;
+    policy::retry_budget budget;
+  };
+  std::optional<locked_budget> budget;
+  counter<Threading::concurrent> retries_refused;
+
+  void budget_first_attempt(clock::time_point now)
+  {
+    std::lock_guard lock(budget->mutex);
+    budget->budget.on_first_attempt(now);
+  }
+  bool budget_allows_retry(clock::time_point now)
+  {
+    std::lock_guard lock(budget->mutex);
+    return budget->budget.try_retry(now);
+  }
+
   // --- circuit breaker (issue 14) ---------------------------------------------
   struct locked_breaker
   {
@@ -210,8 +235,8 @@ public:
     policy::circuit_breaker breaker;
   };
   std::optional<locked_breaker> breaker;
-  std::atomic<bool> gave_up{false};     // the breaker ended the job
-  std::exception_ptr unavailable_error; // written before gave_up is set
+  std::function<bool(const task_result&)> breaker_failure; // set before the start
+  std::exception_ptr unavailable_error;                    // written before gave_up is set
 
   policy::admission breaker_admit(clock::time_point now)
   {
@@ -225,8 +250,8 @@ public:
   {
     using policy::call_outcome;
     const auto o = pushed_back || r.status == task_status::cancelled ? call_outcome::neutral
-                   : r.status == task_status::succeeded              ? call_outcome::success
-                                                                     : call_outcome::failure;
+                   : is_breaker_failure(r)                           ? call_outcome::failure
+                                                                     : call_outcome::success;
     bool wake = false;
     {
       std::lock_guard lock(breaker->mutex);
@@ -234,6 +259,20 @@ public:
     }
     if (wake)
       this->members.wake_breaker_waiters(this->first_worker, this->alive());
+  }
+
+  bool is_breaker_failure(const task_result& r) const noexcept
+  {
+    if (!breaker_failure)
+      return r.status == task_status::failed || r.status == task_status::timed_out;
+    try
+    {
+      return breaker_failure(r);
+    }
+    catch (...)
+    {
+      return true;
+    }
   }
 
   // The breaker stayed open too long: the job ends, the rest is unavailable.
@@ -250,7 +289,7 @@ public:
     {
       unavailable_error = std::current_exception();
     }
-    gave_up.store(true, std::memory_order_release);
+    this->gave_up.store(true, std::memory_order_release);
     this->request_cancel();
   }
 
@@ -258,7 +297,7 @@ public:
   // (or never ran) is reported unavailable.
   void mark_unavailable(task_result& r) const noexcept
   {
-    if (r.status != task_status::cancelled || !gave_up.load(std::memory_order_acquire))
+    if (r.status != task_status::cancelled || !this->gave_up.load(std::memory_order_acquire))
       return;
     r.status = task_status::unavailable;
     if (!r.error)
@@ -337,10 +376,10 @@ public:
   JobSummary make_summary() const
   {
     JobSummary s;
-    s.status = aborted.load(std::memory_order_acquire)   ? job_status::aborted
-               : gave_up.load(std::memory_order_acquire) ? job_status::unavailable
-               : this->cancel_requested()                ? job_status::cancelled
-                                                         : job_status::completed;
+    s.status = aborted.load(std::memory_order_acquire)         ? job_status::aborted
+               : this->gave_up.load(std::memory_order_acquire) ? job_status::unavailable
+               : this->cancel_requested()                      ? job_status::cancelled
+                                                               : job_status::completed;
     const auto c = outcomes.counts();
     s.submitted = this->input.submitted();
     s.succeeded = c.succeeded;
@@ -349,6 +388,7 @@ public:
     s.timed_out = c.timed_out;
     s.unavailable = c.unavailable;
     s.breaker_opened = breaker_opened();
+    s.retries_refused = retries_refused.load();
     s.retried = retried.load();
     s.paused = gate.paused_total();
     this->producer_failures.fill(s);

@@ -100,6 +100,9 @@ std::uint64_t begin_attempt(State& job, member& self, TaskResultT& r, bool timed
     r.error = nullptr;
     r.value.reset();
   }
+  else if constexpr (Policies) // retry budget (issue 14): first attempts pay for retries
+    if (job.budget)
+      job.budget_first_attempt(std::chrono::steady_clock::now());
   if constexpr (Policies)
     return job.limit ? job.limit->epoch() : 0;
   else
@@ -205,6 +208,12 @@ policy::decision after_attempt(State& job, typename State::result_message& recor
       [&job](const auto& x) { return job.is_retryable(x); }, policy::jitter);
   if (next.step == policy::next_step::deliver)
     return next;
+  if (next.step != policy::next_step::run_again && job.budget
+      && !job.budget_allows_retry(std::chrono::steady_clock::now()))
+  {
+    job.retries_refused.add(); // retry budget (issue 14): the last attempt is the result
+    return {};
+  }
   job.retried.add();
   if (next.step == policy::next_step::retry_aside
       && !job.retries.defer(record, next.delay, job.shared_from_this()))
