@@ -85,8 +85,9 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
           && co_await wait_for_start(*job, self, guard, watch))
         continue; // the pause was extended meanwhile
       if (job->cancel_requested())
-        break;                  // not run (again): cancelled, or the last attempt's outcome
-      std::uint64_t ticket = 0; // circuit breaker (issue 14): after the rate limit
+        break; // not run (again): cancelled, or the last attempt's outcome
+      // The circuit breaker (issue 14), after the rate limit.
+      std::uint64_t ticket = 0;
       if constexpr (Policies)
         if (job->breaker)
         {
