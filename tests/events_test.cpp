@@ -112,8 +112,8 @@ std::map<std::string, std::string> check_openmetrics(const std::string& text,
 TEST_CASE("to_string and operator<< name every task_status, job_status and event_kind",
           "[events][names]")
 {
-  check_names<task_status>(4);
-  check_names<job_status>(5);
+  check_names<task_status>(5);
+  check_names<job_status>(6);
   check_names<event_kind>(8);
   CHECK(to_string(task_status::timed_out) == "timed_out");
   CHECK(to_string(job_status::drained) == "drained");

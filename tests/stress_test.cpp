@@ -66,7 +66,14 @@ struct scenario
            + std::to_string(config.ordered_delivery) + "/" + std::to_string(config.reorder_window)
            + " adaptive=" + std::to_string(config.adaptive_concurrency.enabled) + "/"
            + std::to_string(config.adaptive_concurrency.min_workers) + "/"
-           + std::to_string(config.adaptive_concurrency.initial_workers);
+           + std::to_string(config.adaptive_concurrency.initial_workers)
+           + " breaker=" + std::to_string(config.circuit_breaker.enabled) + "/"
+           + std::to_string(config.circuit_breaker.failure_rate) + "/"
+           + std::to_string(config.circuit_breaker.consecutive_failures) + "/"
+           + std::to_string(config.circuit_breaker.give_up_after.count() / 1000)
+           + " budget=" + std::to_string(config.retry_budget.enabled) + "/"
+           + std::to_string(config.retry_budget.ratio) + "/"
+           + std::to_string(config.retry_budget.min_per_second);
   }
 };
 
@@ -133,6 +140,31 @@ scenario make_scenario(std::uint64_t seed)
     a.min_workers = 1 + pick(s.config.workers);
     a.initial_workers =
         pick(2) == 0 ? 0 : a.min_workers + pick(s.config.workers - a.min_workers + 1);
+  }
+  // Issue 14's policies draw last, so the earlier draws of a seed stay as they were.
+  if (pick(5) == 0) // circuit breaker
+  {
+    auto& b = s.config.circuit_breaker;
+    b.enabled = true;
+    b.window = 1 + pick(30);
+    b.min_calls = pick(20);
+    b.failure_rate = pick(3) == 0 ? 0 : static_cast<double>(1 + pick(100)) / 100.0;
+    b.consecutive_failures = b.failure_rate == 0 || pick(2) == 0 ? 1 + pick(5) : 0;
+    b.open_time = std::chrono::microseconds(1 + pick(500));
+    b.open_time_multiplier = 1 + static_cast<double>(pick(3));
+    b.max_open_time = b.open_time * (1 + pick(8));
+    b.probes = 1 + pick(4);
+    b.half_open_time = std::chrono::microseconds(100 + pick(2000));
+    b.give_up_after =
+        pick(2) == 0 ? std::chrono::microseconds(0) : std::chrono::microseconds(200 + pick(5000));
+  }
+  if (pick(4) == 0) // retry budget
+  {
+    auto& b = s.config.retry_budget;
+    b.enabled = true;
+    b.ratio = static_cast<double>(pick(50)) / 100.0;
+    b.min_per_second = static_cast<double>(pick(3) == 0 ? 0 : pick(2000));
+    b.window = std::chrono::microseconds(100 + pick(100000));
   }
   return s;
 }
@@ -226,6 +258,7 @@ void run_scenario(const scenario& sc)
   bool out_of_order = false;
   bool too_many_attempts = false;
   long results = 0, succeeded = 0, failed = 0, cancelled = 0, timed_out = 0, callback_throws = 0;
+  long unavailable = 0;
   int job_calls = 0;
   long results_at_job = -1;
   runner_type* self = runner.get();
@@ -254,6 +287,9 @@ void run_scenario(const scenario& sc)
       break;
     case jobrunner::task_status::timed_out:
       ++timed_out;
+      break;
+    case jobrunner::task_status::unavailable:
+      ++unavailable;
       break;
     }
     if (sc.cancel_kind == 2 && results == sc.cancel_at_result)
@@ -323,6 +359,11 @@ void run_scenario(const scenario& sc)
   CHECK(summary.failed == static_cast<std::uint64_t>(failed));
   CHECK(summary.cancelled == static_cast<std::uint64_t>(cancelled));
   CHECK(summary.timed_out == static_cast<std::uint64_t>(timed_out));
+  CHECK(summary.unavailable == static_cast<std::uint64_t>(unavailable));
+  if (!sc.config.retry_budget.enabled || sc.config.retry.max_attempts == 1)
+    CHECK(summary.retries_refused == 0);
+  if (!sc.config.circuit_breaker.enabled || sc.config.circuit_breaker.give_up_after.count() == 0)
+    CHECK(unavailable == 0);
   if (sc.pushback_permille == 0 && sc.config.retry.max_attempts == 1)
     CHECK(summary.retried == 0);
   if (sc.config.task_timeout.count() == 0 || sc.sync_task)
@@ -333,6 +374,13 @@ void run_scenario(const scenario& sc)
   {
     CHECK_FALSE(ec);
     CHECK(summary.cancelled == 0);
+  }
+  else if (summary.status == jobrunner::job_status::unavailable)
+  {
+    CHECK(sc.config.circuit_breaker.enabled);
+    CHECK(ec == jobrunner::errc::service_unavailable);
+    CHECK(summary.breaker_opened >= 1);
+    CHECK(summary.cancelled == 0); // what the give-up stopped is unavailable
   }
   else if (summary.status == jobrunner::job_status::aborted)
   {

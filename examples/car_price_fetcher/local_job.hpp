@@ -54,8 +54,9 @@ inline asio::awaitable<quote> fetch_watched(client& http, pushback_rule& pushbac
 
 // The summary on stderr, and the exit status it stands for (README).
 inline int summarize(const jobrunner::JobSummary& summary, std::size_t invalid, std::size_t unsent,
-                     std::size_t connections, const input& in, const pushback_rule& pushback,
-                     const std::string& stop_reason, bool interrupted)
+                     std::size_t unsent_unavailable, std::size_t connections, const input& in,
+                     const pushback_rule& pushback, const std::string& stop_reason,
+                     bool interrupted)
 {
   if (in.abandoned())
     std::fprintf(stderr,
@@ -66,17 +67,20 @@ inline int summarize(const jobrunner::JobSummary& summary, std::size_t invalid, 
   auto ms = [](std::chrono::nanoseconds d) { return static_cast<double>(d.count()) / 1e6; };
   std::fprintf(stderr,
                "car_price_fetcher: %llu rows: %llu priced, %llu failed, %llu timed out, "
-               "%llu cancelled, %zu invalid\n"
+               "%llu cancelled, %llu unavailable, %zu invalid\n"
                "  %.2f s, %.1f cars/s, latency p50 %.1f ms, p99 %.1f ms, max %.1f ms; "
-               "%llu retries, paused %.1f s by the server, %zu connections\n",
+               "%llu retries (%llu refused by the retry budget), paused %.1f s by the server, "
+               "%zu connections\n",
                static_cast<unsigned long long>(summary.submitted + invalid + unsent),
                static_cast<unsigned long long>(summary.succeeded),
                static_cast<unsigned long long>(summary.failed),
                static_cast<unsigned long long>(summary.timed_out),
-               static_cast<unsigned long long>(summary.cancelled + unsent), invalid,
+               static_cast<unsigned long long>(summary.cancelled + unsent - unsent_unavailable),
+               static_cast<unsigned long long>(summary.unavailable + unsent_unavailable), invalid,
                ms(summary.elapsed) / 1e3, summary.items_per_second, ms(summary.latency.p50),
                ms(summary.latency.p99), ms(summary.latency.max),
-               static_cast<unsigned long long>(summary.retried), ms(summary.paused) / 1e3,
+               static_cast<unsigned long long>(summary.retried),
+               static_cast<unsigned long long>(summary.retries_refused), ms(summary.paused) / 1e3,
                connections);
   if (summary.producer_errors != 0)
     std::fprintf(stderr, "car_price_fetcher: reading the input failed: %s\n",
@@ -96,7 +100,9 @@ inline int summarize(const jobrunner::JobSummary& summary, std::size_t invalid, 
   }
   if (interrupted)
     return 130;
-  if (summary.failed + summary.timed_out + summary.cancelled + invalid + unsent != 0
+  if (summary.failed + summary.timed_out + summary.cancelled + summary.unavailable + invalid
+              + unsent
+          != 0
       || summary.producer_errors != 0)
     return 1;
   return 0;
@@ -150,8 +156,6 @@ inline int run_local_job(const options& opt, const url& endpoint, input& in, wri
 
   // Stopping early because of the server (stop_rules.hpp): the reason goes
   // to the summary and to every row not sent.
-  unreachable_rule unreachable(endpoint.host + ":" + endpoint.port,
-                               std::chrono::milliseconds(opt.unreachable_after_ms));
   pushback_rule pushback(
       std::chrono::milliseconds(static_cast<long long>(opt.max_paused_s * 1000)));
   std::string stop_reason;
@@ -161,6 +165,22 @@ inline int run_local_job(const options& opt, const url& endpoint, input& in, wri
   runner_type runner(
       io, [&](car& c) { return fetch_watched(http, pushback, stop_early, c); }, config);
   runner.retry_if([](const auto& r) { return retryable(r); });
+  // The circuit breaker (make_config) counts what would be retried: the
+  // server's failures, not a row's (4xx, bad answers).
+  std::string last_failure; // the last server failure, for the unavailable rows
+  runner.breaker_failure_if([&](const auto& r) {
+    const bool server_failure = retryable(r);
+    if (server_failure)
+      last_failure = status_of(r, opt.timeout_ms).second;
+    return server_failure;
+  });
+  auto unavailable_reason = [&] {
+    char open_for[64];
+    std::snprintf(open_for, sizeof open_for, "%g s", opt.unavailable_after_s);
+    return "the server " + endpoint.host + ":" + endpoint.port
+           + " is unavailable (the circuit breaker stayed open " + open_for
+           + (last_failure.empty() ? std::string(")") : "; last error: " + last_failure + ")");
+  };
   bool interrupted = false;
   stop_early = [&](const std::string& reason) {
     if (!stop_reason.empty() || interrupted)
@@ -168,10 +188,6 @@ inline int run_local_job(const options& opt, const url& endpoint, input& in, wri
     stop_reason = reason;
     runner.cancel();
   };
-  http.on_connect([&](const boost::system::error_code& ec) {
-    if (unreachable.attempt(ec, std::chrono::steady_clock::now()))
-      stop_early(unreachable.reason());
-  });
   auto not_sent = [&] {
     return "not sent: " + (stop_reason.empty() ? std::string("the job was stopped") : stop_reason);
   };
@@ -179,6 +195,7 @@ inline int run_local_job(const options& opt, const url& endpoint, input& in, wri
   std::size_t invalid = 0;
   std::size_t rows_read = 0;
   std::size_t unsent = 0;
+  std::size_t unsent_unavailable = 0; // of those, not sent because the server was unavailable
   bool stopped = false;
   bool input_done = false;
 
@@ -274,13 +291,21 @@ inline int run_local_job(const options& opt, const url& endpoint, input& in, wri
         co_await asio::this_coro::reset_cancellation_state();
       }
       ++unsent;
-      results.priced(c, "cancelled", nullptr, 0, not_sent());
+      if (submitter.service_unavailable())
+      {
+        ++unsent_unavailable;
+        results.priced(c, "unavailable", nullptr, 0, "not sent: " + unavailable_reason());
+      }
+      else
+        results.priced(c, "cancelled", nullptr, 0, not_sent());
     }
     input_done = true;
   });
 
   runner.on_task_complete([&](auto& r) {
     auto [status, error] = status_of(r, opt.timeout_ms);
+    if (r.status == jobrunner::task_status::unavailable)
+      error = (r.attempts != 0 ? "stopped in flight: " : "not sent: ") + unavailable_reason();
     if (r.status == jobrunner::task_status::cancelled && (!r.error || !stop_reason.empty()))
       error = r.error ? "stopped in flight: " + stop_reason : not_sent();
     results.priced(r.item, status, r.ok() ? &*r.value : nullptr, r.attempts, error);
@@ -337,8 +362,10 @@ inline int run_local_job(const options& opt, const url& endpoint, input& in, wri
   if (!saved)
     return report_unsaved(results);
 
-  return summarize(summary, invalid, unsent, http.connections_made(), in, pushback, stop_reason,
-                   interrupted);
+  if (summary.status == jobrunner::job_status::unavailable && stop_reason.empty())
+    stop_reason = unavailable_reason();
+  return summarize(summary, invalid, unsent, unsent_unavailable, http.connections_made(), in,
+                   pushback, stop_reason, interrupted);
 }
 
 } // namespace car_price

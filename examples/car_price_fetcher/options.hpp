@@ -29,10 +29,13 @@ struct options
   double rate = 0;
   std::uint64_t max_failures = 0;
   double max_failure_ratio = 0;
-  std::size_t max_pushbacks = 20;   // push-backs one row may take
-  long max_retry_after_s = 60;      // longer Retry-After values are cut to this
-  double max_paused_s = 120;        // stop once the server has pushed back this long
-  long unreachable_after_ms = 3000; // stop once every connection failed this long
+  std::size_t max_pushbacks = 20;  // push-backs one row may take
+  long max_retry_after_s = 60;     // longer Retry-After values are cut to this
+  double max_paused_s = 120;       // stop once the server has pushed back this long
+  double retry_budget = 0.2;       // retries per first request at most (+10/s); 0: no budget
+  double breaker = 0.5;            // the failure share that opens the circuit breaker; 0: off
+  long breaker_open_ms = 1000;     // the breaker's first open time
+  double unavailable_after_s = 10; // give up once the breaker stayed open this long; 0: never
   bool ordered = false;
   bool adaptive = false;
   std::string ca_file;
@@ -73,8 +76,17 @@ required) through the car-price API, and writes one line per input row.
                        (default 60)
   --max-paused S       stop the job once the server has pushed back for S seconds
                        with no car priced (default 120; 0: no limit)
-  --unreachable-after S  stop the job once every connection attempt for S seconds
-                       (10 at least) has failed (default 3; 0: never)
+  --retry-budget X     retries may add at most X of the first requests, plus 10 a
+                       second, over the last 10 s: an outage does not become a retry
+                       storm; a row refused a retry keeps its last error (default 0.2;
+                       0: no budget, every row gets its --retries)
+  --breaker X          circuit breaker: stop sending for a while once more than X of
+                       the last 50 requests (20 at least) failed with a network error,
+                       a timeout or a 5xx (default 0.5; 0: no breaker)
+  --breaker-open MS    how long the breaker stays open before a probe request; doubles
+                       after each failed probe, up to 30 s (default 1000)
+  --unavailable-after S  stop the job once the breaker has stayed open for S seconds:
+                       the server is unavailable (default 10; 0: never)
   --ordered            write results in input order
   --adaptive           adapt the number of requests in flight to the server (AIMD)
   --ca-file FILE       trust this CA certificate (PEM) for https, besides the system's
@@ -105,7 +117,7 @@ A first SIGINT/SIGTERM drains: no more cars are sent (the rows not sent are
 written "cancelled"), those in flight finish; a second one cancels them.
 Exit status: 0 every car priced; 1 some cars failed or rows were invalid;
 2 bad options or input; 3 stopped early (failure budget, the server kept
-pushing back, or it cannot be reached); 4 the output could not be written;
+pushing back, or it is unavailable); 4 the output could not be written;
 130 interrupted.
 )");
 }
@@ -176,8 +188,14 @@ inline options parse_options(int argc, char** argv)
       o.max_retry_after_s = static_cast<long>(num(0, 86400));
     else if (a == "--max-paused")
       o.max_paused_s = num(0, 1e7);
-    else if (a == "--unreachable-after")
-      o.unreachable_after_ms = static_cast<long>(num(0, 86400) * 1000);
+    else if (a == "--retry-budget")
+      o.retry_budget = num(0, 1000);
+    else if (a == "--breaker")
+      o.breaker = num(0, 1);
+    else if (a == "--breaker-open")
+      o.breaker_open_ms = static_cast<long>(num(1, 30000));
+    else if (a == "--unavailable-after" || a == "--unreachable-after") // the old name
+      o.unavailable_after_s = num(0, 86400);
     else if (a == "--trace")
       o.trace = v;
     else if (a == "--metrics-file")

@@ -128,6 +128,29 @@ inline jobrunner::JobConfig make_config(const options& opt)
   config.ordered_delivery = opt.ordered;
   config.adaptive_concurrency.enabled = opt.adaptive;
   config.max_pushbacks = opt.max_pushbacks;
+  if (opt.retry_budget > 0)
+  {
+    config.retry_budget.enabled = true;
+    config.retry_budget.ratio = opt.retry_budget;
+    config.retry_budget.min_per_second = 10;
+    config.retry_budget.window = std::chrono::seconds(10);
+  }
+  if (opt.breaker > 0) // failures: what retryable() retries (network, timeouts, 5xx)
+  {
+    auto& b = config.circuit_breaker;
+    b.enabled = true;
+    b.window = 50;
+    b.min_calls = 20;
+    b.failure_rate = opt.breaker;
+    b.open_time = std::chrono::milliseconds(opt.breaker_open_ms);
+    b.max_open_time = std::max(b.open_time, std::chrono::nanoseconds(std::chrono::seconds(30)));
+    b.probes = 1;
+    // A probe may take a whole request timeout.
+    b.half_open_time =
+        std::chrono::milliseconds(opt.timeout_ms > 0 ? opt.timeout_ms + 5000 : 60000);
+    b.give_up_after =
+        std::chrono::milliseconds(static_cast<long long>(opt.unavailable_after_s * 1000));
+  }
   return config;
 }
 
@@ -143,6 +166,8 @@ std::pair<const char*, std::string> status_of(const Result& r, long timeout_ms)
     return {"failed", describe(r.error)};
   case jobrunner::task_status::timed_out:
     return {"timed_out", "no answer within " + std::to_string(timeout_ms) + " ms"};
+  case jobrunner::task_status::unavailable:
+    return {"unavailable", "not sent: the service is unavailable (the circuit breaker gave up)"};
   case jobrunner::task_status::cancelled:
     break;
   }

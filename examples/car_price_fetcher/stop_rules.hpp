@@ -6,13 +6,10 @@
 // each fed with what the client sees and returning true once, when it
 // trips; reason() then says why, for the summary and the rows not sent.
 //
-// - unreachable_rule: fail fast against a server that cannot be reached.
-//   A rule of this example's own until the library has a circuit breaker
-//   (a separate issue): it takes the same inputs (each connection attempt's
-//   outcome) and makes the same decision (stop sending), so a breaker can
-//   replace it where the client reports connections.
 // - pushback_rule: a server that keeps pushing back (429, or 503 with
 //   Retry-After) with no car priced in between.
+// (A server that cannot be reached, or keeps failing, is the library's
+// circuit breaker's: JobConfig::circuit_breaker, see policy.hpp.)
 
 #include <boost/system/error_code.hpp>
 
@@ -25,47 +22,6 @@
 namespace car_price {
 
 using steady_time = std::chrono::steady_clock::time_point;
-
-// Trips when every connection attempt (name resolution and TCP connect) for
-// `window` has failed, at least `min_failures` of them, with none made in
-// between. A zero window never trips.
-class unreachable_rule
-{
-public:
-  unreachable_rule(std::string where, std::chrono::milliseconds window,
-                   std::size_t min_failures = 10)
-      : where_(std::move(where)), window_(window), min_failures_(min_failures)
-  {}
-
-  // One connection attempt's outcome; true when the rule trips (once).
-  bool attempt(const boost::system::error_code& ec, steady_time now)
-  {
-    if (!ec)
-    {
-      failures_ = 0;
-      return false;
-    }
-    if (failures_++ == 0)
-      first_failure_ = now;
-    if (tripped_ || window_.count() == 0 || failures_ < min_failures_
-        || now - first_failure_ < window_)
-      return false;
-    tripped_ = true;
-    reason_ = "cannot reach " + where_ + ": " + ec.message();
-    return true;
-  }
-
-  const std::string& reason() const noexcept { return reason_; }
-
-private:
-  std::string where_;
-  std::chrono::milliseconds window_;
-  std::size_t min_failures_;
-  std::size_t failures_ = 0;
-  steady_time first_failure_{};
-  bool tripped_ = false;
-  std::string reason_;
-};
 
 // Trips when the server has pushed back for `limit` with no car priced in
 // between. A zero limit never trips.

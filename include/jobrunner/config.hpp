@@ -160,6 +160,59 @@ struct JobConfig
   /// with that item's error (see `JobRunner::async_run`).
   bool fail_fast = false;
 
+  // --- circuit breaker (issue 14) ------------------------------------------
+  /// Stops calling a failing service for a while instead of failing every item.
+  /**
+   * Off unless `enabled`. Closed: every attempt starts; the breaker opens
+   * when, over the last `window` attempts (once at least `min_calls` are
+   * in), the share of failures reaches `failure_rate` (0: no rate rule), or
+   * after `consecutive_failures` failures in a row (0: no such rule).
+   * Failures are attempts that failed or timed out; push-backs and
+   * cancellations count for nothing. Open: no attempt starts for
+   * `open_time`; workers wait holding their item (no item fails or uses
+   * up a retry because the breaker is open). Then half-open: `probes`
+   * attempts start; if all succeed it closes, if one fails it opens again
+   * for the previous open time times `open_time_multiplier` (at most
+   * `max_open_time`); no verdict within `half_open_time` counts as a failed
+   * probe. After `give_up_after` (0: never) without closing since it last
+   * opened, the job ends with `job_status::unavailable` and
+   * `errc::service_unavailable`; the items not run are reported
+   * `task_status::unavailable`.
+   */
+  struct CircuitBreaker
+  {
+    bool enabled = false;
+    std::size_t window = 20;              ///< the sliding window, in attempts
+    std::size_t min_calls = 10;           ///< the rate rule waits for this many attempts
+    double failure_rate = 0.5;            ///< open at this share of failures; 0: off
+    std::size_t consecutive_failures = 0; ///< open at this many failures in a row; 0: off
+    std::chrono::nanoseconds open_time = std::chrono::seconds(1);
+    double open_time_multiplier = 2.0; ///< after each failed probe
+    std::chrono::nanoseconds max_open_time = std::chrono::seconds(30);
+    std::size_t probes = 1; ///< attempts let through half-open
+    std::chrono::nanoseconds half_open_time = std::chrono::seconds(30);
+    std::chrono::nanoseconds give_up_after{0}; ///< end the job after this long open; 0: never
+  } circuit_breaker;
+  // --- end circuit breaker ---------------------------------------------------
+
+  // --- retry budget (issue 14) -----------------------------------------------
+  /// Bounds retries as a whole, so that an outage does not become a retry storm.
+  /**
+   * Off unless `enabled` (and only with `retry.max_attempts > 1`). Over the
+   * last `window`, retries may add at most `ratio` of the first attempts
+   * started in it, plus `min_per_second` a second. A retry the budget
+   * refuses is not made: the item's last attempt is its result (counted in
+   * `JobSummary::retries_refused`). Push-backs are not retries.
+   */
+  struct RetryBudget
+  {
+    bool enabled = false;
+    double ratio = 0.2;         ///< retries per first attempt, at most
+    double min_per_second = 10; ///< plus this many retries a second
+    std::chrono::nanoseconds window = std::chrono::seconds(10);
+  } retry_budget;
+  // --- end retry budget --------------------------------------------------------
+
   /// Whether retries wait aside (not holding a worker).
   bool retries_off_worker() const noexcept { return retry.max_attempts > 1 && !ordered_delivery; }
   std::size_t retry_slots() const noexcept
@@ -214,6 +267,38 @@ struct JobConfig
     if (reorder_window > max_workers)
       throw std::invalid_argument("jobrunner: JobConfig::reorder_window is above the limit of "
                                   + std::to_string(max_workers));
+    if (retry_budget.enabled) // retry budget (issue 14)
+    {
+      if (!(retry_budget.ratio >= 0 && retry_budget.ratio <= 1000))
+        throw std::invalid_argument(
+            "jobrunner: JobConfig::retry_budget.ratio must be within [0, 1000]");
+      if (!(retry_budget.min_per_second >= 0 && retry_budget.min_per_second <= 1e9))
+        throw std::invalid_argument(
+            "jobrunner: JobConfig::retry_budget.min_per_second must be within [0, 1e9]");
+      if (retry_budget.window.count() <= 0)
+        throw std::invalid_argument("jobrunner: JobConfig::retry_budget.window must be positive");
+    }
+    if (circuit_breaker.enabled) // circuit breaker (issue 14)
+    {
+      const auto& b = circuit_breaker;
+      const auto bad = [](const char* what) {
+        return std::invalid_argument(std::string("jobrunner: JobConfig::circuit_breaker.") + what);
+      };
+      if (b.window == 0 || b.window > max_workers * 64)
+        throw bad("window must be within [1, 2^26]");
+      if (!(b.failure_rate >= 0 && b.failure_rate <= 1))
+        throw bad("failure_rate must be within [0, 1]");
+      if (b.failure_rate == 0 && b.consecutive_failures == 0)
+        throw bad("needs failure_rate or consecutive_failures");
+      if (b.open_time.count() <= 0 || b.max_open_time < b.open_time)
+        throw bad("open_time must be positive and at most max_open_time");
+      if (!(b.open_time_multiplier >= 1 && b.open_time_multiplier <= 1e6))
+        throw bad("open_time_multiplier must be within [1, 1e6]");
+      if (b.probes == 0 || b.half_open_time.count() <= 0)
+        throw bad("probes and half_open_time must be positive");
+      if (b.give_up_after.count() < 0)
+        throw bad("give_up_after must not be negative");
+    }
     if (adaptive_concurrency.enabled)
     {
       const auto& a = adaptive_concurrency;

@@ -35,6 +35,9 @@ enum class errc
   /// The job was stopped by `JobConfig::fail_fast`: a task threw an exception
   /// that is not a `system_error` (see `JobSummary::first_failure`).
   task_failed = 5,
+  /// The circuit breaker gave up: the service is unavailable
+  /// (`JobConfig::circuit_breaker.give_up_after`).
+  service_unavailable = 12,
 };
 
 namespace detail {
@@ -68,6 +71,8 @@ public:
              "added (use JobRunner::open_input to add items to a running job)";
     case errc::task_failed:
       return "the job was stopped: a task failed (fail_fast)";
+    case errc::service_unavailable:
+      return "the service is unavailable: the circuit breaker stayed open";
     }
     return "unknown jobrunner error";
   }

@@ -352,6 +352,26 @@ public:
     return *this;
   }
 
+  /// Sets which attempts the circuit breaker counts as failures (issue 14).
+  /**
+   * `bool(const TaskResult&)`, asked after each attempt (not a push-back,
+   * not a cancelled one) when `JobConfig::circuit_breaker` is enabled. True:
+   * a failure of the service; false: a success (the service answered, e.g.
+   * an HTTP 404 for this item). Without a predicate, attempts that failed
+   * or timed out are failures. A predicate that throws means "failure".
+   * Same thread-safety rules as `retry_if`.
+   *
+   * *Errors*: `std::logic_error` once `async_run` has been called (initiated).
+   */
+  template <class Predicate>
+  requires std::is_invocable_r_v < bool, std::decay_t<Predicate>
+  &, const task_result& > JobRunner& breaker_failure_if(Predicate&& predicate)
+  {
+    check_not_started("breaker_failure_if");
+    state_->breaker_failure = detail::make_copyable(std::forward<Predicate>(predicate));
+    return *this;
+  }
+
   /// Sets the job-complete callback: `void(const JobSummary&)`, exactly once, last.
   /**
    * Invoked after the last task-complete callback, when every coroutine of

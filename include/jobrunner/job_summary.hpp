@@ -21,6 +21,10 @@ enum class job_status
   failed, ///< an item failed with `JobConfig::fail_fast` set; see `JobSummary::first_failure`
   // --- drain (issue 13 item 5) ---
   drained, ///< `drain()` stopped the input; every item submitted before it finished
+  // --- circuit breaker (issue 14) ---
+  /// The circuit breaker stayed open for `JobConfig::circuit_breaker.give_up_after`:
+  /// the service is unavailable; the items not run are reported `task_status::unavailable`.
+  unavailable,
 };
 
 /// The enumerator's name, e.g. "completed"; "unknown" for a value out of range.
@@ -38,6 +42,8 @@ constexpr std::string_view to_string(job_status s) noexcept
     return "failed";
   case job_status::drained:
     return "drained";
+  case job_status::unavailable:
+    return "unavailable";
   }
   return "unknown";
 }
@@ -65,7 +71,7 @@ struct LatencySummary
 
 /// What the job-complete callback and `async_run` receive when a job ends.
 /**
- * Invariant: `submitted == succeeded + failed + cancelled + timed_out`, and
+ * Invariant: `submitted == succeeded + failed + cancelled + timed_out + unavailable`, and
  * it equals the number of task-complete callbacks that were invoked.
  */
 struct JobSummary
@@ -79,6 +85,13 @@ struct JobSummary
   std::uint64_t timed_out = 0;        ///< tasks cancelled by `JobConfig::task_timeout`
   std::uint64_t retried = 0;          ///< extra runs of items (retries and push-back)
   std::chrono::nanoseconds paused{0}; ///< time dispatch was paused by push-back
+
+  // --- circuit breaker (issue 14) ---
+  std::uint64_t unavailable = 0;    ///< items reported `task_status::unavailable`
+  std::uint64_t breaker_opened = 0; ///< how many times the circuit breaker opened
+
+  // --- retry budget (issue 14) ---
+  std::uint64_t retries_refused = 0; ///< retries not made: over `JobConfig::retry_budget`
 
   std::uint64_t producer_errors = 0;       ///< producers that ended with an exception
   std::uint64_t callback_errors = 0;       ///< task-complete callbacks that threw
@@ -120,10 +133,14 @@ struct JobStats
   std::uint64_t failed = 0;
   std::uint64_t cancelled = 0;
   std::uint64_t timed_out = 0;
+  std::uint64_t unavailable = 0; ///< circuit breaker (issue 14)
   /// Workers allowed to take items now (`JobConfig::adaptive_concurrency`); else `workers`.
   std::size_t concurrency_limit = 0;
 
-  std::uint64_t done() const noexcept { return succeeded + failed + cancelled + timed_out; }
+  std::uint64_t done() const noexcept
+  {
+    return succeeded + failed + cancelled + timed_out + unavailable;
+  }
 };
 
 } // namespace jobrunner

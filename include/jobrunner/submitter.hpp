@@ -107,6 +107,13 @@ public:
   /// True once the job has been cancelled or is draining: further submits will throw.
   bool cancelled() const noexcept { return job_->input_closed(); }
 
+  /// True once the circuit breaker ended the job (`JobConfig::circuit_breaker.give_up_after`):
+  /// the service is unavailable; a producer may report the items it did not submit as such.
+  bool service_unavailable() const noexcept
+  {
+    return job_->gave_up.load(std::memory_order_acquire);
+  }
+
 private:
   [[noreturn]] static void throw_aborted()
   {

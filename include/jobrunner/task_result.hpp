@@ -21,6 +21,12 @@ enum class task_status
   failed,    ///< the function threw; `TaskResult::error` holds the exception
   cancelled, ///< the job was cancelled (or aborted) before or while the task ran
   timed_out, ///< the task ran longer than `JobConfig::task_timeout` and was cancelled
+  // --- circuit breaker (issue 14) ---
+  /// Not run (or cut short): the circuit breaker gave up on the service
+  /// (`JobConfig::circuit_breaker.give_up_after`); `error` holds a
+  /// `system_error` with `errc::service_unavailable`, or the cut-short
+  /// attempt's error.
+  unavailable,
 };
 
 /// The enumerator's name, e.g. "timed_out"; "unknown" for a value out of range.
@@ -36,6 +42,8 @@ constexpr std::string_view to_string(task_status s) noexcept
     return "cancelled";
   case task_status::timed_out:
     return "timed_out";
+  case task_status::unavailable:
+    return "unavailable";
   }
   return "unknown";
 }

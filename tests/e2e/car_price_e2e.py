@@ -271,14 +271,18 @@ def case_hostile(tmp):
     # header or body: every row still ends, with a price or an error, and
     # nothing hangs. (The per-request timeout is 1 s, not less: on a loaded
     # machine under ASan a normal answer can take a few hundred ms, and
-    # this case is not about timeouts of normal answers.)
+    # this case is not about timeouts of normal answers.) The circuit breaker
+    # is off: with 60% of requests failing it would open, and a run of failed
+    # probes could end the job unavailable (exit 3); that is the cases
+    # dead_server and failing_server.
     inp = small_input(tmp, 200)
     server = Server(tmp, "--hang-rate", "0.15", "--garbage-rate", "0.15", "--truncate-rate", "0.15",
                     "--huge-rate", "0.15", "--seed", "3")
     try:
         out_path = os.path.join(tmp, "out.jsonl")
         code, _, elapsed = run_fetcher(server.url, inp, out_path, "--timeout", "1000",
-                                       "--retries", "1", "--backoff", "1", timeout=120)
+                                       "--retries", "1", "--backoff", "1", "--breaker", "0",
+                                       timeout=120)
         out = read_output(out_path)
         check_every_row_once(inp, out)
         statuses = {r["status"] for r in out}
@@ -1080,9 +1084,12 @@ def case_many_workers(tmp):
 
 
 def case_dead_server(tmp):
-    # Nothing listens on the port: the job stops early with one clear line
-    # naming the cause, every row reported with it, and fewer connection
-    # attempts than rows (each row was tried 4 times before).
+    # Nothing listens on the port: the circuit breaker opens, its probes
+    # fail, and after --unavailable-after (default 10 s) the job stops early
+    # with one clear line naming the cause, every row reported with it
+    # (unavailable, or failed for the rows tried before the breaker opened),
+    # and fewer connection attempts than rows (each row was tried 4 times
+    # before the breaker).
     import socket
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -1093,13 +1100,72 @@ def case_dead_server(tmp):
     out = read_output(out_path)
     check_every_row_once(inp, out)
     check(code == 3, f"exit status {code}, expected 3")
-    reason = f"cannot reach 127.0.0.1:{port}: Connection refused"
+    reason = (f"stopped: the server 127.0.0.1:{port} is unavailable (the circuit breaker stayed "
+              "open 10 s; last error: Connection refused)")
     check(reason in err, f"no line naming the cause: {err[-500:]!r}")
-    check(all(r["status"] in ("failed", "cancelled") and "refused" in r["error"] for r in out),
+    check(all(r["status"] in ("failed", "unavailable") and "refused" in r["error"] for r in out),
           f"rows without the cause: {[r for r in out if 'refused' not in r['error']][:2]}")
+    unavailable = sum(r["status"] == "unavailable" for r in out)
+    check(unavailable > 2000, f"only {unavailable} of 3000 rows reported unavailable")
     import re
     attempts = int(re.search(r"(\d+) connections", err).group(1))
     check(attempts < 3000, f"{attempts} connection attempts for 3000 rows")
+
+
+def case_failing_server(tmp):
+    # A server that answers 500 to everything: the circuit breaker stops
+    # the requests after a few; --unavailable-after 2 ends the job (exit
+    # status 3) with the reason; every row is in the output once, none
+    # priced, and the server saw far fewer requests than rows x attempts.
+    inp = small_input(tmp, 2000)
+    server = Server(tmp, "--error-rate", "1")
+    try:
+        out_path = os.path.join(tmp, "out.jsonl")
+        code, err, _ = run_fetcher(server.url, inp, out_path, "--unavailable-after", "2",
+                                   "--breaker-open", "200", timeout=120)
+        out = read_output(out_path)
+        check_every_row_once(inp, out)
+        check(code == 3, f"exit status {code}, expected 3")
+        check(" is unavailable (the circuit breaker stayed open 2 s; last error: " in err,
+              f"no line naming the cause: {err[-500:]!r}")
+        check(all(r["status"] in ("failed", "unavailable") for r in out), "a row was priced")
+        unavailable = [r for r in out if r["status"] == "unavailable"]
+        check(len(unavailable) > 1000, f"only {len(unavailable)} rows reported unavailable")
+        check(all("500" in r["error"] for r in unavailable),
+              f"unavailable rows without the last error: {unavailable[:2]}")
+        requests = server.stats()["requests"]
+        check(requests < 1000, f"{requests} requests for 2000 rows against a failing server")
+    finally:
+        server.stop()
+
+
+def case_retry_budget(tmp):
+    # A server that answers 500 to everything, the breaker off: without the
+    # retry budget each of the 500 rows would be sent 4 times (2000
+    # requests); the default budget (0.2 of first requests + 10 a second
+    # over 10 s) keeps the retries to about 200. Every row is in the output
+    # once, failed with the server's error, exit status 1.
+    import re
+    inp = small_input(tmp, 500)
+    server = Server(tmp, "--error-rate", "1")
+    try:
+        out_path = os.path.join(tmp, "out.csv")
+        code, err, _ = run_fetcher(server.url, inp, out_path, "--breaker", "0", "--backoff", "1",
+                                   timeout=120)
+        out = read_output(out_path)
+        check_every_row_once(inp, out)
+        check(code == 1, f"exit status {code}, expected 1")
+        check(all(r["status"] == "failed" and "HTTP 500" in r["error"] for r in out),
+              "a row without the server's error")
+        m = re.search(r"(\d+) retries \((\d+) refused by the retry budget\)", err)
+        check(m, f"no retry counts in the summary: {err[-500:]!r}")
+        retried, refused = int(m.group(1)), int(m.group(2))
+        requests = server.stats()["requests"]
+        check(requests == 500 + retried, f"{requests} requests, {retried} retries")
+        check(retried <= 0.2 * 500 + 10 * 10 + 10, f"{retried} retries over the budget")
+        check(refused > 0, "the budget refused nothing")
+    finally:
+        server.stop()
 
 
 def case_stdin_interrupt(tmp):

@@ -140,6 +140,8 @@ run_controller(std::shared_ptr<job_state<Item, Result, Threading>> job)
     ec = policy::completion_error(summary.first_failure);
   else if (summary.status == job_status::aborted)
     ec = make_error_code(errc::failure_budget_exceeded);
+  else if (summary.status == job_status::unavailable) // circuit breaker (issue 14)
+    ec = make_error_code(errc::service_unavailable);
   else if (summary.status == job_status::cancelled)
     ec = asio::error::operation_aborted;
   if (job->input_gate.late_add.load(std::memory_order_acquire)) // add_range while running

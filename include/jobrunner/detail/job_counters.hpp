@@ -114,12 +114,16 @@ public:
     case task_status::timed_out:
       timed_out_.add();
       break;
+    case task_status::unavailable:
+      unavailable_.add();
+      break;
     }
   }
 
   policy::result_counts counts() const noexcept
   {
-    return {succeeded_.load(), failed_.load(), cancelled_.load(), timed_out_.load()};
+    return {succeeded_.load(), failed_.load(), cancelled_.load(), timed_out_.load(),
+            unavailable_.load()};
   }
 
   latency_histogram latencies;
@@ -137,6 +141,7 @@ private:
   counter<false> failed_;
   counter<false> cancelled_;
   counter<false> timed_out_;
+  counter<false> unavailable_;
 };
 
 // Producers that ended with an exception (any thread).

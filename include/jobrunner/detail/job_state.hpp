@@ -13,6 +13,7 @@
 #include <jobrunner/detail/job_counters.hpp>
 #include <jobrunner/detail/member_set.hpp>
 #include <jobrunner/detail/open_input.hpp>
+#include <jobrunner/detail/policy/circuit_breaker.hpp>
 #include <jobrunner/detail/policy/concurrency_limit.hpp>
 #include <jobrunner/detail/policy/dispatch_gate.hpp>
 #include <jobrunner/detail/policy/drain.hpp>
@@ -22,6 +23,8 @@
 #include <jobrunner/detail/result_puller.hpp>
 #include <jobrunner/detail/result_queue.hpp>
 #include <jobrunner/event.hpp>
+#include <jobrunner/detail/policy/retry_budget.hpp>
+#include <jobrunner/error.hpp>
 #include <jobrunner/job_summary.hpp>
 #include <jobrunner/task_result.hpp>
 #include <jobrunner/threading.hpp>
@@ -33,6 +36,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -151,6 +155,7 @@ public:
   std::vector<producer_function> producers;
   std::atomic<std::size_t> producers_left{0};
   open_input_state input_gate; // JobRunner::open_input (issue 13)
+  std::atomic<bool> gave_up{false}; // circuit breaker (issue 14): it ended the job
 
 protected:
   // Ends the waits that are not members' operations (retries).
@@ -192,6 +197,10 @@ public:
   {
     if (config.ordered_delivery)
       window.emplace(config.window());
+    if (config.circuit_breaker.enabled)
+      breaker.emplace(config.circuit_breaker);
+    if (config.retry_budget.enabled && config.retry.max_attempts > 1)
+      budget.emplace(config.retry_budget);
   }
 
   // Whether a job needs the worker with policies (worker.hpp); push-back is
@@ -200,7 +209,8 @@ public:
   {
     const auto& c = this->config();
     return c.task_timeout.count() > 0 || c.rate_limit.per_second > 0 || c.retry.max_attempts > 1
-           || c.ordered_delivery || c.adaptive_concurrency.enabled || c.fail_fast;
+           || c.ordered_delivery || c.adaptive_concurrency.enabled || c.fail_fast
+           || c.circuit_breaker.enabled; // circuit breaker (issue 14)
   }
 
   result_channel& results() noexcept { return results_; }
@@ -234,6 +244,112 @@ public:
   void window_delivered(std::uint64_t delivered)
   {
     window->delivered(delivered, [this](std::size_t i) { this->members.wake(i, this->alive()); });
+  }
+
+  // --- retry budget (issue 14) --------------------------------------------------
+  struct locked_budget
+  {
+    explicit locked_budget(const JobConfig::RetryBudget& c) : budget(c) {}
+    std::mutex mutex;
+    policy::retry_budget budget;
+  };
+  std::optional<locked_budget> budget;
+  counter<Threading::concurrent> retries_refused;
+
+  void budget_first_attempt(clock::time_point now)
+  {
+    std::lock_guard lock(budget->mutex);
+    budget->budget.on_first_attempt(now);
+  }
+  bool budget_allows_retry(clock::time_point now)
+  {
+    std::lock_guard lock(budget->mutex);
+    return budget->budget.try_retry(now);
+  }
+
+  // --- circuit breaker (issue 14) ---------------------------------------------
+  struct locked_breaker
+  {
+    explicit locked_breaker(const JobConfig::CircuitBreaker& c) : breaker(c) {}
+    mutable std::mutex mutex;
+    policy::circuit_breaker breaker;
+  };
+  std::optional<locked_breaker> breaker;
+  std::function<bool(const task_result&)> breaker_failure; // set before the start
+  std::exception_ptr unavailable_error;                    // written before gave_up is set
+
+  policy::admission breaker_admit(clock::time_point now)
+  {
+    std::lock_guard lock(breaker->mutex);
+    return breaker->breaker.admit(now);
+  }
+
+  // The outcome of an attempt admitted with `ticket`; wakes the waiting
+  // workers when the breaker closed or gave a probe back.
+  void breaker_outcome(std::uint64_t ticket, const task_result& r, bool pushed_back)
+  {
+    using policy::call_outcome;
+    const auto o = pushed_back || r.status == task_status::cancelled ? call_outcome::neutral
+                   : is_breaker_failure(r)                           ? call_outcome::failure
+                                                                     : call_outcome::success;
+    bool wake = false;
+    {
+      std::lock_guard lock(breaker->mutex);
+      wake = breaker->breaker.on_outcome(ticket, o, clock::now());
+    }
+    if (wake)
+      this->members.wake_breaker_waiters(this->first_worker, this->alive());
+  }
+
+  bool is_breaker_failure(const task_result& r) const noexcept
+  {
+    if (!breaker_failure)
+      return r.status == task_status::failed || r.status == task_status::timed_out;
+    try
+    {
+      return breaker_failure(r);
+    }
+    catch (...)
+    {
+      return true;
+    }
+  }
+
+  // The breaker stayed open too long: the job ends, the rest is unavailable.
+  void give_up() noexcept
+  {
+    if (giving_up_.exchange(true) || this->cancel_requested())
+      return;
+    try
+    {
+      unavailable_error = std::make_exception_ptr(
+          boost::system::system_error(make_error_code(errc::service_unavailable)));
+    }
+    catch (...)
+    {
+      unavailable_error = std::current_exception();
+    }
+    this->gave_up.store(true, std::memory_order_release);
+    this->request_cancel();
+  }
+
+  // A result of a job the breaker ended: what the cancellation cut short
+  // (or never ran) is reported unavailable.
+  void mark_unavailable(task_result& r) const noexcept
+  {
+    if (r.status != task_status::cancelled || !this->gave_up.load(std::memory_order_acquire))
+      return;
+    r.status = task_status::unavailable;
+    if (!r.error)
+      r.error = unavailable_error;
+  }
+
+  std::uint64_t breaker_opened() const
+  {
+    if (!breaker)
+      return 0;
+    std::lock_guard lock(breaker->mutex);
+    return breaker->breaker.times_opened();
   }
 
   // The retry predicate; by default, default_retry_if (failed or timed
@@ -355,6 +471,7 @@ public:
     s.failed = c.failed;
     s.cancelled = c.cancelled;
     s.timed_out = c.timed_out;
+    s.unavailable = c.unavailable;
     const auto taken = this->input.taken();
     s.submitted = this->input.submitted();
     s.queued = s.submitted > taken ? s.submitted - taken : 0;
@@ -366,11 +483,12 @@ public:
   JobSummary make_summary() const
   {
     JobSummary s;
-    s.status = failed_fast.load(std::memory_order_acquire) ? job_status::failed
-               : aborted.load(std::memory_order_acquire)   ? job_status::aborted
-               : this->cancel_requested()                  ? job_status::cancelled
-               : this->drain_requested()                   ? job_status::drained
-                                                           : job_status::completed;
+    s.status = failed_fast.load(std::memory_order_acquire)     ? job_status::failed
+               : aborted.load(std::memory_order_acquire)       ? job_status::aborted
+               : this->gave_up.load(std::memory_order_acquire) ? job_status::unavailable
+               : this->cancel_requested()                      ? job_status::cancelled
+               : this->drain_requested()                       ? job_status::drained
+                                                               : job_status::completed;
     s.event_errors = event_errors.load(std::memory_order_relaxed);
     s.first_failure = first_failure;
     const auto c = outcomes.counts();
@@ -379,6 +497,9 @@ public:
     s.failed = c.failed;
     s.cancelled = c.cancelled;
     s.timed_out = c.timed_out;
+    s.unavailable = c.unavailable;
+    s.breaker_opened = breaker_opened();
+    s.retries_refused = retries_refused.load();
     s.retried = retried.load();
     s.paused = gate.paused_total();
     this->producer_failures.fill(s);
@@ -454,6 +575,7 @@ private:
   std::optional<asio::steady_timer> grace_timer_;
 
   result_channel results_;
+  std::atomic<bool> giving_up_{false};
 };
 
 } // namespace jobrunner::detail

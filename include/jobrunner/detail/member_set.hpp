@@ -36,6 +36,9 @@ struct member
   bool sending = false;         // in a submit's waiting send: a drain must not cancel it
   bool stop_after_send = false; // a drain came during that send: cancel after it
   bool input_done = false;      // the user's producer has returned
+  // Where a worker waits while the circuit breaker is open or its probes
+  // are out (issue 14): until a time, or a wake; cancellation ends it.
+  std::optional<asio::steady_timer> breaker_timer;
 };
 
 // Parks `m` until wake().
@@ -54,6 +57,15 @@ inline auto wait_until(member& m, asio::steady_timer::time_point at)
     m.gate_timer.emplace(m.executor);
   m.gate_timer->expires_at(at);
   return m.gate_timer->async_wait(asio::as_tuple(asio::deferred));
+}
+
+// Waits on `m`'s breaker timer until `at` or wake_breaker_waiters().
+inline auto breaker_wait(member& m, asio::steady_timer::time_point at)
+{
+  if (!m.breaker_timer)
+    m.breaker_timer.emplace(m.executor);
+  m.breaker_timer->expires_at(at);
+  return m.breaker_timer->async_wait(asio::as_tuple(asio::deferred));
 }
 
 class member_set
@@ -123,6 +135,18 @@ public:
       if (m.park_timer)
         m.park_timer->cancel();
     });
+  }
+
+  // Ends the breaker waits of members `first`.. (the workers): the circuit
+  // breaker closed or gave a probe back. A worker asks the breaker and
+  // starts its wait in one step on its executor, so the wake is not lost.
+  void wake_breaker_waiters(std::size_t first, const std::shared_ptr<const void>& alive) noexcept
+  {
+    for (std::size_t i = first; i < count_; ++i)
+      post_to(i, alive, [](member& m) {
+        if (m.breaker_timer)
+          m.breaker_timer->cancel();
+      });
   }
 
 private:

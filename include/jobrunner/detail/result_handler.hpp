@@ -29,8 +29,10 @@ namespace jobrunner::detail {
 
 // Counts one result, applies the failure budget, invokes the callback.
 template <class State>
-void deliver(State& job, typename State::task_result& r, bool budgeted)
+void deliver(State& job, typename State::task_result& r, bool budgeted, bool breaker)
 {
+  if (breaker) // circuit breaker (issue 14)
+    job.mark_unavailable(r);
   job.outcomes.count(r.status);
   if (budgeted)
     if (const auto c = job.outcomes.counts(); policy::over_budget(job.config().failure_budget, c))
@@ -80,8 +82,9 @@ asio::awaitable<void> run_result_handler(std::shared_ptr<job_state<Item, Result,
   using result_message = typename state::result_message;
   auto& results = job->results();
   const bool budgeted = policy::budgeted(job->config().failure_budget);
-  auto deliver_one = [&job, budgeted](typename state::task_result& r) {
-    deliver(*job, r, budgeted);
+  const bool breaker = job->breaker.has_value();
+  auto deliver_one = [&job, budgeted, breaker](typename state::task_result& r) {
+    deliver(*job, r, budgeted, breaker);
   };
   std::optional<policy::reorder_buffer<typename state::task_result>> reorder;
   if (job->config().ordered_delivery)

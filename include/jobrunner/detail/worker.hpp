@@ -87,6 +87,20 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
         continue; // the pause was extended meanwhile
       if (job->cancel_requested())
         break; // not run (again): cancelled, or the last attempt's outcome
+      // The circuit breaker (issue 14), after the rate limit.
+      std::uint64_t ticket = 0;
+      if constexpr (Policies)
+        if (job->breaker)
+        {
+          const auto a = job->breaker_admit(std::chrono::steady_clock::now());
+          if (a.kind == policy::admission::unavailable)
+            job->give_up(); // the job is cancelled: the next pass ends the item
+          else if (a.kind == policy::admission::wait)
+            co_await wait_for_breaker(self, guard, watch, a.until);
+          if (a.kind != policy::admission::go)
+            continue; // the rate limit again, then the breaker
+          ticket = a.ticket;
+        }
       if (guard.shielded())
         co_await guard.lift(); // terminal cancellation reaches the task again
       watch.start();
@@ -117,7 +131,7 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
       r.duration = watch.stop();
       if (!Policies && !pushback)
         break;
-      const auto next = after_attempt(*job, record, pushback, epoch);
+      const auto next = after_attempt(*job, record, pushback, epoch, ticket);
       if (next.step == policy::next_step::deliver || !record)
         break; // final, or set aside for a retry
       watch.invalidate();

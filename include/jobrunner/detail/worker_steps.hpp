@@ -100,6 +100,9 @@ std::uint64_t begin_attempt(State& job, member& self, TaskResultT& r, bool timed
     r.error = nullptr;
     r.value.reset();
   }
+  else if constexpr (Policies) // retry budget (issue 14): first attempts pay for retries
+    if (job.budget)
+      job.budget_first_attempt(std::chrono::steady_clock::now());
   if constexpr (Policies)
     return job.limit ? job.limit->epoch() : 0;
   else
@@ -145,6 +148,20 @@ asio::awaitable<bool> wait_for_start(State& job, member& self, shield_guard& gua
   co_return job.gate.paused_until() > paused;
 }
 
+// Waits while the circuit breaker is open or its probes are out, until `at`
+// or a wake (the breaker closed); a cancellation ends the wait. Called like
+// wait_for_start, right after asking the breaker (no suspension between:
+// a wake posted after the answer finds the wait started).
+inline asio::awaitable<void> wait_for_breaker(member& self, shield_guard& guard,
+                                              task_stopwatch& watch,
+                                              std::chrono::steady_clock::time_point at)
+{
+  watch.invalidate();
+  if (guard.shielded())
+    co_await guard.lift();
+  co_await breaker_wait(self, at);
+}
+
 // In a catch block: records the task's exception in `r`; returns the delay
 // of a push-back (`retry_after`), if that is what it was.
 template <class TaskResultT>
@@ -176,9 +193,11 @@ std::optional<std::chrono::nanoseconds> note_failure(TaskResultT& r, bool timed_
 template <class State>
 policy::decision after_attempt(State& job, typename State::result_message& record,
                                std::optional<std::chrono::nanoseconds> pushback,
-                               std::uint64_t epoch)
+                               std::uint64_t epoch, std::uint64_t breaker_ticket)
 {
   auto& r = *record;
+  if (job.breaker) // circuit breaker (issue 14)
+    job.breaker_outcome(breaker_ticket, r, pushback.has_value());
   if (auto* limit = job.limit ? &*job.limit : nullptr)
   {
     auto wake = [&job](std::size_t w) { job.wake_worker(w); };
@@ -202,6 +221,12 @@ policy::decision after_attempt(State& job, typename State::result_message& recor
       [&job](const auto& x) { return job.is_retryable(x); }, policy::jitter);
   if (next.step == policy::next_step::deliver)
     return next;
+  if (next.step != policy::next_step::run_again && job.budget
+      && !job.budget_allows_retry(std::chrono::steady_clock::now()))
+  {
+    job.retries_refused.add(); // retry budget (issue 14): the last attempt is the result
+    return {};
+  }
   job.retried.add();
   if (next.step != policy::next_step::run_again)
     job.notify(event_kind::retry_scheduled, r.sequence, next.delay.count());

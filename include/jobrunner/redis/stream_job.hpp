@@ -537,7 +537,10 @@ std::shared_ptr<stream_worker> attach(JobRunner<stream_item<T>, Result>& runner,
   acker->set_name(detail::client_name(cfg.consumer, "acker"));
   runner.on_task_complete([acker, cfg, encode, release_if, w, keys](auto& res) {
     ++w->completed_;
-    if (!res.ok() && res.status != task_status::cancelled && release_if(std::as_const(res)))
+    // Unavailable (the circuit breaker gave up, issue 14) is handled as cancelled.
+    const bool stopped =
+        res.status == task_status::cancelled || res.status == task_status::unavailable;
+    if (!res.ok() && !stopped && release_if(std::as_const(res)))
     {
       // This runner's own problem: the item goes back, its delivery
       // counted (an item no runner can process ends as a dead letter).
@@ -554,7 +557,7 @@ std::shared_ptr<stream_worker> attach(JobRunner<stream_item<T>, Result>& runner,
                      });
       return;
     }
-    if (res.status == task_status::cancelled)
+    if (stopped)
     {
       // Stopped before it finished: no result; another runner takes it.
       ++w->unacked_;

@@ -19,9 +19,13 @@ struct result_counts
   std::uint64_t failed = 0;
   std::uint64_t cancelled = 0;
   std::uint64_t timed_out = 0;
+  std::uint64_t unavailable = 0; // circuit breaker (issue 14)
 
   std::uint64_t failures() const noexcept { return failed + timed_out; }
-  std::uint64_t total() const noexcept { return succeeded + failed + cancelled + timed_out; }
+  std::uint64_t total() const noexcept
+  {
+    return succeeded + failed + cancelled + timed_out + unavailable;
+  }
 };
 
 // Whether the budget is set at all (no check per result otherwise).
