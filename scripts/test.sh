@@ -19,15 +19,19 @@ cd "$(dirname "$0")/.."
 
 "$(dirname "$0")/setup.sh"
 
-jobs=$(nproc)
+jobs=${JOBRUNNER_JOBS:-$(nproc)}
 configs=("$@")
 [ ${#configs[@]} -eq 0 ] && configs=(gcc)
 [ "${configs[0]}" = all ] && configs=(format gcc clang asan asan-clang tsan fuzz)
 
 run() { echo "+ $*"; "$@"; }
 
+stage_start=0
+stage_end() { echo "=== $1: done in $(( $(date +%s) - stage_start )) s ==="; }
+
 for c in "${configs[@]}"; do
   echo "=== $c ==="
+  stage_start=$(date +%s)
   if [ "$c" = format ]; then
     git ls-files '*.hpp' '*.cpp' | xargs clang-format --dry-run --Werror
     # catch_discover_tests splits test names at ';', leaving tests that run nothing.
@@ -43,35 +47,23 @@ for c in "${configs[@]}"; do
       exit 1
     fi
     echo "format: clean"
+    stage_end "$c"
     continue
   fi
-  dir="build/ci-$c"
   case "$c" in
-    gcc)   run cmake -S . -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=Release \
-             -DJOBRUNNER_WERROR=ON -DJOBRUNNER_BUILD_BENCHMARKS=ON
-           filter=() ;;
-    clang) run cmake -S . -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Release \
-             -DJOBRUNNER_WERROR=ON -DJOBRUNNER_BUILD_BENCHMARKS=ON
-           filter=() ;;
-    asan)  run cmake -S . -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=Debug \
-             -DJOBRUNNER_WERROR=ON -DJOBRUNNER_SANITIZE=address,undefined \
-             -DCMAKE_CXX_FLAGS=-D_GLIBCXX_ASSERTIONS
-           filter=() ;;
-    tsan)  run cmake -S . -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-             -DJOBRUNNER_WERROR=ON -DJOBRUNNER_SANITIZE=thread -DJOBRUNNER_BUILD_EXAMPLES=OFF
-           filter=(-R '^(threading_test|stress_test)\.') ;;
-    asan-clang) run cmake -S . -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
-             -DJOBRUNNER_WERROR=ON -DJOBRUNNER_SANITIZE=address,undefined
-           filter=() ;;
-    fuzz)  run cmake -S . -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-             -DJOBRUNNER_WERROR=ON -DJOBRUNNER_BUILD_TESTS=OFF -DJOBRUNNER_BUILD_EXAMPLES=OFF \
-             -DJOBRUNNER_BUILD_FUZZERS=ON -DJOBRUNNER_FUZZ_SECONDS="${JOBRUNNER_FUZZ_SECONDS:-20}"
-           filter=() ;;
+    gcc|clang|asan|asan-clang|tsan|fuzz) ;;
+    trixie-gcc|trixie-clang|sid-gcc)
+      # A newer Debian, bootstrapped once and cached (scripts/chroot.sh).
+      JOBRUNNER_JOBS=$jobs run scripts/chroot.sh test "$c"
+      stage_end "$c"
+      continue ;;
     *) echo "unknown configuration: $c" >&2; exit 2 ;;
   esac
-  run cmake --build "$dir" -j "$jobs"
-  ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 \
-  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-    run ctest --test-dir "$dir" --output-on-failure --no-tests=error -j "$jobs" "${filter[@]}"
+  # The configurations are CMakePresets.json's presets of the same names.
+  extra=()
+  [ "$c" = fuzz ] && extra=(-DJOBRUNNER_FUZZ_SECONDS="${JOBRUNNER_FUZZ_SECONDS:-20}")
+  run cmake --preset "$c" "${extra[@]}"
+  run cmake --build --preset "$c" -j "$jobs"
+  run ctest --preset "$c" -j "$jobs"
+  stage_end "$c"
 done
