@@ -50,6 +50,13 @@ for c in "${configs[@]}"; do
     stage_end "$c"
     continue
   fi
+  if [ "$c" = tidy ]; then
+    # clang-tidy (.clang-tidy) over the header-check units: configure only.
+    run cmake --preset tidy
+    run python3 scripts/tidy.py build/ci-tidy "$jobs"
+    stage_end "$c"
+    continue
+  fi
   case "$c" in
     gcc|clang|asan|asan-clang|tsan|fuzz) ;;
     trixie-gcc|trixie-clang|sid-gcc)
