@@ -1,19 +1,32 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, builds with warnings as
-# errors, and runs the whole test suite.
+# errors, and runs the whole test suite. Each build is the CMakePresets.json
+# preset of the stage's name.
 #
-#   scripts/test.sh [format|gcc|clang|asan|asan-clang|tsan|fuzz|all]...   (default: gcc)
+#   scripts/test.sh [STAGE]...   (default: gcc; JOBRUNNER_JOBS=N: build and test jobs, default nproc)
 #
-#   gcc    g++ Release, -Werror, every test
-#   clang  clang++ Release, -Werror, every test
-#   asan   g++ Debug with ASan+UBSan and _GLIBCXX_ASSERTIONS, every test
-#          (g++ 12 is the compiler whose coroutine double-destroy ASan catches)
-#   asan-clang  the same with clang++ (LeakSanitizer included in both)
-#   tsan   g++ with ThreadSanitizer, the threaded and stress tests
-#   fuzz   clang++ libFuzzer targets (tests/fuzz), each run for
-#          JOBRUNNER_FUZZ_SECONDS (default 20) from the corpus in tests/fuzz/corpus
-#   format clang-format check of every C++ file (.clang-format)
-#   all    format, then the six builds, in that order
+#   format  clang-format check of every C++ file (.clang-format), test names,
+#           every header listed in CMakeLists.txt's FILE_SET
+#   tidy    clang-tidy 14 (.clang-tidy) over the header-check units (scripts/tidy.py)
+#   gcc     g++ Release, -Werror, every test, benchmark smoke runs, and each header
+#           under include/jobrunner compiled on its own (JOBRUNNER_HEADER_CHECK)
+#   clang   clang++ Release, -Werror, every test
+#   asan    g++ Debug with ASan+UBSan and _GLIBCXX_ASSERTIONS, every test
+#           (g++ 12 is the compiler whose coroutine double-destroy ASan catches)
+#   asan-clang  the same with clang++ 14 (not in all: trixie-clang runs ASan+UBSan on clang 19)
+#   tsan    g++ with ThreadSanitizer, the threaded and stress tests
+#   fuzz    clang++ libFuzzer targets (tests/fuzz), each run for
+#           JOBRUNNER_FUZZ_SECONDS (default 20) from the corpus in tests/fuzz/corpus
+#   docs    the Doxygen API reference (warnings as errors), every page opened in
+#           headless Chromium: no broken internal link, no page without content
+#   trixie-gcc    Debian 13, g++ 14, Boost 1.88, Catch2 3: Release, -Werror, every test
+#   trixie-clang  Debian 13, clang 19, Boost 1.83: Debug, ASan+UBSan, -Werror, every test
+#   sid-gcc       Debian unstable, its g++ and newest Boost: Release, -Werror, every test
+#           (root: scripts/chroot.sh bootstraps each system once, into
+#           /var/cache/jobrunner-ci/NAME, and builds in it; no benchmarks)
+#   all     format tidy gcc clang asan tsan fuzz docs trixie-gcc trixie-clang sid-gcc;
+#           the Debian 13/unstable systems missing from the cache are bootstrapped
+#           in the background from the start, while the Debian 12 stages build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +35,23 @@ cd "$(dirname "$0")/.."
 jobs=${JOBRUNNER_JOBS:-$(nproc)}
 configs=("$@")
 [ ${#configs[@]} -eq 0 ] && configs=(gcc)
-[ "${configs[0]}" = all ] && configs=(format gcc clang asan asan-clang tsan fuzz)
+[ "${configs[0]}" = all ] &&
+  configs=(format tidy gcc clang asan tsan fuzz docs trixie-gcc trixie-clang sid-gcc)
+
+# Bootstraps (mostly download and unpacking) overlap the builds: one chain in
+# the background, logged in build/; the first chroot stage waits for it.
+bootstrap_pid=
+chroots=()
+for c in "${configs[@]}"; do
+  case "$c" in trixie-gcc|trixie-clang|sid-gcc) chroots+=("$c") ;; esac
+done
+if [ ${#chroots[@]} -gt 1 ]; then
+  mkdir -p build
+  ( for n in "${chroots[@]}"; do scripts/chroot.sh bootstrap "$n" || true; done ) \
+    > build/chroot-bootstrap.log 2>&1 &
+  bootstrap_pid=$!
+  echo "chroot systems ${chroots[*]}: bootstrapping in the background (build/chroot-bootstrap.log)"
+fi
 
 run() { echo "+ $*"; "$@"; }
 
@@ -57,10 +86,24 @@ for c in "${configs[@]}"; do
     stage_end "$c"
     continue
   fi
+  if [ "$c" = docs ]; then
+    # The API reference with warnings as errors, then every page opened in
+    # headless Chromium: no broken internal link, no page without content.
+    run cmake --preset docs
+    run cmake --build build/ci-docs --target docs
+    run python3 scripts/check_docs.py build/ci-docs/docs/html "$jobs"
+    stage_end "$c"
+    continue
+  fi
   case "$c" in
     gcc|clang|asan|asan-clang|tsan|fuzz) ;;
     trixie-gcc|trixie-clang|sid-gcc)
       # A newer Debian, bootstrapped once and cached (scripts/chroot.sh).
+      if [ -n "$bootstrap_pid" ]; then
+        wait "$bootstrap_pid" || true
+        bootstrap_pid=
+        cat build/chroot-bootstrap.log | grep '^chroot:' || true
+      fi
       JOBRUNNER_JOBS=$jobs run scripts/chroot.sh test "$c"
       stage_end "$c"
       continue ;;

@@ -22,6 +22,7 @@ template <class Item, class Threading = single_threaded>
 class Submitter
 {
 public:
+  /// Made by the runner for each producer; not for users to construct.
   explicit Submitter(detail::job_core<Item, Threading>& job) noexcept : job_(&job) {}
 
   /// Submits `item`, suspending while the work queue is full (backpressure).
