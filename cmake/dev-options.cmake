@@ -11,6 +11,15 @@ if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
   endif()
 endif()
 
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_GREATER_EQUAL 14)
+  # g++ 14 at -O3 (Debian 13) reports the exception_ptr of a TaskResult as
+  # maybe uninitialized where std::optional::emplace destroys the value of a
+  # slot that reorder_buffer::push has just reset (so never engaged there):
+  # a false positive, in job_runner_test.cpp only (a small program using the
+  # same push does not warn).
+  target_compile_options(jobrunner_dev_options INTERFACE -Wno-maybe-uninitialized)
+endif()
+
 if(JOBRUNNER_SANITIZE)
   set(_san "-fsanitize=${JOBRUNNER_SANITIZE}")
   target_compile_options(jobrunner_dev_options INTERFACE ${_san} -fno-omit-frame-pointer

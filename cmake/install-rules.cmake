@@ -16,3 +16,10 @@ install(FILES
   "${PROJECT_BINARY_DIR}/jobrunnerConfigVersion.cmake"
   DESTINATION "${JOBRUNNER_CMAKE_DIR}")
 install(FILES LICENSE DESTINATION "${CMAKE_INSTALL_DATADIR}/doc/jobrunner")
+
+# pkg-config (share/pkgconfig: the library has no architecture-dependent file).
+set(JOBRUNNER_PC_DIR "${CMAKE_INSTALL_DATADIR}/pkgconfig")
+file(RELATIVE_PATH JOBRUNNER_PC_TO_PREFIX "/prefix/${JOBRUNNER_PC_DIR}" "/prefix")
+string(REGEX REPLACE "/$" "" JOBRUNNER_PC_TO_PREFIX "${JOBRUNNER_PC_TO_PREFIX}")
+configure_file(cmake/jobrunner.pc.in "${PROJECT_BINARY_DIR}/jobrunner.pc" @ONLY)
+install(FILES "${PROJECT_BINARY_DIR}/jobrunner.pc" DESTINATION "${JOBRUNNER_PC_DIR}")

@@ -14,6 +14,11 @@ packages=(
   catch2                  # tests (Catch2 2.13 on Debian 12)
   libbenchmark-dev        # benchmarks
   golang-go               # the benchmarks' Go peer (benchmarks/go_bench)
+  pkgconf                 # the pkg-config consumer test (tests/package/pkg_config)
+  clang-tidy              # the tidy stage (.clang-tidy; clang-tidy 14 on Debian 12)
+  debootstrap             # the Debian 13 / unstable stages (scripts/chroot.sh)
+  doxygen                 # the API reference (docs target, docs stage)
+  chromium                # the docs stage opens the generated pages headless
 )
 
 missing=()

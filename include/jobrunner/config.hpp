@@ -110,49 +110,63 @@ namespace jobrunner {
  */
 struct JobConfig
 {
+  /// The most workers a job may have (2^20).
   static constexpr std::size_t max_workers = std::size_t{1} << 20;
 
+  /// Worker coroutines, so tasks in flight at once; 1 .. `max_workers`. Default 50.
   std::size_t workers = 50;
+  /// Items producers may run ahead of the workers; 0: a rendezvous. Default 100.
   std::size_t work_queue_capacity = 100;
+  /// Results that may wait for the task-complete callback; 0: a rendezvous. Default 100.
   std::size_t result_queue_capacity = 100;
 
+  /// An asynchronous task still running after this long is cancelled and reported
+  /// `task_status::timed_out`; 0: no timeout.
   std::chrono::nanoseconds task_timeout{0};
 
+  /// Aborts the job past a number or a ratio of failures (`failed` and `timed_out` results).
   struct FailureBudget
   {
     std::uint64_t max_failures = 0; ///< abort at this many failures; 0: no limit
     double max_failure_ratio = 0;   ///< abort above this ratio of failures; 0: no limit
     std::uint64_t min_results = 0;  ///< ... once at least this many results are in
-  } failure_budget;
+  } failure_budget;                 ///< the failure budget; off by default
 
+  /// A limit on task starts, shared by all workers (a GCRA gate).
   struct RateLimit
   {
     double per_second = 0; ///< at most this many task starts a second; 0: no limit
     std::size_t burst = 1; ///< starts allowed at once on top of the rate (at least 1)
-  } rate_limit;
+  } rate_limit;            ///< the rate limit; off by default
 
   /// How many times one item is run again after a task threw `retry_after`.
   std::size_t max_pushbacks = 10;
 
+  /// Retries of failed attempts, with exponential backoff and full jitter.
   struct Retry
   {
     std::size_t max_attempts = 1; ///< runs of the function per item at most; 1: no retry
+    /// The most the first retry waits (a random delay in [0, this]).
     std::chrono::nanoseconds initial_backoff = std::chrono::milliseconds(100);
+    /// The cap on any retry's wait.
     std::chrono::nanoseconds max_backoff = std::chrono::seconds(10);
+    /// Each retry's cap is the previous one times this (at least 1).
     double multiplier = 2.0;
     std::size_t max_waiting = 0; ///< items waiting for a retry off the workers; 0: `workers`
-  } retry;
+  } retry;                       ///< retries; off by default (`max_attempts` 1)
 
   bool ordered_delivery = false;  ///< task-complete callbacks in submission order
   std::size_t reorder_window = 0; ///< with ordered_delivery; 0: `workers`
 
+  /// An AIMD limit on the workers allowed to take items, between `min_workers` and `workers`.
   struct AdaptiveConcurrency
   {
+    /// Whether the limit is on.
     bool enabled = false;
     std::size_t min_workers = 1;     ///< the limit never goes below this
     std::size_t initial_workers = 0; ///< the limit at the start; 0: `workers`
     double decrease_factor = 0.5;    ///< the limit's multiplier on a timeout or push-back
-  } adaptive_concurrency;
+  } adaptive_concurrency;            ///< adaptive concurrency; off by default
 
   // --- fail-fast (issue 13 item 4) -------------------------------------------
   /// The first item whose final result (after its retries) is failed or
@@ -215,10 +229,12 @@ struct JobConfig
 
   /// Whether retries wait aside (not holding a worker).
   bool retries_off_worker() const noexcept { return retry.max_attempts > 1 && !ordered_delivery; }
+  /// How many retries may wait off the workers: `retry.max_waiting`, or `workers` if 0.
   std::size_t retry_slots() const noexcept
   {
     return retry.max_waiting != 0 ? retry.max_waiting : workers;
   }
+  /// The reorder window of ordered delivery: `reorder_window`, or `workers` if 0.
   std::size_t window() const noexcept { return reorder_window != 0 ? reorder_window : workers; }
 
   /// The most items a job with `producers` producers holds at once; see the class comment.

@@ -89,6 +89,7 @@ inline const boost::system::error_category& error_category() noexcept
   return category;
 }
 
+/// An `error_code` of `error_category()` for `e` (found by argument-dependent lookup).
 inline error_code make_error_code(errc e) noexcept
 {
   return {static_cast<int>(e), error_category()};
@@ -96,8 +97,11 @@ inline error_code make_error_code(errc e) noexcept
 
 } // namespace jobrunner
 
+// Makes `errc` an error code enum; outside the API reference:
+/// \cond
 template <>
 struct boost::system::is_error_code_enum<jobrunner::errc> : std::true_type
 {};
+/// \endcond
 
 #endif

@@ -127,13 +127,21 @@ class JobRunner
   using state_type = detail::job_state<Item, Result, Threading>;
 
 public:
+  /// The item type.
   using item_type = Item;
+  /// The result type (`void` allowed).
   using result_type = Result;
+  /// The threading model: `single_threaded` or `multi_threaded`.
   using threading = Threading;
+  /// What the task-complete callback receives.
   using task_result = TaskResult<Item, Result>;
+  /// What a producer receives.
   using submitter_type = Submitter<Item, Threading>;
+  /// What `open_input()` returns.
   using input_type = Input<Item, Threading>;
+  /// What `results()` returns.
   using result_stream_type = ResultStream<Item, Result, Threading>;
+  /// The executor the job runs on.
   using executor_type = asio::any_io_executor;
 
   /// Creates a runner whose coroutines run on `ex`.
@@ -159,7 +167,9 @@ public:
     init(io.get_executor(), std::forward<Fn>(fn), config);
   }
 
+  /// Moves the runner, with its job, if any.
   JobRunner(JobRunner&&) noexcept = default;
+  /// Move assignment: a job `*this` was running is cancelled first, as by the destructor.
   JobRunner& operator=(JobRunner&& other) noexcept
   {
     if (this != &other)

@@ -62,10 +62,15 @@ std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& o
  */
 struct LatencySummary
 {
+  /// Tasks measured.
   std::uint64_t count = 0;
+  /// The median task duration.
   std::chrono::nanoseconds p50{0};
+  /// The 90th percentile.
   std::chrono::nanoseconds p90{0};
+  /// The 99th percentile.
   std::chrono::nanoseconds p99{0};
+  /// The longest task (exact).
   std::chrono::nanoseconds max{0};
 };
 
@@ -76,10 +81,13 @@ struct LatencySummary
  */
 struct JobSummary
 {
+  /// How the job ended: completed, cancelled or aborted.
   job_status status = job_status::completed;
 
   std::uint64_t submitted = 0; ///< items producers handed to the work queue
+  /// Items whose result is `task_status::succeeded`.
   std::uint64_t succeeded = 0;
+  /// Items whose result is `task_status::failed`.
   std::uint64_t failed = 0;
   std::uint64_t cancelled = 0;        ///< queued items dropped, or tasks in flight cancelled
   std::uint64_t timed_out = 0;        ///< tasks cancelled by `JobConfig::task_timeout`
@@ -103,6 +111,7 @@ struct JobSummary
 
   std::chrono::nanoseconds elapsed{0}; ///< from the job's start to its end
   double items_per_second = 0;         ///< submitted / elapsed
+  /// Task durations.
   LatencySummary latency;
   std::size_t max_queue_depth = 0; ///< the most items seen waiting in the work queue
   /// The lowest limit on active workers (`JobConfig::adaptive_concurrency`); else `workers`.
@@ -130,13 +139,17 @@ struct JobStats
   /// Taken by a worker (or waiting for a retry), result not yet handled.
   std::uint64_t in_flight = 0;
   std::uint64_t succeeded = 0; ///< results handled, by status
+  /// Items whose result is `task_status::failed`.
   std::uint64_t failed = 0;
+  /// Items whose result is `task_status::cancelled`.
   std::uint64_t cancelled = 0;
+  /// Items whose result is `task_status::timed_out`.
   std::uint64_t timed_out = 0;
   std::uint64_t unavailable = 0; ///< circuit breaker (issue 14)
   /// Workers allowed to take items now (`JobConfig::adaptive_concurrency`); else `workers`.
   std::size_t concurrency_limit = 0;
 
+  /// Results handled so far, whatever their status.
   std::uint64_t done() const noexcept
   {
     return succeeded + failed + cancelled + timed_out + unavailable;

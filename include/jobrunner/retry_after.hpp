@@ -20,6 +20,7 @@ namespace jobrunner {
 class retry_after : public std::runtime_error
 {
 public:
+  /// Asks to run the item again after `delay` (negative: 0); `what` is the exception's message.
   explicit retry_after(std::chrono::nanoseconds delay,
                        const std::string& what = "jobrunner: the server asked to retry later")
       : std::runtime_error(what), delay_(delay.count() < 0 ? std::chrono::nanoseconds(0) : delay)

@@ -22,7 +22,7 @@ template <class Item, class Threading = single_threaded>
 class Submitter
 {
 public:
-  /// (Made by the runner.) `self`: the producer's member, which a drain
+  /// Made by the runner for each producer; not for users to construct. `self`: the producer's member, which a drain
   /// must not cancel while a submit delivers its item.
   explicit Submitter(detail::job_core<Item, Threading>& job,
                      detail::member* self = nullptr) noexcept

@@ -88,18 +88,30 @@ std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& o
 template <class Item, class Result>
 struct TaskResult
 {
+  /// The item type.
   using item_type = Item;
+  /// The value type: `Result`, or `std::monostate` for `void`.
   using value_type = std::conditional_t<std::is_void_v<Result>, std::monostate, Result>;
 
+  /// A result for `i`, not yet run (`status` cancelled, no value, no error).
   explicit TaskResult(Item i) : item(std::move(i)) {}
 
+  /// The item, moved through the job; the callback may move it out.
   Item item;
+  /// The function's value, engaged iff `status` is `task_status::succeeded`.
   std::optional<value_type> value;
+  /// What the function threw, or the cancellation a task in flight received
+  /// (the last attempt's, after retries); null on success.
   std::exception_ptr error;
+  /// How the item ended: succeeded, failed, cancelled or timed out.
   task_status status = task_status::cancelled;
+  /// How long the function ran (measured by the worker); 0 if it never ran.
   std::chrono::nanoseconds duration{0};
+  /// Runs of the function on this item, retries and push-back included.
   unsigned attempts = 0;
+  /// How many of those runs ended in `retry_after`.
   unsigned pushbacks = 0;
+  /// The item's place in the order workers took items, from 0 (see the class comment).
   std::uint64_t sequence = 0;
 
   /// True iff the task succeeded.

@@ -21,11 +21,14 @@ namespace jobrunner {
 struct single_threaded
 {
   template <class Signature>
+  /// The channel type of this model, for a message `Signature`: no lock.
   using channel = asio::experimental::basic_channel<asio::any_io_executor,
                                                     detail::ring_channel_traits<>, Signature>;
 
+  /// Whether handlers of the job may run on several threads at once: no.
   static constexpr bool concurrent = false;
 
+  /// The executor of each coroutine of the job: `ex` itself.
   static asio::any_io_executor coroutine_executor(const asio::any_io_executor& ex) { return ex; }
 };
 
@@ -39,12 +42,15 @@ struct single_threaded
 struct multi_threaded
 {
   template <class Signature>
+  /// The channel type of this model, for a message `Signature`: a locked, thread-safe channel.
   using channel =
       asio::experimental::basic_concurrent_channel<asio::any_io_executor,
                                                    detail::ring_channel_traits<>, Signature>;
 
+  /// Whether handlers of the job may run on several threads at once: yes.
   static constexpr bool concurrent = true;
 
+  /// The executor of each coroutine of the job: a new strand of `ex`.
   static asio::any_io_executor coroutine_executor(const asio::any_io_executor& ex)
   {
     return asio::make_strand(ex);

@@ -5,6 +5,8 @@
 // Catch2 2 (Debian 12) and Catch2 3 behind one include.
 #if __has_include(<catch2/catch_test_macros.hpp>)
 #include <catch2/catch_test_macros.hpp>
+#include <catch2/generators/catch_generators.hpp> // GENERATE, table
+#include <catch2/matchers/catch_matchers.hpp>     // CHECK_THROWS_WITH
 #else
 #include <catch2/catch.hpp>
 #endif

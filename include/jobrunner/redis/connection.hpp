@@ -136,6 +136,22 @@ public:
   using std::runtime_error::runtime_error;
 };
 
+namespace detail {
+// Cancels a timer's wait. Boost 1.88 dropped cancel(error_code&); cancel()
+// throws only if the reactor itself fails.
+template <class Timer>
+void cancel_timer(Timer& timer) noexcept
+{
+  try
+  {
+    timer.cancel();
+  }
+  catch (...)
+  {
+  }
+}
+} // namespace detail
+
 class connection : public std::enable_shared_from_this<connection>
 {
 public:
@@ -316,8 +332,7 @@ public:
   {
     closed_ = true;
     drop();
-    boost::system::error_code ignored;
-    timer_.cancel(ignored);
+    detail::cancel_timer(timer_);
   }
 
 private:
@@ -375,8 +390,7 @@ private:
     if (down_since_ == std::chrono::steady_clock::time_point())
       down_since_ = std::chrono::steady_clock::now();
     connected_ = false;
-    boost::system::error_code ignored;
-    timer_.cancel(ignored); // nothing to watch: the executor may run out of work
+    detail::cancel_timer(timer_); // nothing to watch: the executor may run out of work
   }
 
   // The watchdog: the connect timeout, then each command's (replies come in
@@ -598,8 +612,7 @@ private:
       self->deadlines_.pop_front();
       if (self->deadlines_.empty() && self->connected_)
       {
-        boost::system::error_code ignored;
-        self->timer_.cancel(ignored); // nothing left to watch
+        detail::cancel_timer(self->timer_); // nothing left to watch
       }
     }
     if (r == nullptr)
