@@ -132,7 +132,7 @@ TEST_CASE("breaker: half-open lets a bounded number of probes through, then clos
   CHECK(b.admit(t0 + 2s).kind == admission::go);
 }
 
-TEST_CASE("breaker: a failed probe reopens for longer, up to the cap; a close resets it",
+TEST_CASE("breaker: a failed probe reopens for longer, up to the cap, and a close resets it",
           "[policy][breaker]")
 {
   circuit_breaker b(consecutive(1)); // open 1 s, x2, at most 5 s

@@ -20,11 +20,11 @@
 #include <jobrunner/detail/policy/fail_fast.hpp>
 #include <jobrunner/detail/policy/reorder.hpp>
 #include <jobrunner/detail/policy/retry.hpp>
+#include <jobrunner/detail/policy/retry_budget.hpp>
 #include <jobrunner/detail/result_puller.hpp>
 #include <jobrunner/detail/result_queue.hpp>
-#include <jobrunner/event.hpp>
-#include <jobrunner/detail/policy/retry_budget.hpp>
 #include <jobrunner/error.hpp>
+#include <jobrunner/event.hpp>
 #include <jobrunner/job_summary.hpp>
 #include <jobrunner/task_result.hpp>
 #include <jobrunner/threading.hpp>
@@ -154,7 +154,7 @@ public:
   std::optional<policy::concurrency_limit> limit; // JobConfig::adaptive_concurrency
   std::vector<producer_function> producers;
   std::atomic<std::size_t> producers_left{0};
-  open_input_state input_gate; // JobRunner::open_input (issue 13)
+  open_input_state input_gate;      // JobRunner::open_input (issue 13)
   std::atomic<bool> gave_up{false}; // circuit breaker (issue 14): it ended the job
 
 protected:
