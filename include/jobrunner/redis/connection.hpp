@@ -147,8 +147,7 @@ void cancel_timer(Timer& timer) noexcept
     timer.cancel();
   }
   catch (...)
-  {
-  }
+  {}
 }
 } // namespace detail
 
