@@ -22,8 +22,8 @@ template <class Item, class Threading = single_threaded>
 class Submitter
 {
 public:
-  /// Made by the runner for each producer; not for users to construct. `self`: the producer's member, which a drain
-  /// must not cancel while a submit delivers its item.
+  /// Made by the runner for each producer; not for users to construct. `self`: the producer's
+  /// member, which a drain must not cancel while a submit delivers its item.
   explicit Submitter(detail::job_core<Item, Threading>& job,
                      detail::member* self = nullptr) noexcept
       : job_(&job), self_(self)
