@@ -393,7 +393,6 @@ TEST_CASE("multi_threaded: a crawler adding from the callback ends when idle, on
   CHECK(s.succeeded == static_cast<std::uint64_t>(nodes));
   CHECK(add_errors.load() == 0);
 }
-
 }
 
 // --- issue 13 items 4-6: drain, fail-fast and events on several threads ---
