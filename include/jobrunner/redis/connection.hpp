@@ -231,8 +231,8 @@ public:
       // the connection moves there and sends the command again, once (a
       // second MOVED reaches the caller, as a passing error: see
       // job.hpp's transient).
-      cb = [self = shared_from_this(), args, cb = std::move(cb)](const reply* r,
-                                                                 const std::string& err) mutable {
+      cb = [self = shared_from_this(), args = args,
+            cb = std::move(cb)](const reply* r, const std::string& err) mutable {
         if (r == nullptr || !r->is_error() || r->str.rfind("MOVED ", 0) != 0 || self->closed_)
         {
           cb(r, err);
