@@ -259,3 +259,25 @@ TEST_CASE("to_openmetrics: a summary's text follows the OpenMetrics rules and ho
   bad.labels = {{"bad-name", "x"}};
   CHECK_THROWS_AS(jobrunner::to_openmetrics(s, bad), std::invalid_argument);
 }
+
+// Every status has its sample: the results of an unavailable job (the circuit
+// breaker gave up) add up to what was submitted, and its state reads 1.
+TEST_CASE("to_openmetrics: an unavailable job's results and state, the breaker and budget counters",
+          "[events][openmetrics]")
+{
+  jobrunner::JobSummary s;
+  s.status = jobrunner::job_status::unavailable;
+  s.submitted = 7;
+  s.succeeded = 2;
+  s.unavailable = 5;
+  s.breaker_opened = 3;
+  s.retries_refused = 4;
+  const auto text = jobrunner::to_openmetrics(s);
+  CAPTURE(text);
+  const auto samples = check_openmetrics(text, "jobrunner");
+  CHECK(samples.at("jobrunner_results_total{status=\"unavailable\"}") == "5");
+  CHECK(samples.at("jobrunner_job_status{jobrunner_job_status=\"unavailable\"}") == "1");
+  CHECK(samples.at("jobrunner_job_status{jobrunner_job_status=\"completed\"}") == "0");
+  CHECK(samples.at("jobrunner_breaker_opened_total") == "3");
+  CHECK(samples.at("jobrunner_retries_refused_total") == "4");
+}

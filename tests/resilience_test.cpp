@@ -302,3 +302,21 @@ TEST_CASE("retry budget: an outage retries a fraction of the items, refused ones
   CHECK(attempts == 110);
   CHECK(out.summary.retries_refused == 100);
 }
+
+// run(), like async_run, hands back the summary of a job that a policy ended
+// (the failure budget, the breaker giving up): only errors of the run itself
+// throw.
+TEST_CASE("breaker: run() returns the summary of a job the breaker ended", "[resilience][breaker]")
+{
+  asio::io_context io;
+  JobConfig config = breaker_config(2);
+  config.circuit_breaker.give_up_after = 20ms;
+  JobRunner<int, int> runner(
+      io, [](int) -> int { throw std::runtime_error("connection refused"); }, config);
+  runner.add_range(numbers(100));
+  jobrunner::JobSummary s;
+  REQUIRE_NOTHROW(s = runner.run());
+  CHECK(s.status == jobrunner::job_status::unavailable);
+  CHECK(s.failed + s.unavailable == s.submitted);
+  CHECK(s.unavailable > 0);
+}

@@ -476,13 +476,13 @@ public:
    * runs the `io_context` on `threads` threads (the calling one included)
    * until it runs out of work. `threads > 1` needs `multi_threaded`.
    *
-   * *Returns* the summary, including for a cancelled or aborted job (check
-   * `summary.status`). A job stopped by `JobConfig::fail_fast` rethrows the
-   * failed item's exception (`JobSummary::first_failure`).
+   * *Returns* the summary, including for a job cancelled, aborted (failure
+   * budget) or ended by the circuit breaker (check `summary.status`). A job stopped by
+   * `JobConfig::fail_fast` rethrows the failed item's exception (`JobSummary::first_failure`).
    *
    * *Errors*: `std::logic_error` without an `io_context`,
    * `std::invalid_argument` for a bad `threads`, `boost::system::system_error`
-   * for any completion error other than cancellation.
+   * for any other completion error.
    *
    * *Thread safety*: call it once, from one thread; it blocks that thread.
    *
@@ -529,8 +529,9 @@ public:
     if (summary.status == job_status::failed && summary.first_failure
         && ec != errc::job_complete_callback_failed)
       std::rethrow_exception(summary.first_failure);
-    // A cancelled or aborted job still has a complete summary that says so.
-    if (ec && ec != asio::error::operation_aborted && ec != errc::failure_budget_exceeded)
+    // A job cancelled, aborted or given up on still has a complete summary that says so.
+    if (ec && ec != asio::error::operation_aborted && ec != errc::failure_budget_exceeded
+        && ec != errc::service_unavailable)
       throw boost::system::system_error(ec, "jobrunner: run");
     return std::move(summary);
   }

@@ -159,10 +159,12 @@ template <class Counts>
 void results(writer& w, const Counts& c)
 {
   w.family("results", "counter", "Items with a final result, by status.");
-  const std::pair<task_status, std::uint64_t> by_status[] = {{task_status::succeeded, c.succeeded},
-                                                             {task_status::failed, c.failed},
-                                                             {task_status::cancelled, c.cancelled},
-                                                             {task_status::timed_out, c.timed_out}};
+  const std::pair<task_status, std::uint64_t> by_status[] = {
+      {task_status::succeeded, c.succeeded},
+      {task_status::failed, c.failed},
+      {task_status::cancelled, c.cancelled},
+      {task_status::timed_out, c.timed_out},
+      {task_status::unavailable, c.unavailable}};
   for (const auto& [status, n] : by_status)
     w.sample("results", "_total", n, "status", to_string(status));
 }
@@ -173,6 +175,7 @@ void results(writer& w, const Counts& c)
 /**
  * Families (with the default prefix): `jobrunner_items_submitted`,
  * `jobrunner_results` (label `status`), `jobrunner_retries`,
+ * `jobrunner_retries_refused`, `jobrunner_breaker_opened`,
  * `jobrunner_producer_errors`, `jobrunner_callback_errors` (counters,
  * samples `..._total`); `jobrunner_paused_seconds` (counter);
  * `jobrunner_elapsed_seconds`, `jobrunner_task_duration_seconds` (label
@@ -196,6 +199,10 @@ inline std::string to_openmetrics(const JobSummary& s, const OpenMetricsOptions&
   results(w, s);
   w.family("retries", "counter", "Extra runs of items (retries and push-backs).");
   w.sample("retries", "_total", s.retried);
+  w.family("retries_refused", "counter", "Retries the retry budget refused.");
+  w.sample("retries_refused", "_total", s.retries_refused);
+  w.family("breaker_opened", "counter", "Times the circuit breaker opened.");
+  w.sample("breaker_opened", "_total", s.breaker_opened);
   w.family("producer_errors", "counter", "Producers that ended with an exception.");
   w.sample("producer_errors", "_total", s.producer_errors);
   w.family("callback_errors", "counter", "Task-complete callbacks that threw.");
@@ -215,7 +222,7 @@ inline std::string to_openmetrics(const JobSummary& s, const OpenMetricsOptions&
   w.family("job_status", "stateset", "How the job ended.");
   const std::string state = options.prefix + "_job_status"; // a stateset's label: its name
   for (const auto st : {job_status::completed, job_status::cancelled, job_status::aborted,
-                        job_status::failed, job_status::drained})
+                        job_status::failed, job_status::drained, job_status::unavailable})
     w.sample("job_status", "", std::uint64_t{st == s.status ? 1u : 0u}, state, to_string(st));
   return w.finish();
 }
