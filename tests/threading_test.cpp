@@ -393,7 +393,6 @@ TEST_CASE("multi_threaded: a crawler adding from the callback ends when idle, on
   CHECK(s.succeeded == static_cast<std::uint64_t>(nodes));
   CHECK(add_errors.load() == 0);
 }
-}
 
 // --- issue 13 items 4-6: drain, fail-fast and events on several threads ---
 
@@ -498,3 +497,4 @@ TEST_CASE("multi_threaded: fail_fast stops the job once and loses nothing", "[th
   CHECK(s.submitted == s.succeeded + s.failed + s.cancelled);
   for (long i = 0; i < n; ++i)
     REQUIRE(seen[static_cast<std::size_t>(i)].load() <= 1);
+}
