@@ -280,8 +280,16 @@ public:
 
   policy::admission breaker_admit(clock::time_point now)
   {
-    std::lock_guard lock(breaker->mutex);
-    return breaker->breaker.admit(now);
+    policy::admission a;
+    transition t;
+    {
+      std::lock_guard lock(breaker->mutex);
+      const auto before = breaker->breaker.state();
+      a = breaker->breaker.admit(now);
+      t = transition_of(before);
+    }
+    report(t, now);
+    return a;
   }
 
   // The outcome of an attempt admitted with `ticket`; wakes the waiting
@@ -293,12 +301,43 @@ public:
                    : is_breaker_failure(r)                           ? call_outcome::failure
                                                                      : call_outcome::success;
     bool wake = false;
+    transition t;
+    const auto now = clock::now();
     {
       std::lock_guard lock(breaker->mutex);
-      wake = breaker->breaker.on_outcome(ticket, o, clock::now());
+      const auto before = breaker->breaker.state();
+      wake = breaker->breaker.on_outcome(ticket, o, now);
+      t = transition_of(before);
     }
+    report(t, now);
     if (wake)
       this->members.wake_breaker_waiters(this->first_worker, this->alive());
+  }
+
+  // A change of the breaker's state, read under its lock, reported after it
+  // (on_event: breaker_opened, breaker_half_open, breaker_closed).
+  struct transition
+  {
+    bool changed = false;
+    policy::breaker_state to = policy::breaker_state::closed;
+    std::uint64_t opened = 0;
+  };
+  transition transition_of(policy::breaker_state before) const noexcept
+  {
+    const auto& b = breaker->breaker;
+    return {b.state() != before, b.state(), b.times_opened()};
+  }
+  void report(const transition& t, clock::time_point now) noexcept
+  {
+    if (!t.changed)
+      return;
+    using policy::breaker_state;
+    if (t.to == breaker_state::open)
+      notify(event_kind::breaker_opened, 0, static_cast<std::int64_t>(t.opened), now);
+    else if (t.to == breaker_state::half_open)
+      notify(event_kind::breaker_half_open, 0, 0, now);
+    else
+      notify(event_kind::breaker_closed, 0, 0, now);
   }
 
   bool is_breaker_failure(const task_result& r) const noexcept
