@@ -114,7 +114,7 @@ TEST_CASE("to_string and operator<< name every task_status, job_status and event
 {
   check_names<task_status>(5);
   check_names<job_status>(6);
-  check_names<event_kind>(8);
+  check_names<event_kind>(11);
   CHECK(to_string(task_status::timed_out) == "timed_out");
   CHECK(to_string(job_status::drained) == "drained");
 }
@@ -280,4 +280,60 @@ TEST_CASE("to_openmetrics: an unavailable job's results and state, the breaker a
   CHECK(samples.at("jobrunner_job_status{jobrunner_job_status=\"completed\"}") == "0");
   CHECK(samples.at("jobrunner_breaker_opened_total") == "3");
   CHECK(samples.at("jobrunner_retries_refused_total") == "4");
+}
+
+// The circuit breaker's states as events: opened (value: times opened so
+// far), half-open when its probes may go, closed when one succeeds; in that
+// order, and as many openings as the summary counts.
+TEST_CASE("the event hook reports the circuit breaker opening, probing and closing",
+          "[events][breaker]")
+{
+  asio::io_context io;
+  JobConfig config;
+  config.workers = 2;
+  config.circuit_breaker.enabled = true;
+  config.circuit_breaker.failure_rate = 0;
+  config.circuit_breaker.consecutive_failures = 2;
+  config.circuit_breaker.open_time = 1ms;
+  config.circuit_breaker.max_open_time = 4ms;
+  int calls = 0;
+  JobRunner<int, int> runner(
+      io,
+      [&calls](int x) -> asio::awaitable<int> {
+        co_await sleep_for(0ms);
+        if (++calls <= 6) // the service is down for its first six calls
+          throw std::runtime_error("down");
+        co_return x;
+      },
+      config);
+  std::vector<event> events;
+  runner.on_event([&](const event& e) { events.push_back(e); });
+  runner.add_range(jobrunner::test::iota(0, 40));
+  jobrunner::test::outcome out;
+  jobrunner::test::start(runner, out);
+  REQUIRE(jobrunner::test::run_to_completion(io));
+  CHECK(out.summary.status == job_status::completed);
+  std::vector<event_kind> breaker;
+  std::int64_t openings = 0;
+  for (const auto& e : events)
+  {
+    if (e.kind == event_kind::breaker_opened)
+    {
+      ++openings;
+      CHECK(e.value == openings);
+    }
+    if (e.kind == event_kind::breaker_opened || e.kind == event_kind::breaker_half_open
+        || e.kind == event_kind::breaker_closed)
+      breaker.push_back(e.kind);
+  }
+  CAPTURE(breaker);
+  REQUIRE(breaker.size() >= 3);
+  CHECK(breaker.front() == event_kind::breaker_opened);
+  CHECK(breaker.back() == event_kind::breaker_closed);
+  for (std::size_t i = 1; i < breaker.size(); ++i) // opened -> half-open -> opened or closed
+    if (breaker[i] == event_kind::breaker_half_open)
+      CHECK(breaker[i - 1] == event_kind::breaker_opened);
+    else
+      CHECK(breaker[i - 1] == event_kind::breaker_half_open);
+  CHECK(static_cast<std::uint64_t>(openings) == out.summary.breaker_opened);
 }

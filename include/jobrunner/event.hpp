@@ -22,6 +22,10 @@ enum class event_kind
   drain_grace_expired, ///< the drain's grace period ran out: the job is cancelled; value: 0
   fail_fast,           ///< an item failed with `JobConfig::fail_fast`: the job stops; value: 0
   aborted,             ///< the failure budget was exceeded: the job stops; value: failures so far
+  // --- circuit breaker (issue 14) ---
+  breaker_opened,    ///< the circuit breaker opened: starts wait; value: times it has opened
+  breaker_half_open, ///< the breaker lets its probes through; value: 0
+  breaker_closed,    ///< a probe succeeded: the breaker closed, starts resume; value: 0
 };
 
 /// One decision of the runner, as `JobRunner::on_event` receives it.
@@ -56,6 +60,12 @@ constexpr std::string_view to_string(event_kind k) noexcept
     return "fail_fast";
   case event_kind::aborted:
     return "aborted";
+  case event_kind::breaker_opened:
+    return "breaker_opened";
+  case event_kind::breaker_half_open:
+    return "breaker_half_open";
+  case event_kind::breaker_closed:
+    return "breaker_closed";
   }
   return "unknown";
 }
