@@ -195,18 +195,18 @@ struct JobConfig
    */
   struct CircuitBreaker
   {
-    bool enabled = false;
+    bool enabled = false;                 ///< off by default
     std::size_t window = 20;              ///< the sliding window, in attempts
     std::size_t min_calls = 10;           ///< the rate rule waits for this many attempts
     double failure_rate = 0.5;            ///< open at this share of failures; 0: off
     std::size_t consecutive_failures = 0; ///< open at this many failures in a row; 0: off
-    std::chrono::nanoseconds open_time = std::chrono::seconds(1);
-    double open_time_multiplier = 2.0; ///< after each failed probe
-    std::chrono::nanoseconds max_open_time = std::chrono::seconds(30);
+    std::chrono::nanoseconds open_time = std::chrono::seconds(1);      ///< the first open time
+    double open_time_multiplier = 2.0;                                 ///< after each failed probe
+    std::chrono::nanoseconds max_open_time = std::chrono::seconds(30); ///< the open time's cap
     std::size_t probes = 1; ///< attempts let through half-open
-    std::chrono::nanoseconds half_open_time = std::chrono::seconds(30);
+    std::chrono::nanoseconds half_open_time = std::chrono::seconds(30); ///< probes' time cap
     std::chrono::nanoseconds give_up_after{0}; ///< end the job after this long open; 0: never
-  } circuit_breaker;
+  } circuit_breaker;                           ///< the circuit breaker (off by default)
   // --- end circuit breaker ---------------------------------------------------
 
   // --- retry budget (issue 14) -----------------------------------------------
@@ -220,11 +220,11 @@ struct JobConfig
    */
   struct RetryBudget
   {
-    bool enabled = false;
+    bool enabled = false;       ///< off by default
     double ratio = 0.2;         ///< retries per first attempt, at most
     double min_per_second = 10; ///< plus this many retries a second
-    std::chrono::nanoseconds window = std::chrono::seconds(10);
-  } retry_budget;
+    std::chrono::nanoseconds window = std::chrono::seconds(10); ///< the sliding window
+  } retry_budget; ///< the retry budget (off by default)
   // --- end retry budget --------------------------------------------------------
 
   /// Whether retries wait aside (not holding a worker).

@@ -31,7 +31,7 @@ enum class event_kind
 /// One decision of the runner, as `JobRunner::on_event` receives it.
 struct event
 {
-  event_kind kind = event_kind::retry_scheduled;
+  event_kind kind = event_kind::retry_scheduled; ///< what the runner decided
   std::chrono::steady_clock::time_point
       time; ///< when it was decided (pause_ended: the pause's end)
   std::uint64_t sequence =

@@ -49,6 +49,7 @@ class Input
   using core = detail::job_core<Item, Threading>;
 
 public:
+  /// Made by `JobRunner::open_input()`; not for users to construct.
   explicit Input(std::shared_ptr<core> job) noexcept : job_(std::move(job)) {}
 
   /// Adds `item` only if that needs no waiting.
@@ -144,6 +145,7 @@ private:
       detail::end_input_detached<Threading>(job);
   }
 
+  /// @cond JOBRUNNER_INTERNAL
   struct add_op
   {
     std::shared_ptr<core> job;
@@ -194,6 +196,7 @@ private:
       }
     }
   };
+  /// @endcond
 
   std::shared_ptr<core> job_;
 };

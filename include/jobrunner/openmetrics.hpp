@@ -29,8 +29,8 @@ namespace jobrunner {
  */
 struct OpenMetricsOptions
 {
-  std::string prefix = "jobrunner";
-  std::vector<std::pair<std::string, std::string>> labels;
+  std::string prefix = "jobrunner"; ///< the start of every metric family's name
+  std::vector<std::pair<std::string, std::string>> labels; ///< added to every sample
 };
 
 namespace detail::openmetrics {

@@ -34,8 +34,10 @@ class ResultStream
   using state = detail::job_state<Item, Result, Threading>;
 
 public:
+  /// What each pull yields.
   using task_result = TaskResult<Item, Result>;
 
+  /// Made by `JobRunner::results()`; not for users to construct.
   explicit ResultStream(std::shared_ptr<state> job) noexcept : job_(std::move(job)) {}
 
   /// Waits for the next result, or the end of the job.
