@@ -265,3 +265,78 @@ TEST_CASE("drain: before the start, twice, after the end, and cancel after a dra
     CHECK(out.summary.status == job_status::cancelled);
   }
 }
+
+// --- the draining event's control, alone (detail/drain_control.hpp) ---
+
+namespace {
+
+// What drain_control needs of a job, with the drain's flag set by hand.
+struct fake_job
+{
+  bool requested = false;
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  int draining_events = 0;
+  int cancels = 0;
+  std::shared_ptr<int> keep = std::make_shared<int>(0);
+
+  bool drain_requested() const noexcept { return requested; }
+  auto drain_deadline() const noexcept { return deadline; }
+  bool cancel_requested() const noexcept { return cancels > 0; }
+  void request_cancel() noexcept { ++cancels; }
+  std::shared_ptr<const void> alive() const noexcept { return keep; }
+  void notify(jobrunner::event_kind kind, std::uint64_t, std::int64_t) noexcept
+  {
+    draining_events += kind == jobrunner::event_kind::draining;
+  }
+};
+
+} // namespace
+
+TEST_CASE("a drain whose notice reaches the control after the job ended is still announced once",
+          "[drain][event]")
+{
+  // The order a thread calling drain() can be preempted into: its flag is
+  // set (producers stop, the job ends, the controller closes the control),
+  // and only then does its notice post the announcement.
+  asio::io_context io;
+  jobrunner::detail::drain_control control(io.get_executor());
+  fake_job job;
+  control.open(job);
+  job.requested = true;
+  CHECK(control.close(job)); // the drain took effect
+  control.changed(job);
+  io.run();
+  CHECK(job.draining_events == 1);
+  CHECK(job.cancels == 0);
+}
+
+TEST_CASE("a drain asked for after the control closed has no effect and no event", "[drain][event]")
+{
+  asio::io_context io;
+  jobrunner::detail::drain_control control(io.get_executor());
+  fake_job job;
+  control.open(job);
+  CHECK_FALSE(control.close(job));
+  job.requested = true;
+  job.deadline = std::chrono::steady_clock::now();
+  control.changed(job);
+  io.run();
+  CHECK(job.draining_events == 0);
+  CHECK(job.cancels == 0);
+}
+
+TEST_CASE("a drain announced on the executor is not announced again at the close", "[drain][event]")
+{
+  asio::io_context io;
+  jobrunner::detail::drain_control control(io.get_executor());
+  fake_job job;
+  control.open(job);
+  job.requested = true;
+  control.changed(job);
+  io.run();
+  CHECK(job.draining_events == 1);
+  CHECK(control.close(job));
+  io.restart();
+  io.run();
+  CHECK(job.draining_events == 1);
+}

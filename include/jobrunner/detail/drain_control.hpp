@@ -42,12 +42,20 @@ public:
       post_step(job);
   }
 
-  // No grace timer outlives the job.
-  void close(std::shared_ptr<const void> alive) noexcept
+  // The job has ended (the controller, before the summary): a drain asked
+  // for by now took effect, and is announced here if its own notice has not
+  // reached ex_ yet (its thread may be preempted between setting the flag
+  // and posting); a later one has no effect. No grace timer outlives the
+  // job. Returns whether the job was drained.
+  template <class Job>
+  bool close(Job& job) noexcept
   {
+    const bool drained = job.drain_requested();
+    if (drained)
+      announce(job);
     try
     {
-      asio::post(ex_, [this, alive = std::move(alive)] {
+      asio::post(ex_, [this, alive = job.alive()] {
         closed_ = true;
         if (grace_timer_)
           grace_timer_->cancel();
@@ -57,6 +65,7 @@ public:
     {
       // Only allocation can fail: the timer then ends at its deadline.
     }
+    return drained;
   }
 
 private:
@@ -79,16 +88,8 @@ private:
   {
     if (closed_)
       return;
+    announce(job);
     const auto deadline = job.drain_deadline();
-    const auto now = std::chrono::steady_clock::now();
-    if (!announced_)
-    {
-      announced_ = true;
-      job.notify(event_kind::draining, 0,
-                 deadline
-                     ? std::chrono::duration_cast<std::chrono::nanoseconds>(*deadline - now).count()
-                     : -1);
-    }
     if (!deadline)
       return;
     if (!grace_timer_)
@@ -102,10 +103,24 @@ private:
     });
   }
 
+  // The draining event, once: from ex_, or from the controller's close.
+  template <class Job>
+  void announce(Job& job) noexcept
+  {
+    if (announced_.exchange(true, std::memory_order_acq_rel))
+      return;
+    const auto deadline = job.drain_deadline();
+    job.notify(event_kind::draining, 0,
+               deadline ? std::chrono::duration_cast<std::chrono::nanoseconds>(
+                              *deadline - std::chrono::steady_clock::now())
+                              .count()
+                        : -1);
+  }
+
   asio::any_io_executor ex_;
   std::atomic<bool> open_{false};
-  bool closed_ = false;    // on ex_
-  bool announced_ = false; // on ex_
+  bool closed_ = false; // on ex_
+  std::atomic<bool> announced_{false};
   std::optional<asio::steady_timer> grace_timer_;
 };
 

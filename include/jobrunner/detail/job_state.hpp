@@ -277,7 +277,9 @@ public:
 
   // --- drain (issue 13 item 5): the grace timer and the draining event ---
   void open_control() noexcept { drain_ctl_.open(*this); }
-  void close_control() noexcept { drain_ctl_.close(this->alive()); }
+  void close_control() noexcept { drained_at_end_ = drain_ctl_.close(*this); }
+  // The summary's word: a drain asked for after the job's end did nothing.
+  bool drained() const noexcept { return drained_at_end_; }
   result_counters outcomes; // written by the result handler only
 
   JobStats stats() const noexcept { return stats_of(*this); }   // job_summary_of.hpp
@@ -289,6 +291,7 @@ protected:
 
 private:
   drain_control drain_ctl_;
+  bool drained_at_end_ = false; // by the controller, before the summary
   result_channel results_;
 };
 

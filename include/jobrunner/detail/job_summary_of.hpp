@@ -40,7 +40,7 @@ JobSummary summary_of(const State& job)
              : job.aborted.load(std::memory_order_acquire)   ? job_status::aborted
              : job.gave_up.load(std::memory_order_acquire)   ? job_status::unavailable
              : job.cancel_requested()                        ? job_status::cancelled
-             : job.drain_requested()                         ? job_status::drained
+             : job.drained()                                 ? job_status::drained
                                                              : job_status::completed;
   s.event_errors = job.event_errors.load(std::memory_order_relaxed);
   s.first_failure = job.first_failure;
