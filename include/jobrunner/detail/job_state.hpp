@@ -11,6 +11,7 @@
 #include <jobrunner/detail/breaker_control.hpp>
 #include <jobrunner/detail/done_event.hpp>
 #include <jobrunner/detail/drain_control.hpp>
+#include <jobrunner/detail/event_hook.hpp>
 #include <jobrunner/detail/job_core.hpp>
 #include <jobrunner/detail/job_counters.hpp>
 #include <jobrunner/detail/job_summary_of.hpp>
@@ -44,7 +45,7 @@ namespace jobrunner::detail {
 
 // The whole job: the input side plus the function, results, callbacks, policies.
 template <class Item, class Result, class Threading>
-class job_state : public job_core<Item, Threading>
+class job_state : public job_core<Item, Threading>, public event_hook
 {
 public:
   using result_type = Result;
@@ -56,7 +57,6 @@ public:
   using task_callback = std::function<void(task_result&)>;
   using retry_predicate = std::function<bool(const task_result&)>;
   using job_callback = std::function<void(const JobSummary&)>;
-  using event_callback = std::function<void(const event&)>;
 
   job_state(asio::any_io_executor ex, const JobConfig& config)
       : job_core<Item, Threading>(std::move(ex), config), gate(config),
@@ -205,7 +205,6 @@ public:
   sync_function sync_fn;
   task_callback on_task;
   job_callback on_job;
-  event_callback on_event; // issue 13 item 6
 
   // --- life cycle -------------------------------------------------------------
   std::atomic<int> phase{0};         // 0 = not started, 1 = running, 2 = ended
@@ -239,40 +238,6 @@ public:
     first_failure = policy::failure_of(r.status, r.error);
     notify(event_kind::fail_fast, r.sequence, 0);
     this->request_cancel();
-  }
-
-  // --- events (issue 13 item 6) ---
-  // Called where the runner decides, never on the per-item fast path; costs
-  // one test of an empty std::function when no hook is set. A hook that
-  // throws is counted (JobSummary::event_errors).
-  std::atomic<std::uint64_t> event_errors{0};
-
-  // notify() for the policies that report without an item.
-  auto reporter() noexcept
-  {
-    return [this](event_kind kind, std::int64_t value, clock::time_point time) {
-      notify(kind, 0, value, time);
-    };
-  }
-
-  void notify(event_kind kind, std::uint64_t sequence, std::int64_t value,
-              clock::time_point time = clock::now()) noexcept
-  {
-    if (!on_event)
-      return;
-    try
-    {
-      event e;
-      e.kind = kind;
-      e.time = time;
-      e.sequence = sequence;
-      e.value = value;
-      on_event(e);
-    }
-    catch (...)
-    {
-      event_errors.fetch_add(1, std::memory_order_relaxed);
-    }
   }
 
   // --- drain (issue 13 item 5): the grace timer and the draining event ---

@@ -13,7 +13,7 @@
 #include <jobrunner/detail/job_state.hpp>
 #include <jobrunner/detail/member_set.hpp>
 #include <jobrunner/detail/policy/attempt.hpp>
-#include <jobrunner/detail/task_clock.hpp>
+#include <jobrunner/detail/task_stopwatch.hpp>
 #include <jobrunner/retry_after.hpp>
 
 #include <chrono>
@@ -26,33 +26,6 @@
 #include <variant>
 
 namespace jobrunner::detail {
-
-// A worker's stopwatch: one clock read per task on the fast path, where the
-// end of one task is the start of the next (the worker did not suspend in
-// between); invalidate() when it suspends.
-class task_stopwatch
-{
-public:
-  void invalidate() noexcept { valid_ = false; }
-  void start() noexcept
-  {
-    if (!valid_)
-      mark_ = clock_.now();
-  }
-  std::chrono::nanoseconds stop() noexcept
-  {
-    const auto end = clock_.now();
-    const auto d = clock_.to_duration(end - mark_);
-    mark_ = end;
-    valid_ = true;
-    return d;
-  }
-
-private:
-  const task_clock& clock_ = task_clock::instance();
-  task_clock::ticks mark_ = 0;
-  bool valid_ = false;
-};
 
 // Parks the worker until another coroutine wakes it; the caller has
 // shielded itself, and checks its condition again after.
