@@ -139,7 +139,15 @@ public:
   std::optional<breaker_control<task_result>> breaker;
   std::function<bool(const task_result&)> breaker_failure; // set before the start
 
-  policy::admission breaker_admit(clock::time_point now) { return breaker->admit(now, reporter()); }
+  // Whether an attempt may start; unavailable: the job gives up (cancelled,
+  // so the worker's next pass ends the item).
+  policy::admission breaker_admit(clock::time_point now)
+  {
+    const auto a = breaker->admit(now, reporter());
+    if (a.kind == policy::admission::unavailable)
+      give_up();
+    return a;
+  }
 
   // The outcome of an attempt admitted with `ticket`; wakes the waiting
   // workers when the breaker closed or gave a probe back.

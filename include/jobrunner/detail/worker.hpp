@@ -4,12 +4,11 @@
 
 // The worker role, the per-item hot path: take an item, run the function on
 // it (not once the job is cancelled), hand the result to the result handler.
-// Policies plug in at four points, each a call into its own object
-// (detail/policy/, worker_steps.hpp): 1. before taking an item, adaptive
-// concurrency; 2. before a start, the reorder window, then the push-back
-// pause and rate limit; 3. around the task, the timeout; 4. after an
-// attempt, after_attempt(). run_worker<false>, for jobs with no policy set,
-// compiles 1, 3 and 4 away (push-back, always on, takes 4 when it happens).
+// Policies plug in at four points (detail/policy/, worker_steps.hpp):
+// 1. before taking, adaptive concurrency; 2. before a start, the reorder
+// window, the push-back pause and rate limit, the breaker; 3. around the
+// task, the timeout; 4. after an attempt, after_attempt(). run_worker<false>
+// (no policy set) compiles 1, 3 and 4 away; push-back takes 4 when it comes.
 
 #include <jobrunner/detail/asio.hpp>
 #include <jobrunner/detail/coro_cancellation.hpp>
@@ -35,7 +34,6 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
   const bool is_async = static_cast<bool>(job->async_fn);
   const bool timed = Policies && is_async && job->config().task_timeout.count() > 0;
   auto* const limit = Policies && job->limit ? &*job->limit : nullptr;
-  const bool fail_fast = Policies && job->config().fail_fast;
   shield_guard guard;
   task_stopwatch watch;
   bool ended_input = false; // this worker's final result ended the input
@@ -44,11 +42,7 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
   {
     if constexpr (Policies) // adaptive concurrency: park above the limit, holding no item
       while (limit && !limit->admit_or_park(index - job->first_worker))
-      {
-        if (!guard.shielded()) // first: a cancelled state would make co_await throw
-          co_await guard.shield();
-        co_await park(self, watch);
-      }
+        co_await park_shielded(self, guard, watch);
 
     result_message record;
     error_code ec;
@@ -74,11 +68,7 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
     auto& r = *record;
 
     while (Policies && !job->window_admits(r.sequence, index))
-    {
-      if (!guard.shielded())
-        co_await guard.shield();
-      co_await park(self, watch);
-    }
+      co_await park_shielded(self, guard, watch);
 
     for (;;) // one pass per attempt
     {
@@ -87,15 +77,12 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
         continue; // the pause was extended meanwhile
       if (job->cancel_requested())
         break; // not run (again): cancelled, or the last attempt's outcome
-      // The circuit breaker (issue 14), after the rate limit.
       std::uint64_t ticket = 0;
-      if constexpr (Policies)
+      if constexpr (Policies) // the circuit breaker (issue 14), after the rate limit
         if (job->breaker)
         {
-          const auto a = job->breaker_admit(std::chrono::steady_clock::now());
-          if (a.kind == policy::admission::unavailable)
-            job->give_up(); // the job is cancelled: the next pass ends the item
-          else if (a.kind == policy::admission::wait)
+          const auto a = job->breaker_admit(std::chrono::steady_clock::now()); // may give up
+          if (a.kind == policy::admission::wait)
             co_await wait_for_breaker(self, guard, watch, a.until);
           if (a.kind != policy::admission::go)
             continue; // the rate limit again, then the breaker
@@ -140,9 +127,6 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
     }
     if (!record)
       continue; // waiting aside for its retry
-    if (Policies && fail_fast && policy::fails_job(r.status))
-      job->fail_fast(r); // before sending: the job stops now, not when the result is handled
-
     if (!results.try_send(record))
     {
       watch.invalidate();
@@ -150,11 +134,9 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
         co_await guard.shield();
       co_await results.async_send(record, asio::deferred);
     }
-    if (Policies && job->open.worker_releases() && job->open.release())
-    {
-      ended_input = true;
+    ended_input = Policies && job->open.worker_releases() && job->open.release();
+    if (ended_input)
       break;
-    }
   }
 
   if (!guard.shielded()) // first: a cancelled state would make co_await throw

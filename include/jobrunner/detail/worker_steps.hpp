@@ -13,6 +13,7 @@
 #include <jobrunner/detail/job_state.hpp>
 #include <jobrunner/detail/member_set.hpp>
 #include <jobrunner/detail/policy/attempt.hpp>
+#include <jobrunner/detail/policy/fail_fast.hpp>
 #include <jobrunner/detail/task_stopwatch.hpp>
 #include <jobrunner/retry_after.hpp>
 
@@ -33,6 +34,15 @@ inline auto park(member& self, task_stopwatch& watch)
 {
   watch.invalidate();
   return park(self);
+}
+
+// Parks a worker that may not be shielded yet (a cancelled state would make
+// co_await throw): a coroutine, paid only when the worker parks.
+inline asio::awaitable<void> park_shielded(member& self, shield_guard& guard, task_stopwatch& watch)
+{
+  if (!guard.shielded())
+    co_await guard.shield();
+  co_await park(self, watch);
 }
 
 // A retry's backoff on the worker; a cancellation ends it. (Called with no
@@ -193,7 +203,11 @@ policy::decision after_attempt(State& job, typename State::result_message& recor
       job.config(), r, pushback.has_value(), job.cancel_requested(),
       [&job](const auto& x) { return job.is_retryable(x); }, policy::jitter);
   if (next.step == policy::next_step::deliver)
+  {
+    if (job.config().fail_fast && policy::fails_job(r.status)) // fail-fast (issue 13)
+      job.fail_fast(r); // before sending: the job stops now, not when the result is handled
     return next;
+  }
   if (next.step != policy::next_step::run_again && job.budget
       && !job.budget_allows_retry(std::chrono::steady_clock::now()))
   {
