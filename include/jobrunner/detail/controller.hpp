@@ -72,6 +72,7 @@ run_controller(std::shared_ptr<job_state<Item, Result, Threading>> job)
   const bool input_share = job->input_gate.holds_share(); // open_input(input_end::on_close)
   job->producers_left.store(producers + 1 + (input_share ? 1 : 0), std::memory_order_relaxed);
 
+  job->delivery = plan_delivery(*job); // before any coroutine delivers
   // Members 0..producers-1 are the producers, then the workers.
   const auto ex = job->executor();
   job->members.create(producers + workers, [&ex] { return Threading::coroutine_executor(ex); });

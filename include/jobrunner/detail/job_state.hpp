@@ -9,6 +9,7 @@
 #include <jobrunner/config.hpp>
 #include <jobrunner/detail/asio.hpp>
 #include <jobrunner/detail/breaker_control.hpp>
+#include <jobrunner/detail/delivery.hpp>
 #include <jobrunner/detail/done_event.hpp>
 #include <jobrunner/detail/drain_control.hpp>
 #include <jobrunner/detail/event_hook.hpp>
@@ -49,6 +50,7 @@ class job_state : public job_core<Item, Threading>, public event_hook
 {
 public:
   using result_type = Result;
+  using threading = Threading;
   using task_result = TaskResult<Item, Result>;
   using result_message = std::optional<task_result>;
   using result_channel = result_queue<task_result, Threading::concurrent>;
@@ -82,6 +84,7 @@ public:
   }
 
   result_channel& results() noexcept { return results_; }
+  delivery_plan delivery; // set by the controller before the start (delivery.hpp)
 
   // --- policies -------------------------------------------------------------
   policy::dispatch_gate gate;                   // push-back pause, rate limit

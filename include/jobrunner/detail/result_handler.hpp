@@ -10,11 +10,13 @@
 // failure budget. With pulled results (result_puller.hpp) it hands each
 // result to the consumer instead of the callback; with an open input ending
 // when idle (open_input.hpp) it releases each item after its callback.
+// With direct delivery (delivery.hpp: single_threaded, none of those) the
+// workers deliver, and the handler only waits for the end marker.
 
 #include <jobrunner/detail/asio.hpp>
+#include <jobrunner/detail/delivery.hpp>
 #include <jobrunner/detail/end_of_input.hpp>
 #include <jobrunner/detail/job_state.hpp>
-#include <jobrunner/detail/policy/failure_budget.hpp>
 #include <jobrunner/detail/policy/reorder.hpp>
 #include <jobrunner/task_result.hpp>
 
@@ -26,31 +28,6 @@
 #include <vector>
 
 namespace jobrunner::detail {
-
-// Counts one result, applies the failure budget, invokes the callback.
-template <class State>
-void deliver(State& job, typename State::task_result& r, bool budgeted, bool breaker)
-{
-  if (breaker) // circuit breaker (issue 14)
-    job.mark_unavailable(r);
-  job.outcomes.count(r.status);
-  if (budgeted)
-    if (const auto c = job.outcomes.counts(); policy::over_budget(job.config().failure_budget, c))
-      job.abort(c.failures()); // idempotent: the job is cancelled once
-  if (r.error || r.value)
-    job.outcomes.latencies.record(static_cast<std::uint64_t>(r.duration.count()));
-  if (job.on_task)
-  {
-    try
-    {
-      job.on_task(r);
-    }
-    catch (...)
-    {
-      job.outcomes.record_callback_error(std::current_exception());
-    }
-  }
-}
 
 // Pulled results with ordered delivery: hand the results the reorder buffer
 // released to the consumer, one pull each.
@@ -81,11 +58,7 @@ asio::awaitable<void> run_result_handler(std::shared_ptr<job_state<Item, Result,
   using state = job_state<Item, Result, Threading>;
   using result_message = typename state::result_message;
   auto& results = job->results();
-  const bool budgeted = policy::budgeted(job->config().failure_budget);
-  const bool breaker = job->breaker.has_value();
-  auto deliver_one = [&job, budgeted, breaker](typename state::task_result& r) {
-    deliver(*job, r, budgeted, breaker);
-  };
+  auto deliver_one = [&job](typename state::task_result& r) { deliver(*job, r); };
   std::optional<policy::reorder_buffer<typename state::task_result>> reorder;
   if (job->config().ordered_delivery)
     reorder.emplace(job->config().window());

@@ -3,15 +3,15 @@
 #define JOBRUNNER_DETAIL_WORKER_HPP
 
 // The worker role, the per-item hot path: take an item, run the function on
-// it (not once the job is cancelled), hand the result to the result handler.
-// Policies plug in at four points (detail/policy/, worker_steps.hpp):
-// 1. before taking, adaptive concurrency; 2. before a start, the reorder
-// window, the push-back pause and rate limit, the breaker; 3. around the
-// task, the timeout; 4. after an attempt, after_attempt(). run_worker<false>
-// (no policy set) compiles 1, 3 and 4 away; push-back takes 4 when it comes.
+// it, hand the result on (delivery.hpp). Policies plug in at four points
+// (detail/policy/, worker_steps.hpp): 1. before taking, adaptive concurrency;
+// 2. before a start, the reorder window, push-back pause, rate limit, breaker;
+// 3. around the task, the timeout; 4. after an attempt, after_attempt().
+// run_worker<false> (no policy) compiles 1, 3, 4 away (push-back takes 4).
 
 #include <jobrunner/detail/asio.hpp>
 #include <jobrunner/detail/coro_cancellation.hpp>
+#include <jobrunner/detail/delivery.hpp>
 #include <jobrunner/detail/end_of_input.hpp>
 #include <jobrunner/detail/job_state.hpp>
 #include <jobrunner/detail/worker_steps.hpp>
@@ -42,7 +42,10 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
   {
     if constexpr (Policies) // adaptive concurrency: park above the limit, holding no item
       while (limit && !limit->admit_or_park(index - job->first_worker))
-        co_await park_shielded(self, guard, watch);
+      {
+        co_await guard.shield(); // first: a cancelled state would make co_await throw
+        co_await park(self, watch);
+      }
 
     result_message record;
     error_code ec;
@@ -68,7 +71,10 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
     auto& r = *record;
 
     while (Policies && !job->window_admits(r.sequence, index))
-      co_await park_shielded(self, guard, watch);
+    {
+      co_await guard.shield();
+      co_await park(self, watch);
+    }
 
     for (;;) // one pass per attempt
     {
@@ -77,17 +83,11 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
         continue; // the pause was extended meanwhile
       if (job->cancel_requested())
         break; // not run (again): cancelled, or the last attempt's outcome
-      std::uint64_t ticket = 0;
-      if constexpr (Policies) // the circuit breaker (issue 14), after the rate limit
-        if (job->breaker)
-        {
-          const auto a = job->breaker_admit(std::chrono::steady_clock::now()); // may give up
-          if (a.kind == policy::admission::wait)
-            co_await wait_for_breaker(self, guard, watch, a.until);
-          if (a.kind != policy::admission::go)
-            continue; // the rate limit again, then the breaker
-          ticket = a.ticket;
-        }
+      const auto pass = admit_past_breaker<Policies>(*job); // issue 14, after the rate limit
+      if (pass.kind == policy::admission::wait)
+        co_await wait_for_breaker(self, guard, watch, pass.until);
+      if (pass.kind != policy::admission::go)
+        continue; // the rate limit again, then the breaker
       if (guard.shielded())
         co_await guard.lift(); // terminal cancellation reaches the task again
       watch.start();
@@ -118,16 +118,15 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
       r.duration = watch.stop();
       if (!Policies && !pushback)
         break;
-      const auto next = after_attempt(*job, record, pushback, epoch, ticket);
+      const auto next = after_attempt(*job, record, pushback, epoch, pass.ticket);
       if (next.step == policy::next_step::deliver || !record)
         break; // final, or set aside for a retry
-      watch.invalidate();
       if (next.step == policy::next_step::retry_here)
-        co_await wait_for_retry(self, guard, next.delay);
+        co_await wait_for_retry(self, guard, watch, next.delay);
     }
     if (!record)
       continue; // waiting aside for its retry
-    if (!results.try_send(record))
+    if (!deliver_here(*job, record, watch) && !results.try_send(record))
     {
       watch.invalidate();
       if (!guard.shielded())

@@ -13,6 +13,7 @@
 #include <jobrunner/detail/job_state.hpp>
 #include <jobrunner/detail/member_set.hpp>
 #include <jobrunner/detail/policy/attempt.hpp>
+#include <jobrunner/detail/policy/circuit_breaker.hpp>
 #include <jobrunner/detail/policy/fail_fast.hpp>
 #include <jobrunner/detail/task_stopwatch.hpp>
 #include <jobrunner/retry_after.hpp>
@@ -20,7 +21,6 @@
 #include <chrono>
 #include <cstdint>
 #include <exception>
-#include <memory>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -36,21 +36,13 @@ inline auto park(member& self, task_stopwatch& watch)
   return park(self);
 }
 
-// Parks a worker that may not be shielded yet (a cancelled state would make
-// co_await throw): a coroutine, paid only when the worker parks.
-inline asio::awaitable<void> park_shielded(member& self, shield_guard& guard, task_stopwatch& watch)
-{
-  if (!guard.shielded())
-    co_await guard.shield();
-  co_await park(self, watch);
-}
-
 // A retry's backoff on the worker; a cancellation ends it. (Called with no
 // cancellation pending: co_await of a coroutine throws operation_aborted
 // when the state is cancelled.)
 inline asio::awaitable<void> wait_for_retry(member& self, shield_guard& guard,
-                                            std::chrono::nanoseconds delay)
+                                            task_stopwatch& watch, std::chrono::nanoseconds delay)
 {
+  watch.invalidate();
   if (guard.shielded())
     co_await guard.lift();
   co_await wait_until(self, std::chrono::steady_clock::now() + delay);
@@ -106,9 +98,9 @@ auto invoke_sync(State& job, ItemT& item)
 }
 
 // Before a start: waits out the push-back pause and the rate limit (a
-// cancellation ends the wait). Called only while the job is not cancelled
-// (so no cancellation is pending, which would make this co_await throw). Returns true if the worker
-// should ask again (a push-back arrived during the wait and extended it).
+// cancellation ends it). Called only while the job is not cancelled (a
+// pending cancellation would make this co_await throw). True: ask again (a
+// push-back arrived during the wait and extended it).
 template <class State>
 asio::awaitable<bool> wait_for_start(State& job, member& self, shield_guard& guard,
                                      task_stopwatch& watch)
@@ -131,10 +123,19 @@ asio::awaitable<bool> wait_for_start(State& job, member& self, shield_guard& gua
   co_return job.gate.paused_until() > paused;
 }
 
-// Waits while the circuit breaker is open or its probes are out, until `at`
-// or a wake (the breaker closed); a cancellation ends the wait. Called like
-// wait_for_start, right after asking the breaker (no suspension between:
-// a wake posted after the answer finds the wait started).
+// The circuit breaker (issue 14), asked before a start: with none, go.
+template <bool Policies, class State>
+policy::admission admit_past_breaker(State& job)
+{
+  if constexpr (Policies)
+    if (job.breaker)
+      return job.breaker_admit(std::chrono::steady_clock::now()); // may give up
+  return {};
+}
+
+// Waits while the breaker is open or its probes are out, until `at` or a
+// wake (it closed); a cancellation ends it. Called like wait_for_start, right
+// after asking the breaker (a wake posted after the answer finds the wait).
 inline asio::awaitable<void> wait_for_breaker(member& self, shield_guard& guard,
                                               task_stopwatch& watch,
                                               std::chrono::steady_clock::time_point at)
