@@ -1,0 +1,132 @@
+// Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
+// The latency-gradient limit as a pure algorithm: made-up latency samples,
+// no clock, no io_context.
+#include <jobrunner/detail/policy/gradient_limit.hpp>
+
+#include "test_support.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+
+using jobrunner::detail::policy::gradient_limit;
+using std::chrono::milliseconds;
+
+namespace {
+
+gradient_limit::params limits(double min, double max, double initial)
+{
+  gradient_limit::params p;
+  p.min = min;
+  p.max = max;
+  p.initial = initial;
+  return p;
+}
+
+// A deterministic noisy latency: uniform in [base - spread, base + spread].
+struct noisy_latency
+{
+  std::uint64_t state = 12345;
+  milliseconds operator()(int base, int spread)
+  {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    const auto r = static_cast<int>((state >> 33) % static_cast<std::uint64_t>(2 * spread + 1));
+    return milliseconds(base - spread + r);
+  }
+};
+
+} // namespace
+
+TEST_CASE("gradient: a flat latency grows the limit to the max and keeps it there",
+          "[policy][gradient]")
+{
+  gradient_limit g(limits(1, 50, 2));
+  // +smoothing x queue_allowance = 0.2 per sample: 48 / 0.2 = 240 samples.
+  for (int i = 0; i < 240; ++i)
+    g.on_sample(milliseconds(100), true);
+  CHECK(g.limit() >= 49.5);
+  for (int i = 0; i < 1000; ++i)
+    g.on_sample(milliseconds(100), true);
+  CHECK(g.limit() == 50);
+}
+
+TEST_CASE("gradient: a doubling latency cuts the limit with no timeout", "[policy][gradient]")
+{
+  gradient_limit g(limits(1, 50, 40));
+  for (int i = 0; i < 100; ++i)
+    g.on_sample(milliseconds(100), true);
+  REQUIRE(g.limit() == 50);
+  // The service slows to 200 ms: no overload signal, only the samples.
+  double last = g.limit();
+  for (int i = 0; i < 20; ++i)
+  {
+    const double now = g.on_sample(milliseconds(200), true);
+    CHECK(now <= last); // never up while the latency is above its usual
+    last = now;
+  }
+  CHECK(last < 25); // at least halved within 20 samples
+  CHECK(last >= 1);
+}
+
+TEST_CASE("gradient: never below min nor above max", "[policy][gradient]")
+{
+  gradient_limit g(limits(3, 20, 10));
+  noisy_latency noise;
+  for (int i = 0; i < 5000; ++i)
+  {
+    const int base = (i / 250) % 2 == 0 ? 10 : 5000; // flat, then 500 times slower, ...
+    const double l = g.on_sample(noise(base, base / 2), true);
+    CHECK(l >= 3);
+    CHECK(l <= 20);
+    if (i % 97 == 0)
+    {
+      const double c = g.on_overload(0.5);
+      CHECK(c >= 3);
+    }
+  }
+  gradient_limit low(limits(3, 20, 1)); // an initial limit out of bounds is clamped
+  CHECK(low.limit() == 3);
+}
+
+TEST_CASE("gradient: samples of tasks started while it did not bind do not grow it",
+          "[policy][gradient]")
+{
+  gradient_limit g(limits(1, 50, 5));
+  for (int i = 0; i < 500; ++i)
+    g.on_sample(milliseconds(100), false);
+  CHECK(g.limit() == 5);
+  g.on_sample(milliseconds(400), false); // but a rising latency still cuts it
+  CHECK(g.limit() < 5);
+}
+
+TEST_CASE("gradient: noisy samples (+-20 percent) do not make it swing", "[policy][gradient]")
+{
+  // Bound tested: with latencies uniform in [80, 120] ms, once the limit
+  // has grown it stays within [0.8 x max, max] for 20,000 samples.
+  gradient_limit g(limits(1, 100, 10));
+  noisy_latency noise;
+  for (int i = 0; i < 1000; ++i)
+    g.on_sample(noise(100, 20), true);
+  double lo = g.limit();
+  double hi = g.limit();
+  for (int i = 0; i < 20000; ++i)
+  {
+    const double l = g.on_sample(noise(100, 20), true);
+    lo = std::min(lo, l);
+    hi = std::max(hi, l);
+  }
+  CHECK(lo >= 80);
+  CHECK(hi <= 100);
+}
+
+TEST_CASE("gradient: after the service gets lastingly faster it grows again", "[policy][gradient]")
+{
+  gradient_limit g(limits(1, 40, 20));
+  for (int i = 0; i < 2000; ++i)
+    g.on_sample(milliseconds(400), true);
+  REQUIRE(g.limit() == 40);
+  for (int i = 0; i < 400; ++i) // 4 times faster: the long average follows
+    g.on_sample(milliseconds(100), true);
+  CHECK(g.long_latency() < 2 * g.short_latency());
+  CHECK(g.limit() == 40);
+}
