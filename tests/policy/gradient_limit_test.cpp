@@ -130,3 +130,19 @@ TEST_CASE("gradient: after the service gets lastingly faster it grows again", "[
   CHECK(g.long_latency() < 2 * g.short_latency());
   CHECK(g.limit() == 40);
 }
+
+TEST_CASE("gradient: after the first queueing it grows about once per round", "[policy][gradient]")
+{
+  gradient_limit g(limits(1, 50, 20));
+  for (int i = 0; i < 5; ++i) // a quick start: +0.2 per sample
+    g.on_sample(milliseconds(100), true);
+  CHECK(g.limit() >= 20.99);
+  CHECK(g.limit() <= 21.01);
+  CHECK(g.on_overload(0.5) >= 10.49);
+  CHECK(g.limit() <= 10.51);
+  // Then +0.2 per round of `limit` (about 10) samples.
+  for (int i = 0; i < 10; ++i)
+    g.on_sample(milliseconds(100), true);
+  CHECK(g.limit() > 10.6);
+  CHECK(g.limit() < 10.75);
+}

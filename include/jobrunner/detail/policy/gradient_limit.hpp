@@ -13,10 +13,13 @@
 // noise, is the gradient: tolerance × long / short, clipped to [0.5, 1].
 // 1 means no queueing seen; below 1 the service slows down because we send
 // too much. Each sample moves the limit a `smoothing` share of the way to
-//   limit × gradient + queue_allowance
-// (the allowance lets it probe upwards while the latency is flat, and sets
-// how much queueing it accepts: the limit stands still where
-// limit × (1 - gradient) = queue_allowance). A sample from a task that
+//   limit × gradient + allowance
+// where the allowance is `queue_allowance` until the first sign of
+// queueing (gradient below 1, or an overload), and `queue_allowance / limit`
+// after it: a quick start, then growth of about `smoothing × queue_allowance`
+// per round of `limit` samples, so that it probes above a good limit
+// rarely (a sample comes back only after the request's latency, so a fast
+// growth overshoots before the slow samples arrive). A sample from a task that
 // started while the limit did not bind (few tasks in flight) does not grow
 // the limit, only cuts it. An overload (a timeout or a push-back) multiplies
 // the limit by a factor, as AIMD does; the caller decides once per epoch.
@@ -61,7 +64,13 @@ public:
     if (long_ > 2 * short_)
       long_ = std::max(short_, long_ * 0.9);
     const double gradient = std::clamp(p_.tolerance * long_ / short_, 0.5, 1.0);
-    double target = limit_ * gradient + p_.queue_allowance;
+    // Growth at a flat latency: the allowance per sample until the first
+    // sign of queueing (a quick start), then per round of `limit` samples
+    // (about one round trip), so that probing above a good limit is rare.
+    if (gradient < 1)
+      queued_ = true;
+    const double allowance = queued_ ? p_.queue_allowance / limit_ : p_.queue_allowance;
+    double target = limit_ * gradient + allowance;
     if (!binding)
       target = std::min(target, limit_);
     limit_ = std::clamp(limit_ + (target - limit_) * p_.smoothing, p_.min, p_.max);
@@ -71,6 +80,7 @@ public:
   // A timeout or a push-back: the limit times `factor`, in (0, 1).
   double on_overload(double factor) noexcept
   {
+    queued_ = true;
     limit_ = std::max(p_.min, limit_ * factor);
     return limit_;
   }
@@ -85,6 +95,7 @@ private:
   double short_ = 0;
   double long_ = 0;
   unsigned long long samples_ = 0;
+  bool queued_ = false; // queueing or an overload seen: growth per round
 };
 
 } // namespace jobrunner::detail::policy
