@@ -14,6 +14,8 @@
 // bound: with at least three quarters of the limit in flight, counting the
 // task itself (so a rate limit or a slow producer, which keep the workers
 // idle, do not let it drift up).
+// A cut by the gradient starts a new epoch too: the samples of the tasks
+// in flight then are ignored (they measured the old limit).
 
 #include <jobrunner/config.hpp>
 #include <jobrunner/detail/policy/gradient_limit.hpp>
@@ -106,7 +108,12 @@ public:
     if (outcome == limit_outcome::success)
     {
       if (gradient_)
-        limit_ = gradient_->on_sample(latency, t.binding);
+      {
+        const double before = limit_;
+        limit_ = gradient_->on_sample(latency, t.binding, t.epoch == epoch());
+        if (limit_ < before) // a cut: the tasks in flight measured the old limit
+          epoch_.store(epoch() + 1, std::memory_order_relaxed);
+      }
       else if (t.binding)
         limit_ = std::min(max_, limit_ + 1.0 / limit_);
       else

@@ -21,8 +21,10 @@
 // rarely (a sample comes back only after the request's latency, so a fast
 // growth overshoots before the slow samples arrive). A sample from a task that
 // started while the limit did not bind (few tasks in flight) does not grow
-// the limit, only cuts it. An overload (a timeout or a push-back) multiplies
-// the limit by a factor, as AIMD does; the caller decides once per epoch.
+// the limit, only cuts it. A sample of a task started before the last cut
+// is ignored: it measured the old limit (one slow round cuts once). An
+// overload (a timeout or a push-back) multiplies the limit by a factor, as
+// AIMD does; the caller decides once per epoch.
 
 #include <algorithm>
 #include <chrono>
@@ -50,9 +52,14 @@ public:
   {}
 
   // One successful task's latency; `binding`: the limit was what bound when
-  // it started. Returns the new limit.
-  double on_sample(std::chrono::nanoseconds latency, bool binding) noexcept
+  // it started; `fresh`: it started after the last cut (the caller counts
+  // cuts: on_overload, and on_sample when it returns a lower limit). A
+  // sample that is not fresh measured the old limit: it is ignored, so one
+  // slow round cuts once, not once per slow sample. Returns the new limit.
+  double on_sample(std::chrono::nanoseconds latency, bool binding, bool fresh) noexcept
   {
+    if (!fresh)
+      return limit_;
     const double x = std::max(1.0, static_cast<double>(latency.count()));
     ++samples_;
     // A plain mean until a window is full, then an exponential average.
