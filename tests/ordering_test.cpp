@@ -150,6 +150,27 @@ TEST_CASE("invalid ordering and adaptive settings are rejected", "[ordered][adap
   c.adaptive_concurrency.initial_workers = 0;
   c.adaptive_concurrency.decrease_factor = 1;
   CHECK_THROWS_AS(make(c), std::invalid_argument);
+  c.adaptive_concurrency.decrease_factor = 0.5;
+  CHECK_NOTHROW(make(c));
+  // The gradient's parameters (checked whatever the algorithm, once enabled).
+  auto bad_gradient = [&](auto set) {
+    JobConfig g = c;
+    g.adaptive_concurrency.algorithm = JobConfig::AdaptiveConcurrency::algorithm_kind::gradient;
+    CHECK_NOTHROW(make(g));
+    set(g.adaptive_concurrency);
+    CHECK_THROWS_AS(make(g), std::invalid_argument);
+  };
+  bad_gradient([](auto& a) { a.smoothing = 0; });
+  bad_gradient([](auto& a) { a.smoothing = 1.5; });
+  bad_gradient([](auto& a) { a.tolerance = 0.9; });
+  bad_gradient([](auto& a) { a.tolerance = 11; });
+  bad_gradient([](auto& a) { a.queue_allowance = -1; });
+  bad_gradient([](auto& a) { a.queue_allowance = 11; });
+  bad_gradient([](auto& a) { a.short_window = 0; });
+  bad_gradient([](auto& a) { a.long_window = a.short_window; });
+  bad_gradient([](auto& a) {
+    a.algorithm = static_cast<JobConfig::AdaptiveConcurrency::algorithm_kind>(7);
+  });
   c = JobConfig{};
   c.reorder_window = JobConfig::max_workers + 1;
   CHECK_THROWS_AS(make(c), std::invalid_argument);
@@ -165,13 +186,17 @@ struct overload_run
 
 // A server that answers in 1 ms up to 4 requests at once and takes 100 ms
 // (past the 20 ms timeout) beyond that; 1,000 requests from 32 workers.
-overload_run run_against_overloaded_server(bool adaptive)
+overload_run
+run_against_overloaded_server(bool adaptive,
+                              JobConfig::AdaptiveConcurrency::algorithm_kind algorithm =
+                                  JobConfig::AdaptiveConcurrency::algorithm_kind::aimd)
 {
   asio::io_context io;
   JobConfig config;
   config.workers = 32;
   config.task_timeout = 20ms;
   config.adaptive_concurrency.enabled = adaptive;
+  config.adaptive_concurrency.algorithm = algorithm;
   config.adaptive_concurrency.min_workers = 1;
   int in_flight = 0;
   int started = 0;
@@ -215,6 +240,18 @@ TEST_CASE("adaptive concurrency backs off from an overloaded server", "[adaptive
   CHECK(fixed.summary.timed_out > 900);
   CHECK(adaptive.summary.timed_out * 2 < fixed.summary.timed_out);
   CHECK(adaptive.max_in_flight_late < 32);
+}
+
+TEST_CASE("the gradient limit backs off from an overloaded server", "[adaptive][gradient]")
+{
+  const auto fixed = run_against_overloaded_server(false);
+  const auto gradient =
+      run_against_overloaded_server(true, JobConfig::AdaptiveConcurrency::algorithm_kind::gradient);
+  CAPTURE(fixed.summary.timed_out, gradient.summary.timed_out, gradient.max_in_flight_late);
+  CHECK(gradient.summary.lowest_concurrency_limit <= 4);
+  CHECK(fixed.summary.timed_out > 900);
+  CHECK(gradient.summary.timed_out * 2 < fixed.summary.timed_out);
+  CHECK(gradient.max_in_flight_late < 32);
 }
 
 TEST_CASE("adaptive concurrency grows from its initial limit while tasks succeed", "[adaptive]")

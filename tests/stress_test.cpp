@@ -67,6 +67,10 @@ struct scenario
            + " adaptive=" + std::to_string(config.adaptive_concurrency.enabled) + "/"
            + std::to_string(config.adaptive_concurrency.min_workers) + "/"
            + std::to_string(config.adaptive_concurrency.initial_workers)
+           + (config.adaptive_concurrency.algorithm
+                      == jobrunner::JobConfig::AdaptiveConcurrency::algorithm_kind::gradient
+                  ? "/gradient"
+                  : "")
            + " breaker=" + std::to_string(config.circuit_breaker.enabled) + "/"
            + std::to_string(config.circuit_breaker.failure_rate) + "/"
            + std::to_string(config.circuit_breaker.consecutive_failures) + "/"
@@ -165,6 +169,16 @@ scenario make_scenario(std::uint64_t seed)
     b.ratio = static_cast<double>(pick(50)) / 100.0;
     b.min_per_second = static_cast<double>(pick(3) == 0 ? 0 : pick(2000));
     b.window = std::chrono::microseconds(100 + pick(100000));
+  }
+  if (s.config.adaptive_concurrency.enabled && pick(2) == 0) // the gradient limit (issue 14)
+  {
+    auto& a = s.config.adaptive_concurrency;
+    a.algorithm = jobrunner::JobConfig::AdaptiveConcurrency::algorithm_kind::gradient;
+    a.smoothing = static_cast<double>(1 + pick(100)) / 100.0;
+    a.tolerance = 1 + static_cast<double>(pick(100)) / 100.0;
+    a.queue_allowance = static_cast<double>(std::min<std::size_t>(pick(3), s.config.workers));
+    a.short_window = 1 + pick(20);
+    a.long_window = a.short_window + 1 + pick(1000);
   }
   return s;
 }

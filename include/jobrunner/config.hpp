@@ -87,10 +87,13 @@ namespace jobrunner {
  *   of the oldest undelivered one (head-of-line blocking: one slow item
  *   stalls the job once the window is full).
  * - `adaptive_concurrency`: the number of workers allowed to take items
- *   moves between `min_workers` and `workers` (AIMD): it starts at
- *   `initial_workers` (0: `workers`), grows by one per window of successes
- *   and is multiplied by `decrease_factor` on a timeout or a push-back of a
- *   task started since the last decrease.
+ *   moves between `min_workers` and `workers`: it starts at
+ *   `initial_workers` (0: `workers`), grows (AIMD: by one per window of
+ *   successes; gradient: while the latency stays flat) only from tasks
+ *   started with at least three quarters of the limit in flight, and is
+ *   multiplied by `decrease_factor` on a timeout or a push-back of a task
+ *   started since the last decrease; the gradient also cuts it when the
+ *   latency rises.
  * - `fail_fast`: the first item whose final result (after its retries) is
  *   `failed` or `timed_out` cancels the job, as `cancel()` does (the items
  *   not yet run are reported cancelled, tasks in flight are interrupted), and
@@ -106,7 +109,9 @@ namespace jobrunner {
  * outside [0, 1], a negative or NaN rate, a zero burst with a rate,
  * `retry.max_attempts == 0`, negative backoffs or a multiplier below 1, an
  * adaptive `min_workers` of 0 or above `workers`, a `decrease_factor`
- * outside (0, 1).
+ * outside (0, 1), a `smoothing` outside (0, 1], a `tolerance` outside
+ * [1, 10], a `queue_allowance` outside [0, workers], a `short_window` of 0
+ * or a `long_window` not above it.
  */
 struct JobConfig
 {
@@ -158,15 +163,38 @@ struct JobConfig
   bool ordered_delivery = false;  ///< task-complete callbacks in submission order
   std::size_t reorder_window = 0; ///< with ordered_delivery; 0: `workers`
 
-  /// An AIMD limit on the workers allowed to take items, between `min_workers` and `workers`.
+  /// An adaptive limit on the workers allowed to take items, between `min_workers` and
+  /// `workers` (AIMD or latency gradient; see docs/policies.md).
   struct AdaptiveConcurrency
   {
+    /// How the limit grows and shrinks.
+    enum class algorithm_kind
+    {
+      aimd,    ///< +1 per window of successes, times `decrease_factor` on an overload
+      gradient ///< follows the ratio of long-term to recent latency; cut on an overload too
+    };
+
     /// Whether the limit is on.
     bool enabled = false;
+    /// The algorithm; AIMD by default.
+    algorithm_kind algorithm = algorithm_kind::aimd;
     std::size_t min_workers = 1;     ///< the limit never goes below this
     std::size_t initial_workers = 0; ///< the limit at the start; 0: `workers`
     double decrease_factor = 0.5;    ///< the limit's multiplier on a timeout or push-back
-  } adaptive_concurrency;            ///< adaptive concurrency; off by default
+
+    // --- gradient parameters (issue 14 item 5) --------------------------------
+    /// Gradient: the share of the way to its target the limit moves per sample, (0, 1].
+    double smoothing = 0.2;
+    /// Gradient: latency inflation taken for noise, not queueing; within [1, 10].
+    double tolerance = 1.1;
+    /// Gradient: the growth per sample at a flat latency (before smoothing), the
+    /// queueing it accepts; within [0, `workers`].
+    double queue_allowance = 1;
+    /// Gradient: samples in the recent latency average; at least 1.
+    std::size_t short_window = 10;
+    /// Gradient: samples in the long-term latency average; above `short_window`.
+    std::size_t long_window = 500;
+  } adaptive_concurrency; ///< adaptive concurrency; off by default
 
   // --- fail-fast (issue 13 item 4) -------------------------------------------
   /// The first item whose final result (after its retries) is failed or
@@ -328,6 +356,22 @@ struct JobConfig
       if (!(a.decrease_factor > 0 && a.decrease_factor < 1))
         throw std::invalid_argument(
             "jobrunner: JobConfig::adaptive_concurrency.decrease_factor must be within (0, 1)");
+      if (a.algorithm != AdaptiveConcurrency::algorithm_kind::aimd
+          && a.algorithm != AdaptiveConcurrency::algorithm_kind::gradient)
+        throw std::invalid_argument(
+            "jobrunner: JobConfig::adaptive_concurrency.algorithm must be aimd or gradient");
+      if (!(a.smoothing > 0 && a.smoothing <= 1))
+        throw std::invalid_argument(
+            "jobrunner: JobConfig::adaptive_concurrency.smoothing must be within (0, 1]");
+      if (!(a.tolerance >= 1 && a.tolerance <= 10))
+        throw std::invalid_argument(
+            "jobrunner: JobConfig::adaptive_concurrency.tolerance must be within [1, 10]");
+      if (!(a.queue_allowance >= 0 && a.queue_allowance <= static_cast<double>(workers)))
+        throw std::invalid_argument("jobrunner: JobConfig::adaptive_concurrency.queue_allowance "
+                                    "must be within [0, workers]");
+      if (a.short_window == 0 || a.long_window <= a.short_window)
+        throw std::invalid_argument("jobrunner: JobConfig::adaptive_concurrency.short_window must "
+                                    "be at least 1 and long_window above it");
     }
   }
 };

@@ -91,7 +91,7 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
       if (guard.shielded())
         co_await guard.lift(); // terminal cancellation reaches the task again
       watch.start();
-      const auto epoch = begin_attempt<Policies>(*job, self, r, timed);
+      const auto started = begin_attempt<Policies>(*job, self, r, timed);
       std::optional<std::chrono::nanoseconds> pushback;
       try
       {
@@ -118,7 +118,7 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
       r.duration = watch.stop();
       if (!Policies && !pushback)
         break;
-      const auto next = after_attempt(*job, record, pushback, epoch, pass.ticket);
+      const auto next = after_attempt(*job, record, pushback, started, pass.ticket);
       if (next.step == policy::next_step::deliver || !record)
         break; // final, or set aside for a retry
       if (next.step == policy::next_step::retry_here)

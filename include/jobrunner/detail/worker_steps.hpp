@@ -28,8 +28,7 @@
 
 namespace jobrunner::detail {
 
-// Parks the worker until another coroutine wakes it; the caller has
-// shielded itself, and checks its condition again after.
+// Parks the worker until woken; the caller has shielded itself, checks again after.
 inline auto park(member& self, task_stopwatch& watch)
 {
   watch.invalidate();
@@ -61,9 +60,9 @@ auto take_into(Record& record, error_code& ec) noexcept
 }
 
 // Before an attempt: arms the timeout, clears what the last attempt left;
-// returns the adaptive limit's epoch (see concurrency_limit::on_overload).
+// returns the adaptive limit's ticket (see concurrency_limit::start).
 template <bool Policies, class State, class TaskResultT>
-std::uint64_t begin_attempt(State& job, member& self, TaskResultT& r, bool timed)
+policy::limit_ticket begin_attempt(State& job, member& self, TaskResultT& r, bool timed)
 {
   if (timed && !self.deadline)
     self.deadline.emplace();
@@ -79,9 +78,9 @@ std::uint64_t begin_attempt(State& job, member& self, TaskResultT& r, bool timed
     if (job.budget)
       job.budget_first_attempt(std::chrono::steady_clock::now());
   if constexpr (Policies)
-    return job.limit ? job.limit->epoch() : 0;
-  else
-    return 0;
+    if (job.limit)
+      return job.limit->start();
+  return {};
 }
 
 // A synchronous function's value (std::monostate for void).
@@ -177,7 +176,7 @@ std::optional<std::chrono::nanoseconds> note_failure(TaskResultT& r, bool timed_
 template <class State>
 policy::decision after_attempt(State& job, typename State::result_message& record,
                                std::optional<std::chrono::nanoseconds> pushback,
-                               std::uint64_t epoch, std::uint64_t breaker_ticket)
+                               policy::limit_ticket limit_ticket, std::uint64_t breaker_ticket)
 {
   auto& r = *record;
   if (job.breaker) // circuit breaker (issue 14)
@@ -186,10 +185,11 @@ policy::decision after_attempt(State& job, typename State::result_message& recor
   {
     auto wake = [&job](std::size_t w) { job.wake_worker(w); };
     const auto before = job.on_event ? limit->current() : 0;
-    if (pushback || r.status == task_status::timed_out)
-      limit->on_overload(epoch, wake);
-    else if (r.status == task_status::succeeded)
-      limit->on_success(wake);
+    const auto outcome = pushback || r.status == task_status::timed_out
+                             ? policy::limit_outcome::overload
+                         : r.status == task_status::succeeded ? policy::limit_outcome::success
+                                                              : policy::limit_outcome::other;
+    limit->finish(limit_ticket, outcome, r.duration, wake);
     if (job.on_event && limit->current() != before)
       job.notify(event_kind::limit_changed, r.sequence,
                  static_cast<std::int64_t>(limit->current()));

@@ -2,25 +2,49 @@
 #ifndef JOBRUNNER_DETAIL_POLICY_CONCURRENCY_LIMIT_HPP
 #define JOBRUNNER_DETAIL_POLICY_CONCURRENCY_LIMIT_HPP
 
-// JobConfig::adaptive_concurrency: an AIMD limit on the number of workers
-// that take items. Worker w (counted from 0) takes items while w < limit;
-// the others park before taking one (so a parked worker never holds an
-// item). The limit grows by one per `limit` successes and is multiplied by
-// `decrease_factor` on a timeout or a push-back of a task that started after
-// the last cut: the tasks already in flight at a cut were started under the
-// old limit, and their timeouts say nothing about the new one (as TCP cuts
-// its window once per round trip).
+// JobConfig::adaptive_concurrency: a limit on the number of workers that
+// take items. Worker w (counted from 0) takes items while w < limit; the
+// others park before taking one (so a parked worker never holds an item).
+// The limit is multiplied by `decrease_factor` on a timeout or a push-back
+// of a task that started after the last cut: the tasks already in flight at
+// a cut were started under the old limit, and their timeouts say nothing
+// about the new one (as TCP cuts its window once per round trip). It grows
+// by AIMD (one per `limit` successes) or by the latency gradient
+// (gradient_limit.hpp), and only from tasks that started while the limit
+// bound: with at least three quarters of the limit in flight, counting the
+// task itself (so a rate limit or a slow producer, which keep the workers
+// idle, do not let it drift up).
+// A cut by the gradient starts a new epoch too: the samples of the tasks
+// in flight then are ignored (they measured the old limit).
 
 #include <jobrunner/config.hpp>
+#include <jobrunner/detail/policy/gradient_limit.hpp>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 namespace jobrunner::detail::policy {
+
+// What a task noted when it started (concurrency_limit::start).
+struct limit_ticket
+{
+  std::uint64_t epoch = 0; // the cuts before it started
+  bool binding = false;    // the limit bound when it started
+};
+
+// How an attempt ended, for the limit.
+enum class limit_outcome
+{
+  success,  // a latency sample; may grow the limit
+  overload, // a timeout or a push-back; may cut it
+  other     // a failure or a cancellation: no signal
+};
 
 class concurrency_limit
 {
@@ -31,6 +55,19 @@ public:
         limit_(static_cast<double>(c.initial_workers != 0 ? c.initial_workers : workers)),
         parked_(workers, false)
   {
+    if (c.algorithm == JobConfig::AdaptiveConcurrency::algorithm_kind::gradient)
+    {
+      gradient_limit::params p;
+      p.min = min_;
+      p.max = max_;
+      p.initial = limit_;
+      p.smoothing = c.smoothing;
+      p.tolerance = c.tolerance;
+      p.queue_allowance = c.queue_allowance;
+      p.short_window = c.short_window;
+      p.long_window = c.long_window;
+      gradient_.emplace(p);
+    }
     current_.store(static_cast<std::size_t>(limit_), std::memory_order_relaxed);
     lowest_.store(current(), std::memory_order_relaxed);
   }
@@ -46,27 +83,54 @@ public:
     return false;
   }
 
-  template <class Wake>
-  void on_success(Wake&& wake)
+  // A task starts: it counts as in flight until finish().
+  limit_ticket start()
   {
     std::lock_guard lock(mutex_);
-    limit_ = std::min(max_, limit_ + 1.0 / limit_);
-    update(wake);
+    ++in_flight_;
+    return {epoch(), binds(in_flight_, current())};
   }
 
-  // The number of cuts so far: a task notes it when it starts.
-  std::uint64_t epoch() const noexcept { return epoch_.load(std::memory_order_relaxed); }
+  // "Near the limit": at least three quarters of it in flight.
+  static constexpr bool binds(std::size_t in_flight, std::size_t limit) noexcept
+  {
+    return in_flight * 4 >= limit * 3;
+  }
 
+  // A task started with `t` ended; `latency`: how long it ran.
   template <class Wake>
-  void on_overload(std::uint64_t started_in_epoch, Wake&& wake)
+  void finish(const limit_ticket& t, limit_outcome outcome, std::chrono::nanoseconds latency,
+              Wake&& wake)
   {
     std::lock_guard lock(mutex_);
-    if (started_in_epoch != epoch())
+    if (in_flight_ != 0)
+      --in_flight_;
+    if (outcome == limit_outcome::success)
+    {
+      if (gradient_)
+      {
+        const double before = limit_;
+        limit_ = gradient_->on_sample(latency, t.binding, t.epoch == epoch());
+        if (limit_ < before) // a cut: the tasks in flight measured the old limit
+          epoch_.store(epoch() + 1, std::memory_order_relaxed);
+      }
+      else if (t.binding)
+        limit_ = std::min(max_, limit_ + 1.0 / limit_);
+      else
+        return;
+    }
+    else if (outcome == limit_outcome::overload && t.epoch == epoch())
+    {
+      limit_ = gradient_ ? gradient_->on_overload(factor_) : std::max(min_, limit_ * factor_);
+      epoch_.store(epoch() + 1, std::memory_order_relaxed);
+    }
+    else
       return;
-    limit_ = std::max(min_, limit_ * factor_);
-    epoch_.store(epoch() + 1, std::memory_order_relaxed);
     update(wake);
   }
+
+  // The number of cuts so far.
+  std::uint64_t epoch() const noexcept { return epoch_.load(std::memory_order_relaxed); }
 
   // No more items will come: every parked worker must go and take its end
   // marker.
@@ -108,6 +172,8 @@ private:
   const double min_;
   const double factor_;
   double limit_;
+  std::optional<gradient_limit> gradient_; // algorithm::gradient; else AIMD
+  std::size_t in_flight_ = 0;              // started, not finished
   std::atomic<std::uint64_t> epoch_{0};
   bool input_over_ = false;
   std::vector<bool> parked_;

@@ -1,0 +1,110 @@
+// Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
+#ifndef JOBRUNNER_DETAIL_POLICY_GRADIENT_LIMIT_HPP
+#define JOBRUNNER_DETAIL_POLICY_GRADIENT_LIMIT_HPP
+
+// The latency-gradient concurrency limit (JobConfig::adaptive_concurrency
+// with algorithm::gradient), as a pure algorithm: it is fed one latency
+// sample per successful task and reads no clock (its windows count samples,
+// not seconds), so tests drive it with made-up latencies.
+//
+// Two moving averages of the latency: a short one (the last `short_window`
+// samples or so) says what the service does now, a long one (`long_window`)
+// what it does when it is not queueing. Their ratio, with a `tolerance` for
+// noise, is the gradient: tolerance × long / short, clipped to [0.5, 1].
+// 1 means no queueing seen; below 1 the service slows down because we send
+// too much. Each sample moves the limit a `smoothing` share of the way to
+//   limit × gradient + allowance
+// where the allowance is `queue_allowance` until the first sign of
+// queueing (gradient below 1, or an overload), and `queue_allowance / limit`
+// after it: a quick start, then growth of about `smoothing × queue_allowance`
+// per round of `limit` samples, so that it probes above a good limit
+// rarely (a sample comes back only after the request's latency, so a fast
+// growth overshoots before the slow samples arrive). A sample from a task that
+// started while the limit did not bind (few tasks in flight) does not grow
+// the limit, only cuts it. A sample of a task started before the last cut
+// is ignored: it measured the old limit (one slow round cuts once). An
+// overload (a timeout or a push-back) multiplies the limit by a factor, as
+// AIMD does; the caller decides once per epoch.
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+
+namespace jobrunner::detail::policy {
+
+class gradient_limit
+{
+public:
+  struct params
+  {
+    double min = 1;                // the limit never goes below this
+    double max = 1;                // nor above this
+    double initial = 1;            // the limit at the start
+    double smoothing = 0.2;        // share of the way to the target per sample, (0, 1]
+    double tolerance = 1.1;        // latency inflation taken for noise, >= 1
+    double queue_allowance = 1;    // growth per sample at a flat latency (before smoothing)
+    std::size_t short_window = 10; // samples in the short average
+    std::size_t long_window = 500; // samples in the long average
+  };
+
+  explicit gradient_limit(const params& p) noexcept
+      : p_(p), limit_(std::clamp(p.initial, p.min, p.max))
+  {}
+
+  // One successful task's latency; `binding`: the limit was what bound when
+  // it started; `fresh`: it started after the last cut (the caller counts
+  // cuts: on_overload, and on_sample when it returns a lower limit). A
+  // sample that is not fresh measured the old limit: it is ignored, so one
+  // slow round cuts once, not once per slow sample. Returns the new limit.
+  double on_sample(std::chrono::nanoseconds latency, bool binding, bool fresh) noexcept
+  {
+    if (!fresh)
+      return limit_;
+    const double x = std::max(1.0, static_cast<double>(latency.count()));
+    ++samples_;
+    // A plain mean until a window is full, then an exponential average.
+    const auto n = static_cast<double>(samples_);
+    short_ += (x - short_) * std::max(2.0 / (static_cast<double>(p_.short_window) + 1), 1 / n);
+    long_ += (x - long_) * std::max(2.0 / (static_cast<double>(p_.long_window) + 1), 1 / n);
+    // The service got lastingly faster (less load elsewhere): the long
+    // average follows quickly instead of over its whole window.
+    if (long_ > 2 * short_)
+      long_ = std::max(short_, long_ * 0.9);
+    const double gradient = std::clamp(p_.tolerance * long_ / short_, 0.5, 1.0);
+    // Growth at a flat latency: the allowance per sample until the first
+    // sign of queueing (a quick start), then per round of `limit` samples
+    // (about one round trip), so that probing above a good limit is rare.
+    if (gradient < 1)
+      queued_ = true;
+    const double allowance = queued_ ? p_.queue_allowance / limit_ : p_.queue_allowance;
+    double target = limit_ * gradient + allowance;
+    if (!binding)
+      target = std::min(target, limit_);
+    limit_ = std::clamp(limit_ + (target - limit_) * p_.smoothing, p_.min, p_.max);
+    return limit_;
+  }
+
+  // A timeout or a push-back: the limit times `factor`, in (0, 1).
+  double on_overload(double factor) noexcept
+  {
+    queued_ = true;
+    limit_ = std::max(p_.min, limit_ * factor);
+    return limit_;
+  }
+
+  double limit() const noexcept { return limit_; }
+  double short_latency() const noexcept { return short_; } // nanoseconds
+  double long_latency() const noexcept { return long_; }   // nanoseconds
+
+private:
+  params p_;
+  double limit_;
+  double short_ = 0;
+  double long_ = 0;
+  unsigned long long samples_ = 0;
+  bool queued_ = false; // queueing or an overload seen: growth per round
+};
+
+} // namespace jobrunner::detail::policy
+
+#endif

@@ -1,0 +1,175 @@
+// Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
+// The latency-gradient limit as a pure algorithm: made-up latency samples,
+// no clock, no io_context.
+#include <jobrunner/detail/policy/gradient_limit.hpp>
+
+#include "test_support.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+
+using jobrunner::detail::policy::gradient_limit;
+using std::chrono::milliseconds;
+
+namespace {
+
+gradient_limit::params limits(double min, double max, double initial)
+{
+  gradient_limit::params p;
+  p.min = min;
+  p.max = max;
+  p.initial = initial;
+  return p;
+}
+
+// A deterministic noisy latency: uniform in [base - spread, base + spread].
+struct noisy_latency
+{
+  std::uint64_t state = 12345;
+  milliseconds operator()(int base, int spread)
+  {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    const auto r = static_cast<int>((state >> 33) % static_cast<std::uint64_t>(2 * spread + 1));
+    return milliseconds(base - spread + r);
+  }
+};
+
+} // namespace
+
+TEST_CASE("gradient: a flat latency grows the limit to the max and keeps it there",
+          "[policy][gradient]")
+{
+  gradient_limit g(limits(1, 50, 2));
+  // +smoothing x queue_allowance = 0.2 per sample: 48 / 0.2 = 240 samples.
+  for (int i = 0; i < 240; ++i)
+    g.on_sample(milliseconds(100), true, true);
+  CHECK(g.limit() >= 49.5);
+  for (int i = 0; i < 1000; ++i)
+    g.on_sample(milliseconds(100), true, true);
+  CHECK(g.limit() == 50);
+}
+
+TEST_CASE("gradient: a doubling latency cuts the limit with no timeout", "[policy][gradient]")
+{
+  gradient_limit g(limits(1, 50, 40));
+  for (int i = 0; i < 100; ++i)
+    g.on_sample(milliseconds(100), true, true);
+  REQUIRE(g.limit() == 50);
+  // The service slows to 200 ms: no overload signal, only the samples.
+  double last = g.limit();
+  for (int i = 0; i < 20; ++i)
+  {
+    const double now = g.on_sample(milliseconds(200), true, true);
+    CHECK(now <= last); // never up while the latency is above its usual
+    last = now;
+  }
+  CHECK(last < 25); // at least halved within 20 samples
+  CHECK(last >= 1);
+}
+
+TEST_CASE("gradient: never below min nor above max", "[policy][gradient]")
+{
+  gradient_limit g(limits(3, 20, 10));
+  noisy_latency noise;
+  for (int i = 0; i < 5000; ++i)
+  {
+    const int base = (i / 250) % 2 == 0 ? 10 : 5000; // flat, then 500 times slower, ...
+    const double l = g.on_sample(noise(base, base / 2), true, true);
+    CHECK(l >= 3);
+    CHECK(l <= 20);
+    if (i % 97 == 0)
+    {
+      const double c = g.on_overload(0.5);
+      CHECK(c >= 3);
+    }
+  }
+  gradient_limit low(limits(3, 20, 1)); // an initial limit out of bounds is clamped
+  CHECK(low.limit() == 3);
+}
+
+TEST_CASE("gradient: samples of tasks started while it did not bind do not grow it",
+          "[policy][gradient]")
+{
+  gradient_limit g(limits(1, 50, 5));
+  for (int i = 0; i < 500; ++i)
+    g.on_sample(milliseconds(100), false, true);
+  CHECK(g.limit() == 5);
+  g.on_sample(milliseconds(400), false, true); // but a rising latency still cuts it
+  CHECK(g.limit() < 5);
+}
+
+TEST_CASE("gradient: noisy samples (+-20 percent) do not make it swing", "[policy][gradient]")
+{
+  // Bound tested: with latencies uniform in [80, 120] ms, once the limit
+  // has grown it stays within [0.8 x max, max] for 20,000 samples. As in
+  // the runner, the `limit` samples after a cut are of tasks started before
+  // it (not fresh).
+  gradient_limit g(limits(1, 100, 10));
+  noisy_latency noise;
+  unsigned stale = 0;
+  auto sample = [&] {
+    const double before = g.limit();
+    const double l = g.on_sample(noise(100, 20), true, stale == 0);
+    if (stale != 0)
+      --stale;
+    if (l < before)
+      stale = static_cast<unsigned>(before);
+    return l;
+  };
+  for (int i = 0; i < 1000; ++i)
+    sample();
+  double lo = g.limit();
+  double hi = g.limit();
+  for (int i = 0; i < 20000; ++i)
+  {
+    const double l = sample();
+    lo = std::min(lo, l);
+    hi = std::max(hi, l);
+  }
+  CHECK(lo >= 80);
+  CHECK(hi <= 100);
+}
+
+TEST_CASE("gradient: samples of tasks started before a cut do not cut again", "[policy][gradient]")
+{
+  gradient_limit g(limits(1, 50, 20));
+  for (int i = 0; i < 200; ++i)
+    g.on_sample(milliseconds(100), true, true);
+  REQUIRE(g.limit() == 50);
+  const double cut = g.on_sample(milliseconds(300), true, true);
+  CHECK(cut < 50);
+  const double short_at_cut = g.short_latency();
+  for (int i = 0; i < 40; ++i) // the slow round's other samples: ignored
+    CHECK(g.on_sample(milliseconds(300), true, false) == cut);
+  CHECK(g.short_latency() == short_at_cut);
+  CHECK(g.long_latency() < 101e6);
+}
+
+TEST_CASE("gradient: after the service gets lastingly faster it grows again", "[policy][gradient]")
+{
+  gradient_limit g(limits(1, 40, 20));
+  for (int i = 0; i < 2000; ++i)
+    g.on_sample(milliseconds(400), true, true);
+  REQUIRE(g.limit() == 40);
+  for (int i = 0; i < 400; ++i) // 4 times faster: the long average follows
+    g.on_sample(milliseconds(100), true, true);
+  CHECK(g.long_latency() < 2 * g.short_latency());
+  CHECK(g.limit() == 40);
+}
+
+TEST_CASE("gradient: after the first queueing it grows about once per round", "[policy][gradient]")
+{
+  gradient_limit g(limits(1, 50, 20));
+  for (int i = 0; i < 5; ++i) // a quick start: +0.2 per sample
+    g.on_sample(milliseconds(100), true, true);
+  CHECK(g.limit() >= 20.99);
+  CHECK(g.limit() <= 21.01);
+  CHECK(g.on_overload(0.5) >= 10.49);
+  CHECK(g.limit() <= 10.51);
+  // Then +0.2 per round of `limit` (about 10) samples.
+  for (int i = 0; i < 10; ++i)
+    g.on_sample(milliseconds(100), true, true);
+  CHECK(g.limit() > 10.6);
+  CHECK(g.limit() < 10.75);
+}
