@@ -45,7 +45,10 @@ namespace jobrunner {
  *   0 makes the queue a rendezvous (each submit waits for a worker).
  * - `result_queue_capacity`: results that may wait for the task-complete
  *   callback. A slow callback blocks workers only once this queue is full.
- *   Default 100.
+ *   Default 100. With `single_threaded` and neither ordered delivery, pulled
+ *   results nor an input that ends when idle, no result waits: the worker
+ *   that finished a task calls the callback itself (on one thread a
+ *   callback holds everything up in either case), and this is unused.
  *
  * Policies for calling real APIs (all off by default):
  * - `task_timeout`: an asynchronous task still running after this long
