@@ -15,6 +15,7 @@
 #include <jobrunner/detail/coro_cancellation.hpp>
 #include <jobrunner/detail/end_of_input.hpp>
 #include <jobrunner/detail/job_state.hpp>
+#include <jobrunner/detail/policy/deadline.hpp>
 #include <jobrunner/detail/worker_steps.hpp>
 
 #include <memory>
@@ -33,7 +34,10 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
   auto& results = job->results();
   member& self = job->members[index];
   const bool is_async = static_cast<bool>(job->async_fn);
-  const bool timed = Policies && is_async && job->config().task_timeout.count() > 0;
+  const bool timed = Policies && is_async
+                     && (job->config().task_timeout.count() > 0
+                         || job->config().deadline.total.count() > 0); // it cuts the timeout
+  const auto total_deadline = job->config().deadline.total;            // deadlines (issue 14)
   auto* const limit = Policies && job->limit ? &*job->limit : nullptr;
   const bool fail_fast = Policies && job->config().fail_fast;
   shield_guard guard;
@@ -72,6 +76,8 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
     else
       continue;
     auto& r = *record;
+    if (Policies && !ec && total_deadline.count() > 0) // the total deadline, from the first take
+      r.deadline = policy::item_deadline(total_deadline, std::chrono::steady_clock::now());
 
     while (Policies && !job->window_admits(r.sequence, index))
     {
@@ -87,6 +93,12 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
         continue; // the pause was extended meanwhile
       if (job->cancel_requested())
         break; // not run (again): cancelled, or the last attempt's outcome
+      if (Policies && r.deadline != policy::no_deadline
+          && !policy::may_start(r.deadline, std::chrono::steady_clock::now()))
+      {
+        r.status = task_status::expired; // the total deadline (issue 14), after the rate limit
+        break;
+      }
       // The circuit breaker (issue 14), after the rate limit.
       std::uint64_t ticket = 0;
       if constexpr (Policies)
@@ -96,7 +108,7 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
           if (a.kind == policy::admission::unavailable)
             job->give_up(); // the job is cancelled: the next pass ends the item
           else if (a.kind == policy::admission::wait)
-            co_await wait_for_breaker(self, guard, watch, a.until);
+            co_await wait_for_breaker(self, guard, watch, policy::earlier(a.until, r.deadline));
           if (a.kind != policy::admission::go)
             continue; // the rate limit again, then the breaker
           ticket = a.ticket;

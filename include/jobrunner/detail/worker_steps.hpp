@@ -13,6 +13,7 @@
 #include <jobrunner/detail/job_state.hpp>
 #include <jobrunner/detail/member_set.hpp>
 #include <jobrunner/detail/policy/attempt.hpp>
+#include <jobrunner/detail/policy/deadline.hpp>
 #include <jobrunner/detail/task_clock.hpp>
 #include <jobrunner/retry_after.hpp>
 
@@ -92,8 +93,12 @@ std::uint64_t begin_attempt(State& job, member& self, TaskResultT& r, bool timed
 {
   if (timed && !self.deadline)
     self.deadline.emplace();
-  if (timed)
-    self.deadline->arm(self.executor, self.signal, self.finished, job.config().task_timeout,
+  if (timed) // the total deadline (issue 14) cuts the timeout to the time left
+    self.deadline->arm(self.executor, self.signal, self.finished,
+                       r.deadline == policy::no_deadline
+                           ? job.config().task_timeout
+                           : policy::attempt_timeout(job.config().task_timeout, r.deadline,
+                                                     std::chrono::steady_clock::now()),
                        job.shared_from_this());
   if (r.attempts++ != 0)
   {
@@ -187,6 +192,15 @@ std::optional<std::chrono::nanoseconds> note_failure(TaskResultT& r, bool timed_
   }
 }
 
+// The push-back pause's end as a time point (the gate keeps nanoseconds).
+template <class Gate>
+std::chrono::steady_clock::time_point paused_until_of(const Gate& gate) noexcept
+{
+  return std::chrono::steady_clock::time_point(
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          std::chrono::nanoseconds(gate.paused_until())));
+}
+
 // After an attempt: feeds the outcome to the policies (adaptive limit,
 // push-back pause), decides what happens next, and sets a retry aside when
 // that is the decision and a slot is free (then `record` is empty).
@@ -196,7 +210,11 @@ policy::decision after_attempt(State& job, typename State::result_message& recor
                                std::uint64_t epoch, std::uint64_t breaker_ticket)
 {
   auto& r = *record;
-  if (job.breaker) // circuit breaker (issue 14)
+  const bool has_deadline = r.deadline != policy::no_deadline; // deadlines (issue 14)
+  const auto ended = has_deadline ? std::chrono::steady_clock::now() : policy::no_deadline;
+  if (has_deadline && policy::expired_by_cut(r.status, r.deadline, ended))
+    r.status = task_status::expired; // the deadline, not task_timeout, cut it
+  if (job.breaker)                   // circuit breaker (issue 14)
     job.breaker_outcome(breaker_ticket, r, pushback.has_value());
   if (auto* limit = job.limit ? &*job.limit : nullptr)
   {
@@ -221,6 +239,12 @@ policy::decision after_attempt(State& job, typename State::result_message& recor
       [&job](const auto& x) { return job.is_retryable(x); }, policy::jitter);
   if (next.step == policy::next_step::deliver)
     return next;
+  if (has_deadline // deadlines (issue 14): a next run at or past the deadline is not made
+      && policy::next_run_too_late(next, r.deadline, ended, paused_until_of(job.gate)))
+  {
+    r.status = task_status::expired;
+    return {};
+  }
   if (next.step != policy::next_step::run_again && job.budget
       && !job.budget_allows_retry(std::chrono::steady_clock::now()))
   {
