@@ -38,6 +38,9 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
                      && (job->config().task_timeout.count() > 0
                          || job->config().deadline.total.count() > 0); // it cuts the timeout
   const auto total_deadline = job->config().deadline.total;            // deadlines (issue 14)
+  const auto queue_wait = Policies ? job->config().deadline.queue_wait : std::chrono::nanoseconds{};
+  std::chrono::steady_clock::time_point submitted{}; // the last item's, with a queue wait
+  auto* const stamp = queue_wait.count() > 0 ? &submitted : nullptr;
   auto* const limit = Policies && job->limit ? &*job->limit : nullptr;
   const bool fail_fast = Policies && job->config().fail_fast;
   shield_guard guard;
@@ -57,7 +60,8 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
     result_message record;
     error_code ec;
     if ((Policies && job->receive_pending())
-        || !work.try_receive(take_into<result_message, work_message<Item>>(record, ec)))
+        || !work.try_receive(
+            take_into<result_message, work_message<Item>, Policies>(record, ec, stamp)))
     {
       watch.invalidate();
       if (!guard.shielded())
@@ -65,7 +69,7 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
       job->receive_started();
       auto [e, m] = co_await work.async_receive(asio::as_tuple(asio::deferred));
       job->receive_finished();
-      take_into<result_message, work_message<Item>>(record, ec)(e, std::move(m));
+      take_into<result_message, work_message<Item>, Policies>(record, ec, stamp)(e, std::move(m));
     }
     if (!ec)
       record->sequence = job->input.on_taken();
@@ -76,8 +80,13 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
     else
       continue;
     auto& r = *record;
-    if (Policies && !ec && total_deadline.count() > 0) // the total deadline, from the first take
-      r.deadline = policy::item_deadline(total_deadline, std::chrono::steady_clock::now());
+    bool stale = false; // deadlines (issue 14): the total from the first take; the queue wait
+    if (Policies && !ec && (total_deadline.count() > 0 || stamp))
+    {
+      const auto now = std::chrono::steady_clock::now();
+      r.deadline = policy::item_deadline(total_deadline, now);
+      stale = policy::waited_too_long(queue_wait, submitted, now);
+    }
 
     while (Policies && !job->window_admits(r.sequence, index))
     {
@@ -88,6 +97,11 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
 
     for (;;) // one pass per attempt
     {
+      if (Policies && stale && !job->cancel_requested())
+      {
+        r.status = task_status::expired_in_queue; // never run (issue 14)
+        break;
+      }
       if (job->gate.active() && !job->cancel_requested()
           && co_await wait_for_start(*job, self, guard, watch))
         continue; // the pause was extended meanwhile

@@ -75,14 +75,24 @@ inline asio::awaitable<void> wait_for_retry(member& self, shield_guard& guard,
 }
 
 // The handler of the worker's try_receive: the record is built straight
-// from the message (one move of the item).
-template <class Record, class Message>
-auto take_into(Record& record, error_code& ec) noexcept
+// from the message (one move of the item). `submitted` (queue-wait
+// deadline only, so never in the lean worker) receives the message's
+// submission time.
+template <class Record, class Message, bool Policies>
+auto take_into(Record& record, error_code& ec,
+               std::chrono::steady_clock::time_point* submitted) noexcept
 {
-  return [&record, &ec](error_code e, Message&& m) {
+  return [&record, &ec, submitted](error_code e, Message&& m) {
     ec = e;
     if (m)
       record.emplace(std::move(*m));
+    if constexpr (Policies)
+    {
+      if (submitted)
+        *submitted = m.submitted;
+    }
+    else
+      (void)submitted; // the lean worker has no queue-wait deadline
   };
 }
 
