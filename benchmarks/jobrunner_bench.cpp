@@ -1,7 +1,7 @@
 // Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
 // The runner under the benchmark contract (benchmarks/README.md):
 //   jobrunner_bench WORKLOAD [N] [W] [Q] [P] [L]
-// JOBRUNNER_BENCH_POLICY=timeout|rate|retry|ordered|adaptive|budget switches
+// JOBRUNNER_BENCH_POLICY=timeout|rate|retry|ordered|adaptive|budget|deadline switches
 // one policy on at a setting that never binds (its cost, not its effect).
 #include <jobrunner/jobrunner.hpp>
 
@@ -59,6 +59,11 @@ void set_policy(jobrunner::JobConfig& config)
     config.adaptive_concurrency.enabled = true;
   else if (policy == "budget")
     config.failure_budget.max_failures = 1000000000;
+  else if (policy == "deadline") // issue 14: both deadlines, never reached
+  {
+    config.deadline.total = std::chrono::hours(1);
+    config.deadline.queue_wait = std::chrono::hours(1);
+  }
   else
   {
     std::fprintf(stderr, "unknown JOBRUNNER_BENCH_POLICY: %s\n", p);

@@ -15,7 +15,7 @@ per_item() { # cmd...
 }
 for w in overhead multi; do
   echo "$w handwritten_fast $(per_item $B/handwritten_fast_bench $w)"
-  for p in none timeout rate retry ordered adaptive budget; do
+  for p in none timeout rate retry ordered adaptive budget deadline; do
     if [ $p = none ]; then unset JOBRUNNER_BENCH_POLICY; else export JOBRUNNER_BENCH_POLICY=$p; fi
     echo "$w jobrunner:$p $(per_item $B/jobrunner_bench $w)"
     [ $w = multi ] && break

@@ -112,7 +112,7 @@ std::map<std::string, std::string> check_openmetrics(const std::string& text,
 TEST_CASE("to_string and operator<< name every task_status, job_status and event_kind",
           "[events][names]")
 {
-  check_names<task_status>(5);
+  check_names<task_status>(7);
   check_names<job_status>(6);
   check_names<event_kind>(11);
   CHECK(to_string(task_status::timed_out) == "timed_out");
@@ -280,6 +280,21 @@ TEST_CASE("to_openmetrics: an unavailable job's results and state, the breaker a
   CHECK(samples.at("jobrunner_job_status{jobrunner_job_status=\"completed\"}") == "0");
   CHECK(samples.at("jobrunner_breaker_opened_total") == "3");
   CHECK(samples.at("jobrunner_retries_refused_total") == "4");
+}
+
+// The deadlines' statuses have samples of their own (issue 14).
+TEST_CASE("to_openmetrics: the expired and expired_in_queue results", "[events][openmetrics]")
+{
+  jobrunner::JobSummary s;
+  s.submitted = 9;
+  s.succeeded = 1;
+  s.expired = 3;
+  s.expired_in_queue = 5;
+  const auto text = jobrunner::to_openmetrics(s);
+  CAPTURE(text);
+  const auto samples = check_openmetrics(text, "jobrunner");
+  CHECK(samples.at("jobrunner_results_total{status=\"expired\"}") == "3");
+  CHECK(samples.at("jobrunner_results_total{status=\"expired_in_queue\"}") == "5");
 }
 
 // The circuit breaker's states as events: opened (value: times opened so

@@ -283,3 +283,36 @@ TEST_CASE("fail_fast: a job cancelled first stays cancelled, and a job with no f
   CHECK(out.summary.status == job_status::cancelled);
   CHECK_FALSE(out.summary.first_failure);
 }
+
+TEST_CASE("fail_fast: a failure whose retry the retry budget refuses fails the job",
+          "[fail_fast][retry_budget]")
+{
+  // The budget allows no retry at all: the first failure is final at once,
+  // through the budget's refusal, and must stop the job like any final one.
+  asio::io_context io;
+  JobConfig config = fail_fast_config();
+  config.workers = 1;
+  config.retry.max_attempts = 3;
+  config.retry.initial_backoff = 1ms;
+  config.retry_budget.enabled = true;
+  config.retry_budget.ratio = 0;
+  config.retry_budget.min_per_second = 0;
+  int calls = 0;
+  JobRunner<int, int> runner(
+      io,
+      [&calls](int x) -> asio::awaitable<int> {
+        ++calls;
+        if (x == failing_item)
+          throw std::runtime_error("item " + std::to_string(x) + " fails");
+        co_return x;
+      },
+      config);
+  runner.add_range(jobrunner::test::iota(0, 1000));
+  outcome out;
+  start(runner, out);
+  REQUIRE(run_to_completion(io));
+  CHECK(out.summary.status == job_status::failed);
+  CHECK(out.summary.retries_refused == 1);
+  CHECK(out.summary.failed == 1);
+  CHECK(calls < 1000); // the job stopped early
+}

@@ -273,6 +273,7 @@ void run_scenario(const scenario& sc)
   bool too_many_attempts = false;
   long results = 0, succeeded = 0, failed = 0, cancelled = 0, timed_out = 0, callback_throws = 0;
   long unavailable = 0;
+  long expired = 0, expired_in_queue = 0; // deadlines (issue 14): none drawn yet
   int job_calls = 0;
   long results_at_job = -1;
   runner_type* self = runner.get();
@@ -304,6 +305,12 @@ void run_scenario(const scenario& sc)
       break;
     case jobrunner::task_status::unavailable:
       ++unavailable;
+      break;
+    case jobrunner::task_status::expired:
+      ++expired;
+      break;
+    case jobrunner::task_status::expired_in_queue:
+      ++expired_in_queue;
       break;
     }
     if (sc.cancel_kind == 2 && results == sc.cancel_at_result)
@@ -374,6 +381,12 @@ void run_scenario(const scenario& sc)
   CHECK(summary.cancelled == static_cast<std::uint64_t>(cancelled));
   CHECK(summary.timed_out == static_cast<std::uint64_t>(timed_out));
   CHECK(summary.unavailable == static_cast<std::uint64_t>(unavailable));
+  CHECK(summary.expired == static_cast<std::uint64_t>(expired));
+  CHECK(summary.expired_in_queue == static_cast<std::uint64_t>(expired_in_queue));
+  if (sc.config.deadline.total.count() == 0)
+    CHECK(expired == 0);
+  if (sc.config.deadline.queue_wait.count() == 0)
+    CHECK(expired_in_queue == 0);
   if (!sc.config.retry_budget.enabled || sc.config.retry.max_attempts == 1)
     CHECK(summary.retries_refused == 0);
   if (!sc.config.circuit_breaker.enabled || sc.config.circuit_breaker.give_up_after.count() == 0)

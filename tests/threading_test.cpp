@@ -498,3 +498,70 @@ TEST_CASE("multi_threaded: fail_fast stops the job once and loses nothing", "[th
   for (long i = 0; i < n; ++i)
     REQUIRE(seen[static_cast<std::size_t>(i)].load() <= 1);
 }
+
+// --- deadlines (issue 14) ---------------------------------------------------
+
+TEST_CASE("multi_threaded: total and queue-wait deadlines on 4 threads, every item once",
+          "[threads][deadline]")
+{
+  // Every 50th item hangs until its 20 ms total deadline cuts it (expired);
+  // the others run at once, or expire in the queue behind the hanging ones
+  // (queue wait 5 ms), depending on the threads' timing: whatever the mix,
+  // every item gets one result and the summary counts what was delivered.
+  asio::io_context io(4);
+  const long n = 3000;
+  JobConfig config;
+  config.workers = 8;
+  config.work_queue_capacity = 64;
+  config.deadline.total = 20ms;
+  config.deadline.queue_wait = 5ms;
+  std::vector<std::atomic<int>> calls(static_cast<std::size_t>(n));
+  Runner runner(
+      io,
+      [&calls](long x) -> asio::awaitable<long> {
+        calls[static_cast<std::size_t>(x)].fetch_add(1);
+        if (x % 50 == 0)
+        {
+          asio::steady_timer t(co_await asio::this_coro::executor, 1h);
+          co_await t.async_wait(asio::use_awaitable);
+        }
+        co_return co_await maybe_yield(x);
+      },
+      config);
+  threaded_result result(static_cast<std::size_t>(n));
+  overlap_detector detector;
+  std::uint64_t succeeded = 0, expired = 0, in_queue = 0, other = 0, wrong_calls = 0;
+  runner.add_range(jobrunner::test::iota(0L, n / 2));
+  runner.add_range(jobrunner::test::iota(n / 2, n));
+  runner.on_task_complete([&](auto& r) {
+    detector.enter();
+    const auto i = static_cast<std::size_t>(r.item);
+    result.seen[i].fetch_add(1);
+    const int c = calls[i].load();
+    if (r.status == jobrunner::task_status::succeeded)
+      ++succeeded;
+    else if (r.status == jobrunner::task_status::expired) // a stall may expire any item
+      ++expired;
+    else if (r.status == jobrunner::task_status::expired_in_queue)
+    {
+      ++in_queue;
+      wrong_calls += c != 0 ? 1 : 0; // never run
+    }
+    else
+      ++other;
+    if (r.item % 50 == 0 && r.status == jobrunner::task_status::succeeded)
+      ++other; // a hanging item ends only by a deadline
+    detector.leave();
+  });
+  JobSummary summary = runner.run(4);
+  CHECK_FALSE(detector.overlapped);
+  for (auto& s : result.seen)
+    REQUIRE(s.load() == 1);
+  CHECK(other == 0);
+  CHECK(wrong_calls == 0);
+  CHECK(summary.submitted == static_cast<std::uint64_t>(n));
+  CHECK(summary.succeeded == succeeded);
+  CHECK(summary.expired == expired);
+  CHECK(summary.expired_in_queue == in_queue);
+  CHECK(succeeded + expired + in_queue == static_cast<std::uint64_t>(n));
+}

@@ -67,7 +67,7 @@ inline int summarize(const jobrunner::JobSummary& summary, std::size_t invalid, 
   auto ms = [](std::chrono::nanoseconds d) { return static_cast<double>(d.count()) / 1e6; };
   std::fprintf(stderr,
                "car_price_fetcher: %llu rows: %llu priced, %llu failed, %llu timed out, "
-               "%llu cancelled, %llu unavailable, %zu invalid\n"
+               "%llu cancelled, %llu unavailable, %llu expired, %zu invalid\n"
                "  %.2f s, %.1f cars/s, latency p50 %.1f ms, p99 %.1f ms, max %.1f ms; "
                "%llu retries (%llu refused by the retry budget), paused %.1f s by the server, "
                "%zu connections\n",
@@ -76,7 +76,8 @@ inline int summarize(const jobrunner::JobSummary& summary, std::size_t invalid, 
                static_cast<unsigned long long>(summary.failed),
                static_cast<unsigned long long>(summary.timed_out),
                static_cast<unsigned long long>(summary.cancelled + unsent - unsent_unavailable),
-               static_cast<unsigned long long>(summary.unavailable + unsent_unavailable), invalid,
+               static_cast<unsigned long long>(summary.unavailable + unsent_unavailable),
+               static_cast<unsigned long long>(summary.expired + summary.expired_in_queue), invalid,
                ms(summary.elapsed) / 1e3, summary.items_per_second, ms(summary.latency.p50),
                ms(summary.latency.p99), ms(summary.latency.max),
                static_cast<unsigned long long>(summary.retried),
@@ -100,8 +101,8 @@ inline int summarize(const jobrunner::JobSummary& summary, std::size_t invalid, 
   }
   if (interrupted)
     return 130;
-  if (summary.failed + summary.timed_out + summary.cancelled + summary.unavailable + invalid
-              + unsent
+  if (summary.failed + summary.timed_out + summary.cancelled + summary.unavailable + summary.expired
+              + summary.expired_in_queue + invalid + unsent
           != 0
       || summary.producer_errors != 0)
     return 1;

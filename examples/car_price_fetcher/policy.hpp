@@ -168,6 +168,10 @@ std::pair<const char*, std::string> status_of(const Result& r, long timeout_ms)
     return {"timed_out", "no answer within " + std::to_string(timeout_ms) + " ms"};
   case jobrunner::task_status::unavailable:
     return {"unavailable", "not sent: the service is unavailable (the circuit breaker gave up)"};
+  case jobrunner::task_status::expired: // deadlines (issue 14): the fetcher sets none
+    return {"expired", "the item's total deadline passed"};
+  case jobrunner::task_status::expired_in_queue:
+    return {"expired", "not sent: waited too long in the queue"};
   case jobrunner::task_status::cancelled:
     break;
   }

@@ -114,7 +114,8 @@ namespace jobrunner {
  * adaptive `min_workers` of 0 or above `workers`, a `decrease_factor`
  * outside (0, 1), a `smoothing` outside (0, 1], a `tolerance` outside
  * [1, 10], a `queue_allowance` outside [0, workers], a `short_window` of 0
- * or a `long_window` not above it.
+ * or a `long_window` not above it, a negative deadline (or one above 100
+ * years).
  */
 struct JobConfig
 {
@@ -258,6 +259,30 @@ struct JobConfig
   } retry_budget; ///< the retry budget (off by default)
   // --- end retry budget --------------------------------------------------------
 
+  // --- deadlines (issue 14) ----------------------------------------------------
+  /// Time limits per item: a total deadline across its attempts, and a queue wait.
+  /**
+   * Off by default (zero). `total`: counted from the moment a worker first
+   * takes the item, its attempts, push-back pauses and retry backoffs must
+   * end within it: no attempt starts past it, a retry whose backoff would end
+   * past it is not made, nor a push-back re-run whose pause would end past
+   * it, and each attempt's timeout (`task_timeout`, or none) is cut to the
+   * time left. Such an item is reported `task_status::expired`, with its last
+   * attempt's error, if it ran. `queue_wait`: an item that waited longer than
+   * this between its submission and a worker taking it is reported
+   * `task_status::expired_in_queue` without running. Both: an item's whole
+   * life is at most `queue_wait + total` (plus the last attempt of a
+   * synchronous function, which cannot be interrupted).
+   */
+  struct Deadlines
+  {
+    std::chrono::nanoseconds total{0};      ///< per item, from its first take; 0: none
+    std::chrono::nanoseconds queue_wait{0}; ///< from submission to a worker's take; 0: none
+    /// The longest deadline accepted (100 years: the clock's sums cannot overflow).
+    static constexpr std::chrono::nanoseconds max = std::chrono::hours(24 * 365 * 100);
+  } deadline; ///< the deadlines (off by default)
+  // --- end deadlines -----------------------------------------------------------
+
   /// Whether retries wait aside (not holding a worker).
   bool retries_off_worker() const noexcept { return retry.max_attempts > 1 && !ordered_delivery; }
   /// How many retries may wait off the workers: `retry.max_waiting`, or `workers` if 0.
@@ -325,6 +350,12 @@ struct JobConfig
       if (retry_budget.window.count() <= 0)
         throw std::invalid_argument("jobrunner: JobConfig::retry_budget.window must be positive");
     }
+    if (deadline.total.count() < 0 || deadline.total > Deadlines::max) // deadlines (issue 14)
+      throw std::invalid_argument(
+          "jobrunner: JobConfig::deadline.total must be within [0, 100 years] (0: none)");
+    if (deadline.queue_wait.count() < 0 || deadline.queue_wait > Deadlines::max)
+      throw std::invalid_argument(
+          "jobrunner: JobConfig::deadline.queue_wait must be within [0, 100 years] (0: none)");
     if (circuit_breaker.enabled) // circuit breaker (issue 14)
     {
       const auto& b = circuit_breaker;

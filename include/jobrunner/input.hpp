@@ -76,7 +76,7 @@ public:
       return false;
     // try_send builds the message only when it succeeds: on failure the
     // item is still the caller's.
-    const bool added = job_->work().try_send(error_code{}, std::move(item));
+    const bool added = job_->work().try_send(error_code{}, job_->submission(item));
     if (added)
       job_->input.on_submitted();
     else
@@ -105,7 +105,8 @@ public:
   {
     const auto ex = job_->executor();
     return asio::async_compose<CompletionToken, void(error_code)>(
-        add_op{job_, detail::work_message<Item>(std::move(item)), 0, error_code{}}, token, ex);
+        add_op{job_, detail::work_message<Item>(job_->submission(item)), 0, error_code{}}, token,
+        ex);
   }
 
   /// Closes the input: later adds fail with `errc::input_closed`. Idempotent, any thread.

@@ -76,7 +76,8 @@ struct LatencySummary
 
 /// What the job-complete callback and `async_run` receive when a job ends.
 /**
- * Invariant: `submitted == succeeded + failed + cancelled + timed_out + unavailable`, and
+ * Invariant: `submitted == succeeded + failed + cancelled + timed_out + unavailable + expired +
+ * expired_in_queue`, and
  * it equals the number of task-complete callbacks that were invoked.
  */
 struct JobSummary
@@ -100,6 +101,10 @@ struct JobSummary
 
   // --- retry budget (issue 14) ---
   std::uint64_t retries_refused = 0; ///< retries not made: over `JobConfig::retry_budget`
+
+  // --- deadlines (issue 14) ---
+  std::uint64_t expired = 0;          ///< items reported `task_status::expired`
+  std::uint64_t expired_in_queue = 0; ///< items reported `task_status::expired_in_queue`
 
   std::uint64_t producer_errors = 0;       ///< producers that ended with an exception
   std::uint64_t callback_errors = 0;       ///< task-complete callbacks that threw
@@ -146,13 +151,16 @@ struct JobStats
   /// Items whose result is `task_status::timed_out`.
   std::uint64_t timed_out = 0;
   std::uint64_t unavailable = 0; ///< circuit breaker (issue 14)
+  // --- deadlines (issue 14) ---
+  std::uint64_t expired = 0;          ///< items reported `task_status::expired`
+  std::uint64_t expired_in_queue = 0; ///< items reported `task_status::expired_in_queue`
   /// Workers allowed to take items now (`JobConfig::adaptive_concurrency`); else `workers`.
   std::size_t concurrency_limit = 0;
 
   /// Results handled so far, whatever their status.
   std::uint64_t done() const noexcept
   {
-    return succeeded + failed + cancelled + timed_out + unavailable;
+    return succeeded + failed + cancelled + timed_out + unavailable + expired + expired_in_queue;
   }
 };
 

@@ -164,7 +164,9 @@ void results(writer& w, const Counts& c)
       {task_status::failed, c.failed},
       {task_status::cancelled, c.cancelled},
       {task_status::timed_out, c.timed_out},
-      {task_status::unavailable, c.unavailable}};
+      {task_status::unavailable, c.unavailable},
+      {task_status::expired, c.expired}, // deadlines (issue 14)
+      {task_status::expired_in_queue, c.expired_in_queue}};
   for (const auto& [status, n] : by_status)
     w.sample("results", "_total", n, "status", to_string(status));
 }

@@ -55,12 +55,13 @@ public:
     // try_send builds the message only when it succeeds, so on failure the
     // item is still ours.
     job_->open.open();
-    if (job_->work().try_send(error_code{}, std::move(item)))
+    const auto submission = job_->submission(item);
+    if (job_->work().try_send(error_code{}, submission))
     {
       job_->input.on_submitted();
       co_return;
     }
-    detail::work_message<Item> message(std::move(item));
+    detail::work_message<Item> message(submission);
     // Named locals only inside co_await: g++ 12 double-destroys temporaries
     // of class type built there (GCC PR 100611).
     job_->input.on_send_started();
@@ -95,7 +96,7 @@ public:
       return false;
     // try_send constructs the message only when it succeeds.
     job_->open.open();
-    if (!job_->work().try_send(error_code{}, std::move(item)))
+    if (!job_->work().try_send(error_code{}, job_->submission(item)))
     {
       job_->open.unopen();
       return false;

@@ -27,6 +27,15 @@ enum class task_status
   /// `system_error` with `errc::service_unavailable`, or the cut-short
   /// attempt's error.
   unavailable,
+  // --- deadlines (issue 14) ---
+  /// The item's total deadline (`JobConfig::deadline.total`) ended it: an
+  /// attempt would have started, or a retry or push-back re-run would have
+  /// begun, at or past it, or the attempt it cut short ran out; `error`
+  /// holds the last attempt's error (null if it never ran).
+  expired,
+  /// Not run: the item waited in the work queue longer than
+  /// `JobConfig::deadline.queue_wait` before a worker took it.
+  expired_in_queue,
 };
 
 /// The enumerator's name, e.g. "timed_out"; "unknown" for a value out of range.
@@ -44,6 +53,10 @@ constexpr std::string_view to_string(task_status s) noexcept
     return "timed_out";
   case task_status::unavailable:
     return "unavailable";
+  case task_status::expired:
+    return "expired";
+  case task_status::expired_in_queue:
+    return "expired_in_queue";
   }
   return "unknown";
 }
@@ -103,7 +116,7 @@ struct TaskResult
   /// What the function threw, or the cancellation a task in flight received
   /// (the last attempt's, after retries); null on success.
   std::exception_ptr error;
-  /// How the item ended: succeeded, failed, cancelled or timed out.
+  /// How the item ended (see `task_status`).
   task_status status = task_status::cancelled;
   /// How long the function ran (measured by the worker); 0 if it never ran.
   std::chrono::nanoseconds duration{0};
@@ -113,6 +126,11 @@ struct TaskResult
   unsigned pushbacks = 0;
   /// The item's place in the order workers took items, from 0 (see the class comment).
   std::uint64_t sequence = 0;
+
+  // --- deadlines (issue 14) ---
+  /// When the item's total deadline ends (`JobConfig::deadline.total`, from
+  /// the worker's first take); the clock's epoch when there is none.
+  std::chrono::steady_clock::time_point deadline{};
 
   /// True iff the task succeeded.
   bool ok() const noexcept { return status == task_status::succeeded; }

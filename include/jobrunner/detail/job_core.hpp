@@ -34,10 +34,29 @@ namespace jobrunner::detail {
 
 using clock = std::chrono::steady_clock;
 
+// An item on its way into the work queue, with its submission time (the
+// clock's epoch unless the job has a queue-wait deadline): a message is
+// built from it only when a send succeeds, so a failed try_send leaves the
+// item where it was.
+template <class Item>
+struct stamped
+{
+  Item& item;
+  clock::time_point at;
+};
+
 // Work messages are optional: Item need not be default-constructible. An
 // empty message with an error is an end marker or a retry_due().
+// `submitted`: when the item was submitted, with a queue-wait deadline
+// (JobConfig::deadline.queue_wait, issue 14); else the clock's epoch.
 template <class Item>
-using work_message = std::optional<Item>;
+struct work_message : std::optional<Item>
+{
+  using std::optional<Item>::optional;
+  work_message() = default;
+  work_message(stamped<Item> s) : std::optional<Item>(std::move(s.item)), submitted(s.at) {}
+  clock::time_point submitted{};
+};
 
 // What a worker receives when a retry is due: "take one from the retry queue".
 inline error_code retry_due() noexcept
@@ -133,6 +152,14 @@ public:
   void receive_started() noexcept { receives_.started(); }
   void receive_finished() noexcept { receives_.finished(); }
 
+  // --- queue-wait deadline (issue 14) ---
+  // An item submitted now, with its time only when a queue-wait deadline
+  // needs it (one predictable branch per submit otherwise).
+  stamped<Item> submission(Item& item) const noexcept
+  {
+    return {item, stamp_submissions_ ? clock::now() : clock::time_point{}};
+  }
+
   const asio::any_io_executor& executor() const noexcept { return executor_; }
   const JobConfig& config() const noexcept { return config_; }
   work_channel& work() noexcept { return work_; }
@@ -160,6 +187,7 @@ protected:
 private:
   asio::any_io_executor executor_;
   JobConfig config_;
+  bool stamp_submissions_ = config_.deadline.queue_wait.count() > 0; // issue 14
   work_channel work_;
   receive_order<Threading::concurrent> receives_;
 };

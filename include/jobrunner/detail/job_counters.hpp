@@ -117,13 +117,19 @@ public:
     case task_status::unavailable:
       unavailable_.add();
       break;
+    case task_status::expired: // deadlines (issue 14)
+      expired_.add();
+      break;
+    case task_status::expired_in_queue:
+      expired_in_queue_.add();
+      break;
     }
   }
 
   policy::result_counts counts() const noexcept
   {
-    return {succeeded_.load(), failed_.load(), cancelled_.load(), timed_out_.load(),
-            unavailable_.load()};
+    return {succeeded_.load(),   failed_.load(),  cancelled_.load(),       timed_out_.load(),
+            unavailable_.load(), expired_.load(), expired_in_queue_.load()};
   }
 
   latency_histogram latencies;
@@ -142,6 +148,8 @@ private:
   counter<false> cancelled_;
   counter<false> timed_out_;
   counter<false> unavailable_;
+  counter<false> expired_; // deadlines (issue 14)
+  counter<false> expired_in_queue_;
 };
 
 // Producers that ended with an exception (any thread).

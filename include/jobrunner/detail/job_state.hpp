@@ -80,7 +80,8 @@ public:
     const auto& c = this->config();
     return c.task_timeout.count() > 0 || c.rate_limit.per_second > 0 || c.retry.max_attempts > 1
            || c.ordered_delivery || c.adaptive_concurrency.enabled || c.fail_fast
-           || c.circuit_breaker.enabled; // circuit breaker (issue 14)
+           || c.circuit_breaker.enabled // circuit breaker (issue 14)
+           || c.deadline.total.count() > 0 || c.deadline.queue_wait.count() > 0; // deadlines
   }
 
   result_channel& results() noexcept { return results_; }
@@ -157,9 +158,12 @@ public:
   void breaker_outcome(std::uint64_t ticket, const task_result& r, bool pushed_back)
   {
     using policy::call_outcome;
-    const auto o = pushed_back || r.status == task_status::cancelled ? call_outcome::neutral
-                   : is_breaker_failure(r)                           ? call_outcome::failure
-                                                                     : call_outcome::success;
+    // An attempt the total deadline cut short (expired) says nothing of the service.
+    const auto o =
+        pushed_back || r.status == task_status::cancelled || r.status == task_status::expired
+            ? call_outcome::neutral
+        : is_breaker_failure(r) ? call_outcome::failure
+                                : call_outcome::success;
     if (breaker->outcome(ticket, o, clock::now(), reporter()))
       this->members.wake_breaker_waiters(this->first_worker, this->alive());
   }

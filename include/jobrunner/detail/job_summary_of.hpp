@@ -24,6 +24,8 @@ JobStats stats_of(const State& job) noexcept
   s.cancelled = c.cancelled;
   s.timed_out = c.timed_out;
   s.unavailable = c.unavailable;
+  s.expired = c.expired; // deadlines (issue 14)
+  s.expired_in_queue = c.expired_in_queue;
   const auto taken = job.input.taken();
   s.submitted = job.input.submitted();
   s.queued = s.submitted > taken ? s.submitted - taken : 0;
@@ -51,6 +53,8 @@ JobSummary summary_of(const State& job)
   s.cancelled = c.cancelled;
   s.timed_out = c.timed_out;
   s.unavailable = c.unavailable;
+  s.expired = c.expired; // deadlines (issue 14)
+  s.expired_in_queue = c.expired_in_queue;
   s.breaker_opened = job.breaker_opened();
   s.retries_refused = job.retries_refused.load();
   s.retried = job.retried.load();

@@ -9,11 +9,13 @@
 // 3. around the task, the timeout; 4. after an attempt, after_attempt().
 // run_worker<false> (no policy) compiles 1, 3, 4 away (push-back takes 4).
 
+#include <jobrunner/detail/after_attempt.hpp>
 #include <jobrunner/detail/asio.hpp>
 #include <jobrunner/detail/coro_cancellation.hpp>
 #include <jobrunner/detail/delivery.hpp>
 #include <jobrunner/detail/end_of_input.hpp>
 #include <jobrunner/detail/job_state.hpp>
+#include <jobrunner/detail/policy/deadline.hpp>
 #include <jobrunner/detail/worker_steps.hpp>
 
 #include <memory>
@@ -27,13 +29,10 @@ template <bool Policies, class Item, class Result, class Threading>
 asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threading>> job,
                                  std::size_t index)
 {
-  using result_message = typename job_state<Item, Result, Threading>::result_message;
-  auto& work = job->work();
-  auto& results = job->results();
   member& self = job->members[index];
   const bool is_async = static_cast<bool>(job->async_fn);
-  const bool timed = Policies && is_async && job->config().task_timeout.count() > 0;
-  auto* const limit = Policies && job->limit ? &*job->limit : nullptr;
+  worker_deadlines deadlines(job->config(), Policies); // issue 14; the total cuts the timeout
+  const bool timed = Policies && is_async && deadlines.times_attempts(job->config());
   shield_guard guard;
   task_stopwatch watch;
   bool ended_input = false; // this worker's final result ended the input
@@ -41,24 +40,24 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
   for (;;)
   {
     if constexpr (Policies) // adaptive concurrency: park above the limit, holding no item
-      while (limit && !limit->admit_or_park(index - job->first_worker))
+      while (job->limit && !job->limit->admit_or_park(index - job->first_worker))
       {
         co_await guard.shield(); // first: a cancelled state would make co_await throw
         co_await park(self, watch);
       }
 
-    result_message record;
+    typename job_state<Item, Result, Threading>::result_message record;
     error_code ec;
-    if ((Policies && job->receive_pending())
-        || !work.try_receive(take_into<result_message, work_message<Item>>(record, ec)))
+    auto take = take_into<decltype(record), work_message<Item>, Policies>(record, ec, deadlines);
+    if ((Policies && job->receive_pending()) || !job->work().try_receive(take))
     {
       watch.invalidate();
       if (!guard.shielded())
         co_await guard.shield();
       job->receive_started();
-      auto [e, m] = co_await work.async_receive(asio::as_tuple(asio::deferred));
+      auto [e, m] = co_await job->work().async_receive(asio::as_tuple(asio::deferred));
       job->receive_finished();
-      take_into<result_message, work_message<Item>>(record, ec)(e, std::move(m));
+      take(e, std::move(m));
     }
     if (!ec)
       record->sequence = job->input.on_taken();
@@ -69,6 +68,7 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
     else
       continue;
     auto& r = *record;
+    const bool stale = Policies && !ec && deadlines.on_take(r); // waited too long (issue 14)
 
     while (Policies && !job->window_admits(r.sequence, index))
     {
@@ -78,14 +78,16 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
 
     for (;;) // one pass per attempt
     {
-      if (job->gate.active() && !job->cancel_requested()
+      if (job->gate.active() && !stale && !job->cancel_requested()
           && co_await wait_for_start(*job, self, guard, watch))
         continue; // the pause was extended meanwhile
       if (job->cancel_requested())
         break; // not run (again): cancelled, or the last attempt's outcome
+      if (Policies && expires_before_start(r, stale)) // deadlines (issue 14)
+        break;
       const auto pass = admit_past_breaker<Policies>(*job); // issue 14, after the rate limit
       if (pass.kind == policy::admission::wait)
-        co_await wait_for_breaker(self, guard, watch, pass.until);
+        co_await wait_for_breaker(self, guard, watch, policy::earlier(pass.until, r.deadline));
       if (pass.kind != policy::admission::go)
         continue; // the rate limit again, then the breaker
       if (guard.shielded())
@@ -126,20 +128,19 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
     }
     if (!record)
       continue; // waiting aside for its retry
-    if (!deliver_here(*job, record, watch) && !results.try_send(record))
+    if (!deliver_here(*job, record, watch) && !job->results().try_send(record))
     {
       watch.invalidate();
       if (!guard.shielded())
         co_await guard.shield();
-      co_await results.async_send(record, asio::deferred);
+      co_await job->results().async_send(record, asio::deferred);
     }
     ended_input = Policies && job->open.worker_releases() && job->open.release();
     if (ended_input)
       break;
   }
 
-  if (!guard.shielded()) // first: a cancelled state would make co_await throw
-    co_await guard.shield();
+  co_await guard.shield(); // first: a cancelled state would make co_await throw
   co_await leave_the_job(*job, ended_input);
 }
 

@@ -16,6 +16,7 @@
 #include <jobrunner/detail/policy/circuit_breaker.hpp>
 #include <jobrunner/detail/policy/fail_fast.hpp>
 #include <jobrunner/detail/task_stopwatch.hpp>
+#include <jobrunner/detail/worker_deadlines.hpp>
 #include <jobrunner/retry_after.hpp>
 
 #include <chrono>
@@ -48,14 +49,22 @@ inline asio::awaitable<void> wait_for_retry(member& self, shield_guard& guard,
 }
 
 // The handler of the worker's try_receive: the record is built straight
-// from the message (one move of the item).
-template <class Record, class Message>
-auto take_into(Record& record, error_code& ec) noexcept
+// from the message (one move of the item); with a queue-wait deadline (never
+// in the lean worker) the message's submission time is kept.
+template <class Record, class Message, bool Policies>
+auto take_into(Record& record, error_code& ec, worker_deadlines& d) noexcept
 {
-  return [&record, &ec](error_code e, Message&& m) {
+  return [&record, &ec, &d](error_code e, Message&& m) {
     ec = e;
     if (m)
       record.emplace(std::move(*m));
+    if constexpr (Policies)
+    {
+      if (d.queue_wait.count() > 0)
+        d.submitted = m.submitted;
+    }
+    else
+      (void)d;
   };
 }
 
@@ -66,8 +75,12 @@ policy::limit_ticket begin_attempt(State& job, member& self, TaskResultT& r, boo
 {
   if (timed && !self.deadline)
     self.deadline.emplace();
-  if (timed)
-    self.deadline->arm(self.executor, self.signal, self.finished, job.config().task_timeout,
+  if (timed) // the total deadline (issue 14) cuts the timeout to the time left
+    self.deadline->arm(self.executor, self.signal, self.finished,
+                       r.deadline == policy::no_deadline
+                           ? job.config().task_timeout
+                           : policy::attempt_timeout(job.config().task_timeout, r.deadline,
+                                                     std::chrono::steady_clock::now()),
                        job.shared_from_this());
   if (r.attempts++ != 0)
   {
@@ -168,60 +181,6 @@ std::optional<std::chrono::nanoseconds> note_failure(TaskResultT& r, bool timed_
   {
     return std::nullopt;
   }
-}
-
-// After an attempt: feeds the outcome to the policies (adaptive limit,
-// push-back pause), decides what happens next, and sets a retry aside when
-// that is the decision and a slot is free (then `record` is empty).
-template <class State>
-policy::decision after_attempt(State& job, typename State::result_message& record,
-                               std::optional<std::chrono::nanoseconds> pushback,
-                               policy::limit_ticket limit_ticket, std::uint64_t breaker_ticket)
-{
-  auto& r = *record;
-  if (job.breaker) // circuit breaker (issue 14)
-    job.breaker_outcome(breaker_ticket, r, pushback.has_value());
-  if (auto* limit = job.limit ? &*job.limit : nullptr)
-  {
-    auto wake = [&job](std::size_t w) { job.wake_worker(w); };
-    const auto before = job.on_event ? limit->current() : 0;
-    const auto outcome = pushback || r.status == task_status::timed_out
-                             ? policy::limit_outcome::overload
-                         : r.status == task_status::succeeded ? policy::limit_outcome::success
-                                                              : policy::limit_outcome::other;
-    limit->finish(limit_ticket, outcome, r.duration, wake);
-    if (job.on_event && limit->current() != before)
-      job.notify(event_kind::limit_changed, r.sequence,
-                 static_cast<std::int64_t>(limit->current()));
-  }
-  if (pushback)
-  {
-    const auto now = std::chrono::steady_clock::now();
-    if (job.gate.pause(now, *pushback)) // the event's time is the pause's start
-      job.notify(event_kind::pause_started, r.sequence, pushback->count(), now);
-  }
-  auto next = policy::decide(
-      job.config(), r, pushback.has_value(), job.cancel_requested(),
-      [&job](const auto& x) { return job.is_retryable(x); }, policy::jitter);
-  if (next.step == policy::next_step::deliver)
-  {
-    if (job.config().fail_fast && policy::fails_job(r.status)) // fail-fast (issue 13)
-      job.fail_fast(r); // before sending: the job stops now, not when the result is handled
-    return next;
-  }
-  if (next.step != policy::next_step::run_again && job.budget
-      && !job.budget_allows_retry(std::chrono::steady_clock::now()))
-  {
-    job.retries_refused.add(); // retry budget (issue 14): the last attempt is the result
-    return {};
-  }
-  job.retried.add();
-  if (next.step != policy::next_step::run_again)
-    job.notify(event_kind::retry_scheduled, r.sequence, next.delay.count());
-  if (next.step == policy::next_step::retry_aside
-      && !job.retries.defer(record, next.delay, job.shared_from_this()))
-    next.step = policy::next_step::retry_here; // every slot taken: wait on the worker
-  return next;
 }
 
 // A worker's last steps (shielded): parked workers are woken to take their

@@ -20,11 +20,14 @@ struct result_counts
   std::uint64_t cancelled = 0;
   std::uint64_t timed_out = 0;
   std::uint64_t unavailable = 0; // circuit breaker (issue 14)
+  // deadlines (issue 14): not failures of the service, so not in failures()
+  std::uint64_t expired = 0;
+  std::uint64_t expired_in_queue = 0;
 
   std::uint64_t failures() const noexcept { return failed + timed_out; }
   std::uint64_t total() const noexcept
   {
-    return succeeded + failed + cancelled + timed_out + unavailable;
+    return succeeded + failed + cancelled + timed_out + unavailable + expired + expired_in_queue;
   }
 };
 
