@@ -250,8 +250,8 @@ public:
    * of this job. (With `single_threaded`, unless results are reordered,
    * pulled, or end an input when idle, the worker that finished the task
    * runs the handler's step itself, on the job's one thread: the same
-   * guarantees, one hand-over less; see docs/design.md, direct delivery.) An exception it throws is caught and
-   * counted in `JobSummary::callback_errors`; later results still arrive.
+   * guarantees, one hand-over less; see docs/design.md, direct delivery.) An exception it throws is
+   * caught and counted in `JobSummary::callback_errors`; later results still arrive.
    *
    * *Errors*: `std::logic_error` once `async_run` has been called (initiated).
    *
