@@ -6,9 +6,10 @@
 // producers, the workers and the result handler, holds one share of the end
 // of input, turns a cancellation of async_run into a cancellation of the job,
 // waits until every coroutine it spawned has finished, then builds the
-// summary and invokes the job-complete callback, exactly once.
+// summary and invokes the job-complete callback, exactly once (end_of_job.hpp).
 
 #include <jobrunner/detail/asio.hpp>
+#include <jobrunner/detail/end_of_job.hpp>
 #include <jobrunner/detail/job_state.hpp>
 #include <jobrunner/detail/producer.hpp>
 #include <jobrunner/detail/result_handler.hpp>
@@ -134,33 +135,7 @@ run_controller(std::shared_ptr<job_state<Item, Result, Threading>> job)
   if (job->internal_error)
     std::rethrow_exception(job->internal_error);
 
-  auto& [ec, summary] = outcome;
-  summary = job->make_summary();
-  job->phase.store(2, std::memory_order_release);
-  if (summary.status == job_status::failed)
-    ec = policy::completion_error(summary.first_failure);
-  else if (summary.status == job_status::aborted)
-    ec = make_error_code(errc::failure_budget_exceeded);
-  else if (summary.status == job_status::unavailable) // circuit breaker (issue 14)
-    ec = make_error_code(errc::service_unavailable);
-  else if (summary.status == job_status::cancelled)
-    ec = asio::error::operation_aborted;
-  if (job->input_gate.late_add.load(std::memory_order_acquire)) // add_range while running
-    ec = make_error_code(errc::input_added_after_start);
-  if (job->on_job)
-  {
-    try
-    {
-      job->on_job(summary);
-    }
-    catch (...)
-    {
-      // The callback's failure wins over cancelled and aborted: the status
-      // still says how the job ended, and the exception is kept.
-      summary.job_callback_error = std::current_exception();
-      ec = make_error_code(errc::job_complete_callback_failed);
-    }
-  }
+  outcome = end_of_job(*job);
   co_return outcome;
 }
 
