@@ -77,7 +77,9 @@ struct scenario
            + std::to_string(config.circuit_breaker.give_up_after.count() / 1000)
            + " budget=" + std::to_string(config.retry_budget.enabled) + "/"
            + std::to_string(config.retry_budget.ratio) + "/"
-           + std::to_string(config.retry_budget.min_per_second);
+           + std::to_string(config.retry_budget.min_per_second)
+           + " deadline_us=" + std::to_string(config.deadline.total.count() / 1000) + "/"
+           + std::to_string(config.deadline.queue_wait.count() / 1000);
   }
 };
 
@@ -180,6 +182,14 @@ scenario make_scenario(std::uint64_t seed)
     a.short_window = 1 + pick(20);
     a.long_window = a.short_window + 1 + pick(1000);
   }
+  if (pick(4) == 0) // deadlines (issue 14): around the tasks' timers and backoffs
+  {
+    auto& d = s.config.deadline;
+    if (pick(2) == 0)
+      d.total = std::chrono::microseconds(50 + pick(3000));
+    if (pick(2) == 0)
+      d.queue_wait = std::chrono::microseconds(20 + pick(2000));
+  }
   return s;
 }
 
@@ -273,7 +283,7 @@ void run_scenario(const scenario& sc)
   bool too_many_attempts = false;
   long results = 0, succeeded = 0, failed = 0, cancelled = 0, timed_out = 0, callback_throws = 0;
   long unavailable = 0;
-  long expired = 0, expired_in_queue = 0; // deadlines (issue 14): none drawn yet
+  long expired = 0, expired_in_queue = 0; // deadlines (issue 14)
   int job_calls = 0;
   long results_at_job = -1;
   runner_type* self = runner.get();

@@ -6,6 +6,7 @@
 #include <jobrunner/detail/asio.hpp>
 #include <jobrunner/detail/controller.hpp>
 #include <jobrunner/detail/job_state.hpp>
+#include <jobrunner/detail/policy_support.hpp>
 #include <jobrunner/detail/producer.hpp>
 #include <jobrunner/error.hpp>
 #include <jobrunner/event.hpp>
@@ -155,16 +156,38 @@ public:
    * is empty (a null function pointer or an empty `std::function`).
    */
   template <class Fn>
-  JobRunner(executor_type ex, Fn&& fn, JobConfig config = {})
+  JobRunner(executor_type ex, Fn&& fn, const JobConfig& config)
   {
     init(std::move(ex), std::forward<Fn>(fn), config);
+    state_->support = detail::full_policy_support<Item, Result, Threading>();
+  }
+
+  /// Creates a runner with the default JobConfig (no policy).
+  /**
+   * A runner made without a JobConfig cannot use a policy, so this
+   * constructor does not compile their code: a translation unit that makes
+   * its runners this way builds only the hot path (docs/design.md,
+   * "Pay only for what you use").
+   */
+  template <class Fn>
+  JobRunner(executor_type ex, Fn&& fn)
+  {
+    init(std::move(ex), std::forward<Fn>(fn), JobConfig{});
   }
 
   /// Creates a runner on `io`; this also enables the blocking `run()`.
   template <class Fn>
-  JobRunner(asio::io_context& io, Fn&& fn, JobConfig config = {}) : io_(&io)
+  JobRunner(asio::io_context& io, Fn&& fn, const JobConfig& config) : io_(&io)
   {
     init(io.get_executor(), std::forward<Fn>(fn), config);
+    state_->support = detail::full_policy_support<Item, Result, Threading>();
+  }
+
+  /// Creates a runner on `io` with the default JobConfig (no policy).
+  template <class Fn>
+  JobRunner(asio::io_context& io, Fn&& fn) : io_(&io)
+  {
+    init(io.get_executor(), std::forward<Fn>(fn), JobConfig{});
   }
 
   /// Moves the runner, with its job, if any.

@@ -7,6 +7,7 @@
 
 #include "test_support.hpp"
 
+#include <array>
 #include <chrono>
 
 using namespace std::chrono_literals;
@@ -138,12 +139,16 @@ TEST_CASE("backoff: full jitter below min(max, initial * multiplier^(n-1))", "[p
   CHECK(policy::backoff(p, 3, 0.5) == 450ms);
   CHECK(policy::backoff(p, 4, 0.5) == 500ms);  // capped at 1 s
   CHECK(policy::backoff(p, 40, 0.5) == 500ms); // no overflow however many
+  std::array<int, 10> deciles{}; // the draws spread over [0, 1): 100 expected in each tenth
   for (int i = 0; i < 1000; ++i)
   {
     const double u = policy::jitter();
     REQUIRE(u >= 0.0);
     REQUIRE(u < 1.0);
+    ++deciles[static_cast<std::size_t>(u * 10)];
   }
+  for (int n : deciles)
+    CHECK(n >= 50); // below 50 of 1,000 uniform draws: odds under 1e-9
 }
 
 TEST_CASE("failure budget: max_failures counts failed and timed out, and 1 aborts at the first",

@@ -46,6 +46,31 @@ struct on_coroutine_exit
   }
 };
 
+// Spawns the workers and the result handler; the policy worker and the
+// ordered result handler through job->support (policy_support.hpp).
+template <class State>
+void spawn_workers_and_handler(const std::shared_ptr<State>& job, std::size_t producers,
+                               std::size_t workers)
+{
+  const bool policies = job->uses_policies();
+  for (std::size_t w = 0; w < workers; ++w)
+  {
+    auto& m = job->members[producers + w];
+    auto done =
+        asio::bind_cancellation_slot(m.signal.slot(), on_coroutine_exit<State>{job, producers + w});
+    if (policies)
+      asio::co_spawn(m.executor, job->support->worker(job, producers + w), std::move(done));
+    else
+      asio::co_spawn(m.executor, run_worker<false>(job, producers + w), std::move(done));
+  }
+  const auto ex = State::threading::coroutine_executor(job->executor());
+  if (job->config().ordered_delivery)
+    asio::co_spawn(ex, job->support->ordered_result_handler(job),
+                   on_coroutine_exit<State>{job, no_member});
+  else
+    asio::co_spawn(ex, run_result_handler<false>(job), on_coroutine_exit<State>{job, no_member});
+}
+
 template <class Item, class Result, class Threading>
 asio::awaitable<std::tuple<error_code, JobSummary>>
 run_controller(std::shared_ptr<job_state<Item, Result, Threading>> job)
@@ -79,10 +104,8 @@ run_controller(std::shared_ptr<job_state<Item, Result, Threading>> job)
   job->members.create(producers + workers, [&ex] { return Threading::coroutine_executor(ex); });
   job->first_worker = producers;
   if (job->config().retries_off_worker())
-    job->create_retry_queue();
+    job->support->create_retry_queue(*job);
   std::shared_ptr<job_core<Item, Threading>> core = job;
-  const bool policies = job->uses_policies();
-
   // Producers first: co_spawn runs a coroutine at once up to its first
   // suspension, so the work queue fills before the workers start, each of
   // which then finds an item. Input cannot end early (the controller holds
@@ -93,18 +116,7 @@ run_controller(std::shared_ptr<job_state<Item, Result, Threading>> job)
     asio::co_spawn(m.executor, run_producer(core, p),
                    asio::bind_cancellation_slot(m.signal.slot(), on_coroutine_exit<state>{job, p}));
   }
-  for (std::size_t w = 0; w < workers; ++w)
-  {
-    auto& m = job->members[producers + w];
-    auto done =
-        asio::bind_cancellation_slot(m.signal.slot(), on_coroutine_exit<state>{job, producers + w});
-    if (policies)
-      asio::co_spawn(m.executor, run_worker<true>(job, producers + w), std::move(done));
-    else
-      asio::co_spawn(m.executor, run_worker<false>(job, producers + w), std::move(done));
-  }
-  asio::co_spawn(Threading::coroutine_executor(job->executor()), run_result_handler(job),
-                 on_coroutine_exit<state>{job, no_member});
+  spawn_workers_and_handler(job, producers, workers);
 
   job->publish_members();
   job->open_control(); // a drain asked for before the start takes effect

@@ -44,6 +44,16 @@
 
 namespace jobrunner::detail {
 
+// The code only a configured job can run (policy_support.hpp).
+template <class State>
+struct policy_support
+{
+  asio::awaitable<void> (*worker)(std::shared_ptr<State>, std::size_t); // run_worker<true>
+  asio::awaitable<void> (*ordered_result_handler)(std::shared_ptr<State>);
+  void (*create_retry_queue)(State&);
+  void (*cancel_retries)(State&) noexcept;
+};
+
 // The whole job: the input side plus the function, results, callbacks, policies.
 template <class Item, class Result, class Threading>
 class job_state : public job_core<Item, Threading>, public event_hook
@@ -88,12 +98,14 @@ public:
   delivery_plan delivery; // set by the controller before the start (delivery.hpp)
 
   // --- policies -------------------------------------------------------------
-  policy::dispatch_gate gate;                   // push-back pause, rate limit
-  std::optional<policy::reorder_window> window; // ordered delivery
-  policy::retry_queue<result_message> retries;  // retries off the workers
+  const policy_support<job_state>* support = nullptr; // set with a JobConfig
+  policy::dispatch_gate gate;                         // push-back pause, rate limit
+  std::optional<policy::reorder_window> window;       // ordered delivery
+  policy::retry_queue<result_message> retries;        // retries off the workers
   counter<Threading::concurrent> retried;
   result_puller<task_result, Threading> puller; // JobRunner::results (issue 13)
 
+  void cancel_retries() noexcept { retries.cancel_all(this->alive()); }
   void create_retry_queue()
   {
     const auto ex = this->executor();
@@ -266,7 +278,11 @@ public:
   JobSummary make_summary() const { return summary_of(*this); } // job_summary_of.hpp
 
 protected:
-  void cancel_waits() noexcept override { retries.cancel_all(this->alive()); }
+  void cancel_waits() noexcept override
+  {
+    if (support) // only a configured job has retries waiting
+      support->cancel_retries(*this);
+  }
   void drain_changed() noexcept override { drain_ctl_.changed(*this); }
 
 private:

@@ -20,6 +20,7 @@
 #include <jobrunner/detail/policy/reorder.hpp>
 #include <jobrunner/task_result.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <memory>
@@ -52,24 +53,29 @@ asio::awaitable<void> release_delivered(State& job, std::size_t count)
       co_await send_end_markers(job, job.config().workers);
 }
 
-template <class Item, class Result, class Threading>
+// Ordered: with JobConfig::ordered_delivery (reached only through
+// policy_support.hpp, so an unconfigured job never compiles the reorder path).
+template <bool Ordered, class Item, class Result, class Threading>
 asio::awaitable<void> run_result_handler(std::shared_ptr<job_state<Item, Result, Threading>> job)
 {
   using state = job_state<Item, Result, Threading>;
   using result_message = typename state::result_message;
   auto& results = job->results();
   auto deliver_one = [&job](typename state::task_result& r) { deliver(*job, r); };
-  std::optional<policy::reorder_buffer<typename state::task_result>> reorder;
-  if (job->config().ordered_delivery)
-    reorder.emplace(job->config().window());
   const bool pull = job->puller.enabled();
   const bool releases = !pull && job->open.result_side_releases();
-  std::vector<typename state::task_result> ready; // pull with ordered delivery
-  auto hand_over = [&](typename state::task_result& r) {
+  [[maybe_unused]] std::vector<typename state::task_result> ready; // pull with ordered delivery
+  [[maybe_unused]] auto hand_over = [&](typename state::task_result& r) {
     deliver_one(r);
     if (pull)
       ready.push_back(std::move(r));
   };
+  [[maybe_unused]] auto reorder = [&] {
+    if constexpr (Ordered)
+      return policy::reorder_buffer<typename state::task_result>(job->config().window());
+    else
+      return nullptr;
+  }();
 
   for (;;)
   {
@@ -81,7 +87,7 @@ asio::awaitable<void> run_result_handler(std::shared_ptr<job_state<Item, Result,
     if (ec) // the end marker: every worker has finished
       break;
     std::size_t delivered = 1;
-    if (!reorder)
+    if constexpr (!Ordered)
     {
       deliver_one(*record);
       if (pull) // the consumer's turn: wait for its pull
@@ -89,20 +95,20 @@ asio::awaitable<void> run_result_handler(std::shared_ptr<job_state<Item, Result,
     }
     else
     {
-      const auto before = reorder->next();
-      reorder->push(std::move(*record), hand_over);
-      delivered = static_cast<std::size_t>(reorder->next() - before);
+      const auto before = reorder.next();
+      reorder.push(std::move(*record), hand_over);
+      delivered = static_cast<std::size_t>(reorder.next() - before);
       if (!ready.empty()) // before the window moves on: these still count in it
         co_await pull_ready(*job, ready);
       if (delivered != 0)
-        job->window_delivered(reorder->next());
+        job->window_delivered(reorder.next());
     }
     if (releases)
       co_await release_delivered(*job, delivered);
   }
-  if (reorder)
+  if constexpr (Ordered)
   {
-    reorder->flush(hand_over);
+    reorder.flush(hand_over);
     if (!ready.empty())
       co_await pull_ready(*job, ready);
   }

@@ -8,7 +8,6 @@
 
 #if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__))
 #include <cpuid.h>
-#include <x86intrin.h>
 #define JOBRUNNER_DETAIL_HAS_TSC 1
 #else
 #define JOBRUNNER_DETAIL_HAS_TSC 0
@@ -104,7 +103,7 @@ public:
   {
 #if JOBRUNNER_DETAIL_HAS_TSC
     if (use_tsc_)
-      return __rdtsc();
+      return __builtin_ia32_rdtsc();
 #endif
     return static_cast<ticks>(std::chrono::steady_clock::now().time_since_epoch().count());
   }
@@ -165,7 +164,7 @@ private:
   {
     tsc_reading r;
     r.before_ns = steady_ns();
-    r.tsc = __rdtsc();
+    r.tsc = __builtin_ia32_rdtsc();
     r.after_ns = steady_ns();
     return r;
   }

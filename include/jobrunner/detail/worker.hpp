@@ -2,12 +2,11 @@
 #ifndef JOBRUNNER_DETAIL_WORKER_HPP
 #define JOBRUNNER_DETAIL_WORKER_HPP
 
-// The worker role, the per-item hot path: take an item, run the function on
-// it, hand the result on (delivery.hpp). Policies plug in at four points
-// (detail/policy/, worker_steps.hpp): 1. before taking, adaptive concurrency;
-// 2. before a start, the reorder window, push-back pause, rate limit, breaker;
-// 3. around the task, the timeout; 4. after an attempt, after_attempt().
-// run_worker<false> (no policy) compiles 1, 3, 4 away (push-back takes 4).
+// The worker role, the per-item hot path: take an item, run the function, hand
+// the result on (delivery.hpp). Policies plug in at (policy/, worker_steps.hpp):
+// 1. before taking, adaptive concurrency; 2. before a start, reorder window,
+// push-back pause, rate limit, breaker; 3. the timeout; 4. after_attempt().
+// run_worker<false> keeps only push-back (2, 4); <true>: policy_support.hpp.
 
 #include <jobrunner/detail/after_attempt.hpp>
 #include <jobrunner/detail/asio.hpp>
@@ -63,7 +62,7 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
       record->sequence = job->input.on_taken();
     else if (ec != retry_due()) // an end marker: input is over
       break;
-    else if (auto back = job->retries.take())
+    else if (auto back = take_retry<Policies>(*job))
       record.emplace(std::move(*back));
     else
       continue;
@@ -120,11 +119,12 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
       r.duration = watch.stop();
       if (!Policies && !pushback)
         break;
-      const auto next = after_attempt(*job, record, pushback, started, pass.ticket);
+      const auto next = after_attempt<Policies>(*job, record, pushback, started, pass.ticket);
       if (next.step == policy::next_step::deliver || !record)
-        break; // final, or set aside for a retry
-      if (next.step == policy::next_step::retry_here)
-        co_await wait_for_retry(self, guard, watch, next.delay);
+        break;                // final, or set aside for a retry
+      if constexpr (Policies) // the lean worker never retries on itself
+        if (next.step == policy::next_step::retry_here)
+          co_await wait_for_retry(self, guard, watch, next.delay);
     }
     if (!record)
       continue; // waiting aside for its retry

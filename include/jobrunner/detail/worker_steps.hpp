@@ -70,18 +70,32 @@ auto take_into(Record& record, error_code& ec, worker_deadlines& d) noexcept
 
 // Before an attempt: arms the timeout, clears what the last attempt left;
 // returns the adaptive limit's ticket (see concurrency_limit::start).
+// A record back from the retry queue (a "retry due" message), if any; only
+// the policy worker can get one.
+template <bool Policies, class State>
+typename State::result_message take_retry(State& job)
+{
+  if constexpr (Policies)
+    return job.retries.take();
+  else
+    return {};
+}
+
 template <bool Policies, class State, class TaskResultT>
 policy::limit_ticket begin_attempt(State& job, member& self, TaskResultT& r, bool timed)
 {
-  if (timed && !self.deadline)
-    self.deadline.emplace();
-  if (timed) // the total deadline (issue 14) cuts the timeout to the time left
-    self.deadline->arm(self.executor, self.signal, self.finished,
-                       r.deadline == policy::no_deadline
-                           ? job.config().task_timeout
-                           : policy::attempt_timeout(job.config().task_timeout, r.deadline,
-                                                     std::chrono::steady_clock::now()),
-                       job.shared_from_this());
+  if constexpr (Policies) // the timeout; the total deadline (issue 14) cuts it to the time left
+    if (timed)
+    {
+      if (!self.deadline)
+        self.deadline.emplace();
+      self.deadline->arm(self.executor, self.signal, self.finished,
+                         r.deadline == policy::no_deadline
+                             ? job.config().task_timeout
+                             : policy::attempt_timeout(job.config().task_timeout, r.deadline,
+                                                       std::chrono::steady_clock::now()),
+                         job.shared_from_this());
+    }
   if (r.attempts++ != 0)
   {
     r.error = nullptr;
@@ -179,7 +193,7 @@ std::optional<std::chrono::nanoseconds> note_failure(TaskResultT& r, bool timed_
   }
   catch (...)
   {
-    return std::nullopt;
+    return {};
   }
 }
 

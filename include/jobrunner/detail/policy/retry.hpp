@@ -26,7 +26,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <utility>
 #include <vector>
 
@@ -51,11 +50,19 @@ inline std::chrono::nanoseconds backoff(const JobConfig::Retry& policy, unsigned
       static_cast<std::int64_t>(u * backoff_cap_ns(policy, failed_attempts)));
 }
 
-// A uniform draw in [0, 1) for backoff(), from a per-thread engine.
+// A uniform draw in [0, 1) for backoff(): SplitMix64 over a per-thread
+// state seeded from the clock and the state's address. Jitter needs spread,
+// not secrecy, and <random> would cost every translation unit ~0.4 s.
 inline double jitter() noexcept
 {
-  thread_local std::minstd_rand engine(std::random_device{}());
-  return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
+  thread_local std::uint64_t state =
+      static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())
+      ^ static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(&state));
+  std::uint64_t z = (state += 0x9e3779b97f4a7c15u);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+  z ^= z >> 31;
+  return static_cast<double>(z >> 11) * 0x1.0p-53; // 53 random bits: [0, 1)
 }
 
 template <class Record>

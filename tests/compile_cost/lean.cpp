@@ -1,0 +1,22 @@
+// Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
+// A runner made without a JobConfig: this translation unit must not contain
+// the policy code (test compile_cost.lean, design.md "Pay only for what you use").
+#include <jobrunner/jobrunner.hpp>
+
+#include <vector>
+
+namespace asio = boost::asio;
+
+int main()
+{
+  asio::io_context io;
+  jobrunner::JobRunner<int, long> runner(io,
+                                         [](int x) -> asio::awaitable<long> { co_return long{x}; });
+  long sum = 0;
+  runner.add_range(std::vector<int>{1, 2, 3}).on_task_complete([&](auto& r) {
+    if (r.ok())
+      sum += *r.value;
+  });
+  runner.run();
+  return sum == 6 ? 0 : 1;
+}
