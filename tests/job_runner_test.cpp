@@ -405,6 +405,60 @@ TEST_CASE("cancel() mid-job: queued items cancelled, in-flight tasks aborted, on
   CHECK(s.submitted < 1000000);
 }
 
+TEST_CASE("a task that installs its own cancellation state: still cancelled, the waits still "
+          "shielded, one call each",
+          "[runner][cancel]")
+{
+  // The worker raises its shield with a store into a flag its cancellation
+  // filter reads (coro_cancellation.hpp); a task that resets the state drops
+  // that filter, and the worker must then reset it again before its next
+  // wait. The producer is paced, so workers are often waiting for items
+  // when the job is cancelled.
+  asio::io_context io;
+  JobConfig config;
+  config.workers = 4;
+  config.work_queue_capacity = 2;
+  JobRunner<long, long> runner(
+      io,
+      [](long x) -> asio::awaitable<long> {
+        co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
+        co_await sleep_for(x % 8 == 7 ? 10s : 100us);
+        co_return x;
+      },
+      config);
+  std::vector<int> seen(100000, 0);
+  runner
+      .add_producer([](auto& out) -> asio::awaitable<void> {
+        for (long i = 0; i < 100000; ++i)
+        {
+          co_await out.submit(i);
+          if (i % 2 == 1)
+            co_await sleep_for(200us);
+        }
+      })
+      .on_task_complete([&](auto& r) { ++seen[static_cast<std::size_t>(r.item)]; });
+  asio::steady_timer timer(io, 100ms);
+  timer.async_wait([&](auto) { runner.cancel(); });
+  outcome out;
+  start(runner, out);
+  auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(run_to_completion(io));
+  CHECK(std::chrono::steady_clock::now() - t0 < 5s); // the 10 s tasks were interrupted
+  REQUIRE(out.done());
+  const auto& s = out.summary;
+  CHECK(s.status == jobrunner::job_status::cancelled);
+  CHECK(s.succeeded >= 8); // tasks ran with their own state before the cancel
+  CHECK(s.cancelled >= 1);
+  CHECK(s.submitted == s.succeeded + s.failed + s.cancelled);
+  std::uint64_t calls = 0;
+  for (int c : seen)
+  {
+    REQUIRE(c <= 1);
+    calls += static_cast<std::uint64_t>(c);
+  }
+  CHECK(calls == s.submitted);
+}
+
 TEST_CASE("cancelling async_run through its cancellation slot cancels the job", "[runner][cancel]")
 {
   asio::io_context io;

@@ -5,10 +5,12 @@
 // How a worker's own waits stay out of the job's cancellation. An
 // interrupted channel receive would trip asio#1241 (the channel then stops
 // buffering) and an interrupted send would destroy a result, so before such
-// a wait the worker shields itself (which also clears a cancellation its
-// last task received), and lifts the shield before its next task, which
-// must see terminal cancellation again. (Asio 1.81 cannot bind an empty
-// slot to `deferred`, and use_awaitable costs a coroutine frame per wait.)
+// a wait the worker shields itself, and lifts the shield before its next
+// task, which must see terminal cancellation again. Both are a store into a
+// flag its cancellation filter reads; a reset (which also clears a
+// cancellation the last task received) only when needed. (Asio 1.81 cannot
+// bind an empty slot to `deferred`, and use_awaitable costs a coroutine
+// frame per wait.)
 // Beware: co_await of another coroutine (an awaitable) throws
 // operation_aborted at once while the state holds a cancellation, so the
 // worker shields itself *before* calling a helper coroutine that would.
@@ -17,29 +19,81 @@
 
 namespace jobrunner::detail {
 
-class shield_guard
+// A worker's shield, kept in its member (which outlives the coroutine): the
+// filter below reads it when a cancellation is emitted, which happens on the
+// member's executor, where the worker changes it too.
+struct shield_state
+{
+  bool up = false;      // emissions are dropped
+  bool passed = false;  // a cancellation reached the state since its reset
+  unsigned filters = 0; // live copies of the filter: 0 once a reset replaced it
+};
+
+// The filter a worker installs once: terminal cancellation passes unless the
+// shield is up. Raising and lowering the shield is then a store, where a
+// reset of the cancellation state (which builds a new one) used to be needed
+// before and after every wait of the hot path.
+class shield_filter
 {
 public:
-  bool shielded() const noexcept { return shielded_; }
+  explicit shield_filter(shield_state& s) noexcept : s_(&s) { ++s_->filters; }
+  shield_filter(const shield_filter& o) noexcept : s_(o.s_) { ++s_->filters; }
+  shield_filter& operator=(const shield_filter&) = delete;
+  ~shield_filter() { --s_->filters; }
 
-  // co_await before a wait that cancellation must not interrupt (only when
-  // not shielded()).
-  auto shield() noexcept
+  asio::cancellation_type_t operator()(asio::cancellation_type_t t) const noexcept
   {
-    shielded_ = true;
-    return asio::this_coro::reset_cancellation_state(asio::disable_cancellation());
-  }
-
-  // co_await before a task or a wait that cancellation must end (only when
-  // shielded()).
-  auto lift() noexcept
-  {
-    shielded_ = false;
-    return asio::this_coro::reset_cancellation_state();
+    if (s_->up)
+      return asio::cancellation_type::none;
+    const auto passing = t & asio::cancellation_type::terminal;
+    if (passing != asio::cancellation_type::none)
+      s_->passed = true;
+    return passing;
   }
 
 private:
-  bool shielded_ = false;
+  shield_state* s_;
+};
+
+class shield_guard
+{
+public:
+  explicit shield_guard(shield_state& s) noexcept : s_(&s) {}
+
+  bool shielded() const noexcept { return s_->up; }
+
+  // Raises the shield with a store (the hot path) when our filter is in
+  // place and no cancellation reached the state; false: co_await shield().
+  bool try_shield() noexcept
+  {
+    if (s_->filters == 0 || s_->passed)
+      return false;
+    s_->up = true;
+    return true;
+  }
+
+  // co_await before a wait that cancellation must not interrupt, or before
+  // co_await of a coroutine: also clears a cancellation the state received.
+  asio::this_coro::reset_cancellation_state_1_t<shield_filter> shield() noexcept
+  {
+    s_->up = true;
+    return reset();
+  }
+
+  // Before a task or a wait that cancellation must end (after a shield, so
+  // the state holds no cancellation).
+  void lift() noexcept { s_->up = false; }
+
+  // co_await: a clean state with our filter (after a cancelled attempt, or
+  // when a task replaced the state with one of its own).
+  asio::this_coro::reset_cancellation_state_1_t<shield_filter> reset() noexcept
+  {
+    s_->passed = false;
+    return asio::this_coro::reset_cancellation_state(shield_filter(*s_));
+  }
+
+private:
+  shield_state* s_;
 };
 
 // co_spawn's entry point (Asio 1.81) may co_await a post after our body

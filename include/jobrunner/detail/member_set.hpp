@@ -6,6 +6,7 @@
 // executor, the signal bound to it, and where it waits.
 
 #include <jobrunner/detail/asio.hpp>
+#include <jobrunner/detail/coro_cancellation.hpp>
 #include <jobrunner/detail/policy/timeout.hpp>
 
 #include <atomic>
@@ -19,6 +20,7 @@ namespace jobrunner::detail {
 struct member
 {
   asio::any_io_executor executor;
+  shield_state shield; // a worker's (coro_cancellation.hpp); outlives `signal`'s filter
   asio::cancellation_signal signal;
   bool finished = false;
 

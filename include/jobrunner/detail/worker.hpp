@@ -32,7 +32,7 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
   const bool is_async = static_cast<bool>(job->async_fn);
   worker_deadlines deadlines(job->config(), Policies); // issue 14; the total cuts the timeout
   const bool timed = Policies && is_async && deadlines.times_attempts(job->config());
-  shield_guard guard;
+  shield_guard guard(self.shield);
   task_stopwatch watch;
   bool ended_input = false; // this worker's final result ended the input
 
@@ -51,7 +51,7 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
     if ((Policies && job->receive_pending()) || !job->work().try_receive(take))
     {
       watch.invalidate();
-      if (!guard.shielded())
+      if (!guard.shielded() && !guard.try_shield())
         co_await guard.shield();
       job->receive_started();
       auto [e, m] = co_await job->work().async_receive(asio::as_tuple(asio::deferred));
@@ -88,9 +88,8 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
       if (pass.kind == policy::admission::wait)
         co_await wait_for_breaker(self, guard, watch, policy::earlier(pass.until, r.deadline));
       if (pass.kind != policy::admission::go)
-        continue; // the rate limit again, then the breaker
-      if (guard.shielded())
-        co_await guard.lift(); // terminal cancellation reaches the task again
+        continue;   // the rate limit again, then the breaker
+      guard.lift(); // terminal cancellation reaches the task again
       watch.start();
       const auto started = begin_attempt<Policies>(*job, self, r, timed);
       std::optional<std::chrono::nanoseconds> pushback;
@@ -115,7 +114,7 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
         pushback = note_failure(r, timed && self.deadline->fired(), job->cancel_requested());
       }
       if (timed && self.deadline->disarm()) // the expiry cancelled our state
-        co_await asio::this_coro::reset_cancellation_state();
+        co_await guard.reset();
       r.duration = watch.stop();
       if (!Policies && !pushback)
         break;
@@ -131,7 +130,7 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
     if (!deliver_here(*job, record, watch) && !job->results().try_send(record))
     {
       watch.invalidate();
-      if (!guard.shielded())
+      if (!guard.shielded() && !guard.try_shield())
         co_await guard.shield();
       co_await job->results().async_send(record, asio::deferred);
     }

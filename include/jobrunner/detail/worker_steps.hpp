@@ -43,8 +43,7 @@ inline asio::awaitable<void> wait_for_retry(member& self, shield_guard& guard,
                                             task_stopwatch& watch, std::chrono::nanoseconds delay)
 {
   watch.invalidate();
-  if (guard.shielded())
-    co_await guard.lift();
+  guard.lift();
   co_await wait_until(self, std::chrono::steady_clock::now() + delay);
 }
 
@@ -143,8 +142,7 @@ asio::awaitable<bool> wait_for_start(State& job, member& self, shield_guard& gua
   if (at <= now)
     co_return false;
   watch.invalidate();
-  if (guard.shielded())
-    co_await guard.lift();
+  guard.lift();
   co_await wait_until(self, at);
   co_return job.gate.paused_until() > paused;
 }
@@ -167,8 +165,7 @@ inline asio::awaitable<void> wait_for_breaker(member& self, shield_guard& guard,
                                               std::chrono::steady_clock::time_point at)
 {
   watch.invalidate();
-  if (guard.shielded())
-    co_await guard.lift();
+  guard.lift();
   co_await breaker_wait(self, at);
 }
 
