@@ -16,6 +16,7 @@
 #include <jobrunner/detail/job_core.hpp>
 #include <jobrunner/detail/job_counters.hpp>
 #include <jobrunner/detail/job_summary_of.hpp>
+#include <jobrunner/detail/key_area.hpp>
 #include <jobrunner/detail/policy/circuit_breaker.hpp>
 #include <jobrunner/detail/policy/dispatch_gate.hpp>
 #include <jobrunner/detail/policy/fail_fast.hpp>
@@ -39,6 +40,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -71,6 +73,14 @@ public:
       breaker.emplace(config.circuit_breaker);
     if (config.retry_budget.enabled && config.retry.max_attempts > 1)
       budget.emplace(config.retry_budget);
+    if (config.per_key.enabled) // per-key limits (issue 14)
+      keys.emplace(
+          config, [this] { return Threading::coroutine_executor(this->executor()); },
+          [this](std::size_t n) {
+            for (std::size_t i = 0; i < n; ++i) // as the retry queue's: never cancelled
+              this->work().async_send(key_due(), work_message<Item>{}, [](error_code) {});
+          },
+          [this](std::size_t w) { this->wake_worker(w); }, this->cancel_requested_);
   }
 
   // Whether a job needs the worker with policies (worker.hpp); push-back is
@@ -81,7 +91,8 @@ public:
     return c.task_timeout.count() > 0 || c.rate_limit.per_second > 0 || c.retry.max_attempts > 1
            || c.ordered_delivery || c.adaptive_concurrency.enabled || c.fail_fast
            || c.circuit_breaker.enabled // circuit breaker (issue 14)
-           || c.deadline.total.count() > 0 || c.deadline.queue_wait.count() > 0; // deadlines
+           || c.deadline.total.count() > 0 || c.deadline.queue_wait.count() > 0 // deadlines
+           || c.per_key.enabled; // per-key limits (issue 14)
   }
 
   result_channel& results() noexcept { return results_; }
@@ -137,6 +148,21 @@ public:
   {
     std::lock_guard lock(budget->mutex);
     return budget->budget.try_retry(now);
+  }
+
+  // --- per-key limits (issue 14): key_area.hpp, worker_keys.hpp ---
+  std::optional<key_area<result_message>> keys;
+  std::function<std::string(const Item&)> key_fn; // JobRunner::key_by; none: one key
+  std::string key_of(const Item& item) const noexcept
+  {
+    try
+    {
+      return key_fn ? key_fn(item) : std::string();
+    }
+    catch (...)
+    {
+      return std::string(); // a key function that throws: the empty key
+    }
   }
 
   // --- circuit breaker (issue 14): breaker_control.hpp ---
@@ -266,7 +292,12 @@ public:
   JobSummary make_summary() const { return summary_of(*this); } // job_summary_of.hpp
 
 protected:
-  void cancel_waits() noexcept override { retries.cancel_all(this->alive()); }
+  void cancel_waits() noexcept override
+  {
+    retries.cancel_all(this->alive());
+    if (keys)
+      keys->cancel_all(this->alive());
+  }
   void drain_changed() noexcept override { drain_ctl_.changed(*this); }
 
 private:

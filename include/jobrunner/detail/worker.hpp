@@ -5,17 +5,15 @@
 // The worker role, the per-item hot path: take an item, run the function on
 // it, hand the result on (delivery.hpp). Policies plug in at four points
 // (detail/policy/, worker_steps.hpp): 1. before taking, adaptive concurrency;
-// 2. before a start, the reorder window, push-back pause, rate limit, breaker;
-// 3. around the task, the timeout; 4. after an attempt, after_attempt().
+// 2. before a start, per-key limits, the reorder window, push-back pause, rate
+// limit, breaker; 3. around the task, the timeout; 4. after_attempt().
 // run_worker<false> (no policy) compiles 1, 3, 4 away (push-back takes 4).
 
 #include <jobrunner/detail/after_attempt.hpp>
 #include <jobrunner/detail/asio.hpp>
-#include <jobrunner/detail/coro_cancellation.hpp>
 #include <jobrunner/detail/delivery.hpp>
-#include <jobrunner/detail/end_of_input.hpp>
 #include <jobrunner/detail/job_state.hpp>
-#include <jobrunner/detail/policy/deadline.hpp>
+#include <jobrunner/detail/worker_keys.hpp>
 #include <jobrunner/detail/worker_steps.hpp>
 
 #include <memory>
@@ -30,6 +28,7 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
                                  std::size_t index)
 {
   member& self = job->members[index];
+  const std::size_t w = index - job->first_worker;
   const bool is_async = static_cast<bool>(job->async_fn);
   worker_deadlines deadlines(job->config(), Policies); // issue 14; the total cuts the timeout
   const bool timed = Policies && is_async && deadlines.times_attempts(job->config());
@@ -61,12 +60,13 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
     }
     if (!ec)
       record->sequence = job->input.on_taken();
-    else if (ec != retry_due()) // an end marker: input is over
-      break;
-    else if (auto back = job->retries.take())
-      record.emplace(std::move(*back));
-    else
+    else if (const auto back = take_back(*job, ec, record, w); back == taken_back::end)
+      break; // input is over
+    else if (back == taken_back::nothing)
       continue;
+    if (Policies && job->keys && ec != key_due() && !job->cancel_requested() // per-key limits
+        && !co_await admit_by_key(*job, self, guard, watch, record, w))
+      continue; // set aside until its key allows it
     auto& r = *record;
     const bool stale = Policies && !ec && deadlines.on_take(r); // waited too long (issue 14)
 
@@ -126,8 +126,8 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
       if (next.step == policy::next_step::retry_here)
         co_await wait_for_retry(self, guard, watch, next.delay);
     }
-    if (!record)
-      continue; // waiting aside for its retry
+    if (!key_finished<Policies>(*job, w, record)) // per-key limits (issue 14): the slot freed
+      continue;                                   // waiting aside for its retry
     if (!deliver_here(*job, record, watch) && !job->results().try_send(record))
     {
       watch.invalidate();
