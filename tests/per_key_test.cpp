@@ -311,3 +311,32 @@ TEST_CASE("per-key: bad configuration is rejected with a clear error", "[per_key
   c.per_key.enabled = false; // off: nothing checked
   CHECK_NOTHROW(c.validate());
 }
+
+TEST_CASE("per-key: the total deadline runs from the first take, also while set aside",
+          "[per_key][deadline]")
+{
+  asio::io_context io;
+  JobConfig config = per_key_config(3, 1);
+  config.deadline.total = 100ms; // every task below needs 300 ms: each attempt is cut
+  JobRunner<int, int> runner(
+      io,
+      [](int i) -> asio::awaitable<int> {
+        asio::steady_timer t(co_await asio::this_coro::executor, 300ms);
+        co_await t.async_wait(asio::use_awaitable);
+        co_return i;
+      },
+      config);
+  std::vector<int> items{0, 1, 2, 3, 4, 5};
+  std::vector<task_status> status(6, task_status::succeeded);
+  runner.key_by([](const int&) { return std::string("one"); })
+      .add_range(items)
+      .on_task_complete([&](auto& r) { status[static_cast<std::size_t>(r.item)] = r.status; });
+  outcome out;
+  start(runner, out);
+  run_until(io, [&] { return out.done(); });
+  REQUIRE(out.done());
+  // Items set aside behind item 0 got their deadline when first taken: none
+  // runs 300 ms (an item whose deadline had no clock would succeed).
+  for (auto s : status)
+    CHECK(s == task_status::expired);
+}

@@ -64,11 +64,11 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
       break; // input is over
     else if (back == taken_back::nothing)
       continue;
-    if (Policies && job->keys && ec != key_due() && !job->cancel_requested() // per-key limits
+    const bool stale = Policies && !ec && deadlines.on_take(*record); // waited too long (issue 14)
+    if (Policies && job->keys && ec != key_due() && !stale && !job->cancel_requested() // per key
         && !co_await admit_by_key(*job, self, guard, watch, record, w))
-      continue; // set aside until its key allows it
+      continue; // set aside until its key allows it (issue 14)
     auto& r = *record;
-    const bool stale = Policies && !ec && deadlines.on_take(r); // waited too long (issue 14)
 
     while (Policies && !job->window_admits(r.sequence, index))
     {
