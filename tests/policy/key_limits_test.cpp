@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <functional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -164,4 +166,17 @@ TEST_CASE("key limits: a cancelled job releases every item set aside", "[policy]
   k.finish("a", t0);
   k.finish("b", t0);
   CHECK(k.tracked() == 0);
+}
+
+TEST_CASE("key limits: no key function, or one that throws, gives the empty key", "[policy][keys]")
+{
+  using jobrunner::detail::policy::key_by_fn;
+  std::function<std::string(const int&)> none;
+  CHECK(key_by_fn(none, 1).empty());
+  std::function<std::string(const int&)> host = [](const int& i) { return std::to_string(i); };
+  CHECK(key_by_fn(host, 7) == "7");
+  std::function<std::string(const int&)> throws = [](const int&) -> std::string {
+    throw std::runtime_error("no key");
+  };
+  CHECK(key_by_fn(throws, 1).empty());
 }

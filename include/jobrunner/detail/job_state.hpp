@@ -25,6 +25,7 @@
 #include <jobrunner/detail/policy/retry_budget.hpp>
 #include <jobrunner/detail/result_puller.hpp>
 #include <jobrunner/detail/result_queue.hpp>
+#include <jobrunner/detail/worker_keys.hpp>
 #include <jobrunner/error.hpp>
 #include <jobrunner/event.hpp>
 #include <jobrunner/job_summary.hpp>
@@ -74,13 +75,7 @@ public:
     if (config.retry_budget.enabled && config.retry.max_attempts > 1)
       budget.emplace(config.retry_budget);
     if (config.per_key.enabled) // per-key limits (issue 14)
-      keys.emplace(
-          config, [this] { return Threading::coroutine_executor(this->executor()); },
-          [this](std::size_t n) {
-            for (std::size_t i = 0; i < n; ++i) // as the retry queue's: never cancelled
-              this->work().async_send(key_due(), work_message<Item>{}, [](error_code) {});
-          },
-          [this](std::size_t w) { this->wake_worker(w); }, this->cancel_requested_);
+      make_key_area<Threading>(keys, *this, this->cancel_requested_);
   }
 
   // Whether a job needs the worker with policies (worker.hpp); push-back is
@@ -153,17 +148,7 @@ public:
   // --- per-key limits (issue 14): key_area.hpp, worker_keys.hpp ---
   std::optional<key_area<result_message>> keys;
   std::function<std::string(const Item&)> key_fn; // JobRunner::key_by; none: one key
-  std::string key_of(const Item& item) const noexcept
-  {
-    try
-    {
-      return key_fn ? key_fn(item) : std::string();
-    }
-    catch (...)
-    {
-      return std::string(); // a key function that throws: the empty key
-    }
-  }
+  std::string key_of(const Item& item) const noexcept { return policy::key_by_fn(key_fn, item); }
 
   // --- circuit breaker (issue 14): breaker_control.hpp ---
   std::optional<breaker_control<task_result>> breaker;

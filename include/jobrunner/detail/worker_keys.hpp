@@ -13,9 +13,26 @@
 #include <jobrunner/detail/member_set.hpp>
 #include <jobrunner/detail/task_stopwatch.hpp>
 
+#include <atomic>
 #include <cstddef>
+#include <optional>
 
 namespace jobrunner::detail {
+
+// Creates the key area of `job` (a job_state): its "key due" messages go
+// into the work queue (never cancelled, as the retry queue's), its wakes to
+// the job's workers.
+template <class Threading, class Job, class Area>
+void make_key_area(std::optional<Area>& area, Job& job, const std::atomic<bool>& cancelled)
+{
+  area.emplace(
+      job.config(), [&job] { return Threading::coroutine_executor(job.executor()); },
+      [&job](std::size_t n) {
+        for (std::size_t i = 0; i < n; ++i)
+          job.work().async_send(key_due(), typename Job::work_message_type{}, [](error_code) {});
+      },
+      [&job](std::size_t w) { job.wake_worker(w); }, cancelled);
+}
 
 enum class taken_back
 {

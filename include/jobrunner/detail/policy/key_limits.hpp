@@ -29,6 +29,21 @@
 
 namespace jobrunner::detail::policy {
 
+// The key of `item` by `fn` (JobRunner::key_by); none, or one that throws:
+// the empty key.
+template <class Fn, class Item>
+std::string key_by_fn(const Fn& fn, const Item& item) noexcept
+{
+  try
+  {
+    return fn ? fn(item) : std::string();
+  }
+  catch (...)
+  {
+    return std::string();
+  }
+}
+
 class key_limits
 {
 public:
