@@ -40,7 +40,7 @@ std::string key_by_fn(const Fn& fn, const Item& item) noexcept
   }
   catch (...)
   {
-    return std::string();
+    return {};
   }
 }
 
