@@ -25,7 +25,9 @@ namespace jobrunner {
  * result queue is full), the result queue's buffer, and the one whose
  * task-complete callback is running. Add `retry.max_waiting` (0: `workers`)
  * with retries waiting off the workers, and `reorder_window` (0: `workers`)
- * with `ordered_delivery`, and one per `Input::async_add` pending at once
+ * with `ordered_delivery`, `per_key.max_waiting` (0: `workers`) with
+ * `per_key` (a worker's own item set aside beyond it is the one counted per
+ * worker), and one per `Input::async_add` pending at once
  * (`pending_adds`; `JobRunner::open_input`). Pulled results
  * (`JobRunner::results`) keep the bound: the result waiting for a pull takes
  * the place of the one whose callback runs. A job whose task-complete callback is the
