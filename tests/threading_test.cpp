@@ -7,11 +7,13 @@
 
 #include <boost/asio/use_future.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <memory>
 #include <random>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -564,4 +566,45 @@ TEST_CASE("multi_threaded: total and queue-wait deadlines on 4 threads, every it
   CHECK(summary.expired == expired);
   CHECK(summary.expired_in_queue == in_queue);
   CHECK(succeeded + expired + in_queue == static_cast<std::uint64_t>(n));
+}
+
+TEST_CASE("multi_threaded: per-key limits keep each key's cap, every item once, on 4 threads",
+          "[threads][per_key]")
+{
+  asio::io_context io(4);
+  const long n = 20000;
+  constexpr std::size_t keys = 7;
+  JobConfig config;
+  config.workers = 16;
+  config.work_queue_capacity = 8;
+  config.per_key.enabled = true;
+  config.per_key.max_in_flight = 2;
+  config.per_key.max_waiting = 3; // small: workers often stop at the bound
+  std::array<std::atomic<int>, keys> in_flight{};
+  std::atomic<bool> over_cap{false};
+  Runner runner(
+      io,
+      [&](long x) -> asio::awaitable<long> {
+        auto& k = in_flight[static_cast<std::size_t>(x) % keys];
+        if (k.fetch_add(1) >= 2)
+          over_cap = true;
+        const long v = co_await maybe_yield(x);
+        k.fetch_sub(1);
+        co_return v;
+      },
+      config);
+  threaded_result result(static_cast<std::size_t>(n));
+  runner.key_by([](const long& x) { return std::to_string(x % static_cast<long>(keys)); })
+      .add_range(jobrunner::test::iota(0L, n))
+      .on_task_complete([&](auto& r) {
+        REQUIRE(r.ok());
+        result.seen[static_cast<std::size_t>(r.item)].fetch_add(1);
+      });
+  auto s = runner.run(4);
+  CHECK_FALSE(over_cap.load());
+  for (auto& c : result.seen)
+    REQUIRE(c.load() == 1);
+  CHECK(s.succeeded == static_cast<std::uint64_t>(n));
+  CHECK(runner.stats().keys_tracked == 0);
+  CHECK(runner.stats().keys_tracked_peak <= keys);
 }

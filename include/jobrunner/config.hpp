@@ -2,6 +2,7 @@
 #ifndef JOBRUNNER_CONFIG_HPP
 #define JOBRUNNER_CONFIG_HPP
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -24,7 +25,9 @@ namespace jobrunner {
  * result queue is full), the result queue's buffer, and the one whose
  * task-complete callback is running. Add `retry.max_waiting` (0: `workers`)
  * with retries waiting off the workers, and `reorder_window` (0: `workers`)
- * with `ordered_delivery`, and one per `Input::async_add` pending at once
+ * with `ordered_delivery`, `per_key.max_waiting` (0: `workers`) with
+ * `per_key` (a worker's own item set aside beyond it is the one counted per
+ * worker), and one per `Input::async_add` pending at once
  * (`pending_adds`; `JobRunner::open_input`). Pulled results
  * (`JobRunner::results`) keep the bound: the result waiting for a pull takes
  * the place of the one whose callback runs. A job whose task-complete callback is the
@@ -115,7 +118,9 @@ namespace jobrunner {
  * outside (0, 1), a `smoothing` outside (0, 1], a `tolerance` outside
  * [1, 10], a `queue_allowance` outside [0, workers], a `short_window` of 0
  * or a `long_window` not above it, a negative deadline (or one above 100
- * years).
+ * years), an enabled `per_key` with neither a cap nor a rate, a rate outside
+ * [0, 1e9] or a zero burst with a rate, a `max_keys` below 2 x `workers` +
+ * the set-aside bound, or `ordered_delivery`.
  */
 struct JobConfig
 {
@@ -283,6 +288,33 @@ struct JobConfig
   } deadline; ///< the deadlines (off by default)
   // --- end deadlines -----------------------------------------------------------
 
+  // --- per-key limits (issue 14) ----------------------------------------------
+  /// Limits per key (e.g. per host): a concurrency cap and a rate for each key.
+  /**
+   * Off unless `enabled`; the key is `JobRunner::key_by`'s (without one,
+   * every item has the same key). A key may have `max_in_flight` tasks
+   * running at once (0: no cap) and start `per_second` a second with bursts
+   * of `burst` (0: no rate). An item whose key is saturated does not hold a
+   * worker: it waits aside (FIFO per key) while the worker takes the next
+   * item, and goes back into the work queue when its key allows it. At most
+   * `max_waiting` (0: `workers`) items wait aside, plus one per worker: a
+   * worker whose item goes aside beyond `max_waiting` takes no item until
+   * the area is back within it (or it takes a released one). At most
+   * `max_keys` keys are tracked (0: 65536; at least 2 x `workers` plus the
+   * set-aside bound); a key is released when nothing of it runs or
+   * waits and its rate is back to neutral. Not with `ordered_delivery`.
+   */
+  struct PerKey
+  {
+    bool enabled = false;          ///< off by default
+    std::size_t max_in_flight = 1; ///< tasks of one key running at once; 0: no cap
+    double per_second = 0;         ///< starts of one key a second; 0: no rate
+    std::size_t burst = 1;         ///< with a rate: starts of one key at once, at most
+    std::size_t max_waiting = 0;   ///< items set aside at once; 0: `workers` (plus one per worker)
+    std::size_t max_keys = 0;      ///< keys tracked at once; 0: see above
+  } per_key;                       ///< per-key limits (off by default)
+  // --- end per-key limits ------------------------------------------------------
+
   /// Whether retries wait aside (not holding a worker).
   bool retries_off_worker() const noexcept { return retry.max_attempts > 1 && !ordered_delivery; }
   /// How many retries may wait off the workers: `retry.max_waiting`, or `workers` if 0.
@@ -292,6 +324,19 @@ struct JobConfig
   }
   /// The reorder window of ordered delivery: `reorder_window`, or `workers` if 0.
   std::size_t window() const noexcept { return reorder_window != 0 ? reorder_window : workers; }
+  /// Items set aside by `per_key` beyond the workers' own: `per_key.max_waiting` or `workers`.
+  std::size_t key_slots() const noexcept
+  {
+    return per_key.max_waiting != 0 ? per_key.max_waiting : workers;
+  }
+  /// The most keys `per_key` tracks at once (see `PerKey`).
+  std::size_t key_limit() const noexcept
+  {
+    return per_key.max_keys != 0 ? per_key.max_keys
+                                 : std::max<std::size_t>(65536, 3 * workers + 2 * key_slots());
+  }
+  /// Whether an item may come back into the work queue (retries or per-key limits).
+  bool items_come_back() const noexcept { return retries_off_worker() || per_key.enabled; }
 
   /// The most items a job with `producers` producers holds at once; see the class comment.
   /**
@@ -306,6 +351,8 @@ struct JobConfig
       bound += retry_slots();
     if (ordered_delivery)
       bound += window();
+    if (per_key.enabled) // per-key limits (issue 14): the workers' own items are counted above
+      bound += key_slots();
     return bound;
   }
 
@@ -356,6 +403,25 @@ struct JobConfig
     if (deadline.queue_wait.count() < 0 || deadline.queue_wait > Deadlines::max)
       throw std::invalid_argument(
           "jobrunner: JobConfig::deadline.queue_wait must be within [0, 100 years] (0: none)");
+    if (per_key.enabled) // per-key limits (issue 14)
+    {
+      const auto& k = per_key;
+      const auto bad = [](const char* what) {
+        return std::invalid_argument(std::string("jobrunner: JobConfig::per_key.") + what);
+      };
+      if (k.max_in_flight == 0 && k.per_second == 0)
+        throw bad("needs max_in_flight or per_second");
+      if (!(k.per_second >= 0 && k.per_second <= 1e9))
+        throw bad("per_second must be within [0, 1e9]");
+      if (k.per_second > 0 && k.burst == 0)
+        throw bad("burst must be at least 1");
+      if (k.max_waiting > max_workers)
+        throw bad("max_waiting is above the limit of 2^20");
+      if (k.max_keys != 0 && k.max_keys < 2 * workers + key_slots())
+        throw bad("max_keys must be 0 or at least 2 x workers + max_waiting (0: workers)");
+      if (ordered_delivery)
+        throw bad("enabled cannot be combined with ordered_delivery");
+    }
     if (circuit_breaker.enabled) // circuit breaker (issue 14)
     {
       const auto& b = circuit_breaker;

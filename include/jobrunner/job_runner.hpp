@@ -27,6 +27,7 @@
 #include <new>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <tuple>
 #include <type_traits>
@@ -405,6 +406,25 @@ public:
   {
     check_not_started("breaker_failure_if");
     state_->breaker_failure = detail::make_copyable(std::forward<Predicate>(predicate));
+    return *this;
+  }
+
+  /// Sets the key of `JobConfig::per_key` (issue 14): `std::string(const Item&)`.
+  /**
+   * Items with the same key share its limits (e.g. the host of a URL).
+   * Called once per item taken by a worker (and again for each retry that
+   * waited aside). Without a key function every item has the empty key; a
+   * key function that throws gives the empty key. Unused unless
+   * `per_key.enabled`. Same thread-safety rules as `retry_if`.
+   *
+   * *Errors*: `std::logic_error` once `async_run` has been called (initiated).
+   */
+  template <class KeyFunction>
+  requires std::is_invocable_r_v < std::string, std::decay_t<KeyFunction>
+  &, const Item& > JobRunner& key_by(KeyFunction&& key)
+  {
+    check_not_started("key_by");
+    state_->key_fn = detail::make_copyable(std::forward<KeyFunction>(key));
     return *this;
   }
 

@@ -156,6 +156,9 @@ struct JobStats
   std::uint64_t expired_in_queue = 0; ///< items reported `task_status::expired_in_queue`
   /// Workers allowed to take items now (`JobConfig::adaptive_concurrency`); else `workers`.
   std::size_t concurrency_limit = 0;
+  // --- per-key limits (issue 14) ---
+  std::size_t keys_tracked = 0;      ///< keys whose state `per_key` holds now
+  std::size_t keys_tracked_peak = 0; ///< the most keys `per_key` held at once so far
 
   /// Results handled so far, whatever their status.
   std::uint64_t done() const noexcept

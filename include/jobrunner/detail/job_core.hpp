@@ -64,6 +64,14 @@ inline error_code retry_due() noexcept
   return asio::error::try_again;
 }
 
+// What a worker receives when an item set aside by its key (JobConfig::per_key,
+// issue 14) may go: "take one from the key area" (not try_again: that is
+// would_block on Linux).
+inline error_code key_due() noexcept
+{
+  return asio::error::in_progress;
+}
+
 // The input side of a job, which does not depend on the result type.
 template <class Item, class Threading>
 class job_core : public std::enable_shared_from_this<job_core<Item, Threading>>
@@ -75,7 +83,7 @@ public:
   using producer_function = std::function<asio::awaitable<void>(Submitter<Item, Threading>&)>;
 
   job_core(asio::any_io_executor ex, const JobConfig& config)
-      : open(config.retries_off_worker()), executor_(std::move(ex)), config_(config),
+      : open(config.items_come_back()), executor_(std::move(ex)), config_(config),
         work_(executor_, config.work_queue_capacity)
   {
     if (config.adaptive_concurrency.enabled)

@@ -16,6 +16,7 @@
 #include <jobrunner/detail/job_core.hpp>
 #include <jobrunner/detail/job_counters.hpp>
 #include <jobrunner/detail/job_summary_of.hpp>
+#include <jobrunner/detail/key_area.hpp>
 #include <jobrunner/detail/policy/circuit_breaker.hpp>
 #include <jobrunner/detail/policy/dispatch_gate.hpp>
 #include <jobrunner/detail/policy/fail_fast.hpp>
@@ -24,6 +25,7 @@
 #include <jobrunner/detail/policy/retry_budget.hpp>
 #include <jobrunner/detail/result_puller.hpp>
 #include <jobrunner/detail/result_queue.hpp>
+#include <jobrunner/detail/worker_keys.hpp>
 #include <jobrunner/error.hpp>
 #include <jobrunner/event.hpp>
 #include <jobrunner/job_summary.hpp>
@@ -39,6 +41,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -51,7 +54,7 @@ struct policy_support
   asio::awaitable<void> (*worker)(std::shared_ptr<State>, std::size_t); // run_worker<true>
   asio::awaitable<void> (*ordered_result_handler)(std::shared_ptr<State>);
   void (*create_retry_queue)(State&);
-  void (*cancel_retries)(State&) noexcept;
+  void (*cancel_waiting)(State&) noexcept; // the retry queue's and the key area's waits
 };
 
 // The whole job: the input side plus the function, results, callbacks, policies.
@@ -91,7 +94,8 @@ public:
     return c.task_timeout.count() > 0 || c.rate_limit.per_second > 0 || c.retry.max_attempts > 1
            || c.ordered_delivery || c.adaptive_concurrency.enabled || c.fail_fast
            || c.circuit_breaker.enabled // circuit breaker (issue 14)
-           || c.deadline.total.count() > 0 || c.deadline.queue_wait.count() > 0; // deadlines
+           || c.deadline.total.count() > 0 || c.deadline.queue_wait.count() > 0 // deadlines
+           || c.per_key.enabled; // per-key limits (issue 14)
   }
 
   result_channel& results() noexcept { return results_; }
@@ -104,22 +108,6 @@ public:
   policy::retry_queue<result_message> retries;        // retries off the workers
   counter<Threading::concurrent> retried;
   result_puller<task_result, Threading> puller; // JobRunner::results (issue 13)
-
-  void cancel_retries() noexcept { retries.cancel_all(this->alive()); }
-  void create_retry_queue()
-  {
-    const auto ex = this->executor();
-    retries.create(
-        this->config().retry_slots(), [&ex] { return Threading::coroutine_executor(ex); },
-        [this] {
-          // Never cancelled (no slot bound, the channel never closed): it
-          // completes when a worker has received it.
-          this->work().async_send(retry_due(), work_message<Item>{}, [](error_code) {});
-        },
-        this->cancel_requested_);
-    if (this->cancel_requested())
-      retries.cancel_all(this->alive());
-  }
 
   bool window_admits(std::uint64_t seq, std::size_t index)
   {
@@ -150,6 +138,11 @@ public:
     std::lock_guard lock(budget->mutex);
     return budget->budget.try_retry(now);
   }
+
+  // --- per-key limits (issue 14): key_area.hpp, worker_keys.hpp ---
+  std::optional<key_area<result_message>> keys;
+  std::function<std::string(const Item&)> key_fn; // JobRunner::key_by; none: one key
+  std::string key_of(const Item& item) const noexcept { return policy::key_by_fn(key_fn, item); }
 
   // --- circuit breaker (issue 14): breaker_control.hpp ---
   std::optional<breaker_control<task_result>> breaker;
@@ -280,8 +273,8 @@ public:
 protected:
   void cancel_waits() noexcept override
   {
-    if (support) // only a configured job has retries waiting
-      support->cancel_retries(*this);
+    if (support) // only a configured job has retries or keys waiting
+      support->cancel_waiting(*this);
   }
   void drain_changed() noexcept override { drain_ctl_.changed(*this); }
 

@@ -31,6 +31,8 @@ JobStats stats_of(const State& job) noexcept
   s.queued = s.submitted > taken ? s.submitted - taken : 0;
   s.in_flight = taken > s.done() ? taken - s.done() : 0;
   s.concurrency_limit = job.limit ? job.limit->current() : job.config().workers;
+  s.keys_tracked = job.keys ? job.keys->tracked() : 0; // per-key limits (issue 14)
+  s.keys_tracked_peak = job.keys ? job.keys->peak() : 0;
   return s;
 }
 

@@ -4,17 +4,16 @@
 
 // The worker role, the per-item hot path: take an item, run the function, hand
 // the result on (delivery.hpp). Policies plug in at (policy/, worker_steps.hpp):
-// 1. before taking, adaptive concurrency; 2. before a start, reorder window,
-// push-back pause, rate limit, breaker; 3. the timeout; 4. after_attempt().
+// 1. before taking, adaptive concurrency; 2. before a start, per-key limits,
+// reorder window, push-back, rate limit, breaker; 3. timeout; 4. after_attempt().
 // run_worker<false> keeps only push-back (2, 4); <true>: policy_support.hpp.
 
 #include <jobrunner/detail/after_attempt.hpp>
 #include <jobrunner/detail/asio.hpp>
-#include <jobrunner/detail/coro_cancellation.hpp>
 #include <jobrunner/detail/delivery.hpp>
-#include <jobrunner/detail/end_of_input.hpp>
 #include <jobrunner/detail/job_state.hpp>
 #include <jobrunner/detail/policy/deadline.hpp>
+#include <jobrunner/detail/worker_keys.hpp>
 #include <jobrunner/detail/worker_steps.hpp>
 
 #include <memory>
@@ -29,6 +28,7 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
                                  std::size_t index)
 {
   member& self = job->members[index];
+  const std::size_t w = index - job->first_worker;
   const bool is_async = static_cast<bool>(job->async_fn);
   worker_deadlines deadlines(job->config(), Policies); // issue 14; the total cuts the timeout
   const bool timed = Policies && is_async && deadlines.times_attempts(job->config());
@@ -60,14 +60,15 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
     }
     if (!ec)
       record->sequence = job->input.on_taken();
-    else if (ec != retry_due()) // an end marker: input is over
-      break;
-    else if (auto back = take_retry<Policies>(*job))
-      record.emplace(std::move(*back));
-    else
+    else if (const auto back = take_back<Policies>(*job, ec, record, w); back == taken_back::end)
+      break; // input is over
+    else if (back == taken_back::nothing)
       continue;
+    const bool stale = Policies && !ec && deadlines.on_take(*record); // waited too long (issue 14)
+    if constexpr (Policies) // per-key limits (issue 14): set aside until its key allows it
+      if (by_key(*job, ec, stale) && !co_await admit_by_key(*job, self, guard, watch, record, w))
+        continue;
     auto& r = *record;
-    const bool stale = Policies && !ec && deadlines.on_take(r); // waited too long (issue 14)
 
     while (Policies && !job->window_admits(r.sequence, index))
     {
@@ -125,8 +126,8 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
         if (next.step == policy::next_step::retry_here)
           co_await wait_for_retry(self, guard, watch, next.delay);
     }
-    if (!record)
-      continue; // waiting aside for its retry
+    if (!key_finished<Policies>(*job, w, record)) // per-key limits (issue 14): the slot freed
+      continue;                                   // waiting aside for its retry
     if (!deliver_here(*job, record, watch) && !job->results().try_send(record))
     {
       watch.invalidate();
