@@ -160,7 +160,7 @@ public:
   JobRunner(executor_type ex, Fn&& fn, const JobConfig& config)
   {
     init(std::move(ex), std::forward<Fn>(fn), config);
-    state_->support = detail::full_policy_support<Item, Result, Threading>();
+    detail::enable_policies(*state_);
   }
 
   /// Creates a runner with the default JobConfig (no policy).
@@ -181,7 +181,7 @@ public:
   JobRunner(asio::io_context& io, Fn&& fn, const JobConfig& config) : io_(&io)
   {
     init(io.get_executor(), std::forward<Fn>(fn), config);
-    state_->support = detail::full_policy_support<Item, Result, Threading>();
+    detail::enable_policies(*state_);
   }
 
   /// Creates a runner on `io` with the default JobConfig (no policy).

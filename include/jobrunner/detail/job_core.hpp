@@ -192,6 +192,10 @@ protected:
   std::atomic<bool> input_closed_{false};
   std::atomic<bool> cancel_requested_{false};
 
+public:
+  // What the retry queue and the key area watch (policy_support.hpp).
+  const std::atomic<bool>& cancel_flag() const noexcept { return cancel_requested_; }
+
 private:
   asio::any_io_executor executor_;
   JobConfig config_;

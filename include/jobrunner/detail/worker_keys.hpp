@@ -41,23 +41,37 @@ enum class taken_back
   record,  // a record from the retry queue or the key area
 };
 
-// A message with an error: an end marker, or a record to take back.
-template <class State>
-taken_back take_back(State& job, error_code ec, typename State::result_message& record,
-                     std::size_t w)
+// A message with an error: an end marker, or a record to take back (only
+// the policy worker can get one).
+template <bool Policies, class State>
+taken_back take_back([[maybe_unused]] State& job, [[maybe_unused]] error_code ec,
+                     [[maybe_unused]] typename State::result_message& record,
+                     [[maybe_unused]] std::size_t w)
 {
-  if (ec == retry_due())
+  if constexpr (Policies)
   {
-    if (auto back = job.retries.take())
+    if (ec == retry_due())
     {
-      record.emplace(std::move(*back));
-      return taken_back::record;
+      if (auto back = job.retries.take())
+      {
+        record.emplace(std::move(*back));
+        return taken_back::record;
+      }
+      return taken_back::nothing;
     }
-    return taken_back::nothing;
+    if (ec == key_due() && job.keys)
+      return job.keys->take(w, record, job.alive()) ? taken_back::record : taken_back::nothing;
   }
-  if (ec == key_due() && job.keys)
-    return job.keys->take(w, record, job.alive()) ? taken_back::record : taken_back::nothing;
   return taken_back::end;
+}
+
+// Whether the item just taken goes through its key's admission: per-key
+// limits are on, it is not a record its key already admitted, it has not
+// expired in the queue, the job is not cancelled.
+template <class State>
+bool by_key(const State& job, error_code ec, bool stale) noexcept
+{
+  return job.keys && ec != key_due() && !stale && !job.cancel_requested();
 }
 
 // Per-key limits: true if `record` may run (its key's slot is the worker's,

@@ -69,17 +69,6 @@ auto take_into(Record& record, error_code& ec, worker_deadlines& d) noexcept
 
 // Before an attempt: arms the timeout, clears what the last attempt left;
 // returns the adaptive limit's ticket (see concurrency_limit::start).
-// A record back from the retry queue (a "retry due" message), if any; only
-// the policy worker can get one.
-template <bool Policies, class State>
-typename State::result_message take_retry(State& job)
-{
-  if constexpr (Policies)
-    return job.retries.take();
-  else
-    return {};
-}
-
 template <bool Policies, class State, class TaskResultT>
 policy::limit_ticket begin_attempt(State& job, member& self, TaskResultT& r, bool timed)
 {
