@@ -95,7 +95,8 @@ namespace jobrunner {
  * - `adaptive_concurrency`: the number of workers allowed to take items
  *   moves between `min_workers` and `workers`: it starts at
  *   `initial_workers` (0: `workers`), grows (AIMD: by one per window of
- *   successes; gradient: while the latency stays flat) only from tasks
+ *   successes; gradient: while the latency stays flat; both more slowly
+ *   just below the limit the last decrease came from) only from tasks
  *   started with at least three quarters of the limit in flight, and is
  *   multiplied by `decrease_factor` on a timeout or a push-back of a task
  *   started since the last decrease; the gradient also cuts it when the

@@ -178,3 +178,81 @@ TEST_CASE("gradient: selected by the config, wakes parked workers as it grows",
   limit.finish(t, limit_outcome::overload, latency, wake); // a timeout: cut as AIMD does
   CHECK(limit.current() == 4);
 }
+
+TEST_CASE("AIMD: grows one per limit rounds between 0.9 x the last cut's limit and it",
+          "[policy][adaptive]")
+{
+  concurrency_limit limit(40, adaptive(1, 20, 0.5));
+  auto wake = [](std::size_t) {};
+  std::deque<limit_ticket> in_flight;
+  const auto t0 = limit.start();
+  limit.finish(t0, limit_outcome::overload, latency, wake); // 20 -> 10: the cut remembers 20
+  REQUIRE(limit.current() == 10);
+  // One per round up to 18 (0.9 x 20): about 10 + 11 + ... + 17 = 108 successes.
+  for (int i = 0; i < 120; ++i)
+    succeed_at_full_load(limit, in_flight, wake);
+  CHECK(limit.current() == 18);
+  // Then one per `limit` rounds (+1/limit^2 per success): without the
+  // caution, 40 more successes would have taken it to 20, where it was cut.
+  for (int i = 0; i < 40; ++i)
+    succeed_at_full_load(limit, in_flight, wake);
+  CHECK(limit.current() == 18);
+  // 18.1 -> 20 takes about (20^3 - 18.1^3) / 3 = 670 successes; above 20
+  // one per round again.
+  int successes = 0;
+  while (limit.current() < 20)
+  {
+    succeed_at_full_load(limit, in_flight, wake);
+    ++successes;
+  }
+  CHECK(successes > 600);
+  CHECK(successes < 750);
+  for (int i = 0; i < 110; ++i)
+    succeed_at_full_load(limit, in_flight, wake);
+  CHECK(limit.current() >= 24);
+}
+
+TEST_CASE("AIMD: a second cut before any growth keeps the first cut's limit", "[policy][adaptive]")
+{
+  // The queue the overload built drains after the cut: the next tasks
+  // time out too, and the limit is cut again, but 20 was what overloaded.
+  concurrency_limit limit(40, adaptive(1, 20, 0.5));
+  auto wake = [](std::size_t) {};
+  std::deque<limit_ticket> in_flight;
+  const auto t0 = limit.start();
+  limit.finish(t0, limit_outcome::overload, latency, wake); // 20 -> 10
+  const auto t1 = limit.start();
+  limit.finish(t1, limit_outcome::overload, latency, wake); // 10 -> 5, no growth between
+  REQUIRE(limit.current() == 5);
+  int successes = 0;
+  while (limit.current() < 18)
+  {
+    succeed_at_full_load(limit, in_flight, wake);
+    ++successes;
+  }
+  CHECK(successes < 160); // 5 + 6 + ... + 17 = 143 at one per round
+  for (int i = 0; i < 40; ++i)
+    succeed_at_full_load(limit, in_flight, wake);
+  CHECK(limit.current() == 18); // cautious below 20, as after one cut
+}
+
+TEST_CASE("AIMD: successes of tasks started before a cut do not count as growth since it",
+          "[policy][adaptive]")
+{
+  concurrency_limit limit(40, adaptive(1, 20, 0.5));
+  auto wake = [](std::size_t) {};
+  std::deque<limit_ticket> in_flight;
+  std::deque<limit_ticket> before_cut;
+  while (before_cut.size() < 20)
+    before_cut.push_back(limit.start());
+  limit.finish(before_cut.front(), limit_outcome::overload, latency, wake); // 20 -> 10
+  before_cut.pop_front();
+  limit.finish(before_cut.back(), limit_outcome::success, latency, wake); // the old queue drains
+  const auto t1 = limit.start();
+  limit.finish(t1, limit_outcome::overload, latency, wake); // the same overload
+  while (limit.current() < 18)
+    succeed_at_full_load(limit, in_flight, wake);
+  for (int i = 0; i < 40; ++i)
+    succeed_at_full_load(limit, in_flight, wake);
+  CHECK(limit.current() == 18); // cautious below 20
+}

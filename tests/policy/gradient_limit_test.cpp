@@ -173,3 +173,45 @@ TEST_CASE("gradient: after the first queueing it grows about once per round", "[
   CHECK(g.limit() > 10.6);
   CHECK(g.limit() < 10.75);
 }
+
+TEST_CASE("gradient: grows one per limit rounds between 0.9 x the last cut's limit and it",
+          "[policy][gradient]")
+{
+  gradient_limit g(limits(1, 50, 20));
+  g.on_sample(milliseconds(100), true, true);
+  const double before = g.limit();
+  const double cut = g.on_overload(0.5); // remembers the limit it cut from
+  REQUIRE(cut < 0.9 * before);
+  // Below 0.9 x that: +0.2 per round of `limit` samples, as before.
+  double l = cut;
+  while (l < 0.9 * before)
+    l = g.on_sample(milliseconds(100), true, true);
+  // Then +0.2 per `limit` rounds: 2 x 20 samples add about 0.2 / 20.
+  const double slow = l;
+  for (int i = 0; i < 40; ++i)
+    l = g.on_sample(milliseconds(100), true, true);
+  CHECK(l - slow < 0.03);
+  CHECK(l - slow > 0.01);
+  // Past the limit it was cut from: one per round again.
+  while (l <= before)
+    l = g.on_sample(milliseconds(100), true, true);
+  const double past = l;
+  for (int i = 0; i < 40; ++i)
+    l = g.on_sample(milliseconds(100), true, true);
+  CHECK(l - past > 0.3);
+}
+
+TEST_CASE("gradient: a second cut before any growth keeps the first cut's limit",
+          "[policy][gradient]")
+{
+  gradient_limit g(limits(1, 50, 20));
+  g.on_overload(0.5); // 20 -> 10
+  g.on_overload(0.5); // 10 -> 5: the same overload, still draining
+  double l = g.limit();
+  while (l < 18)
+    l = g.on_sample(milliseconds(100), true, true);
+  const double slow = l;
+  for (int i = 0; i < 40; ++i)
+    l = g.on_sample(milliseconds(100), true, true);
+  CHECK(l - slow < 0.03); // cautious below 20, not past 10
+}

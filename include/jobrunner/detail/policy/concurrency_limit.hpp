@@ -9,8 +9,9 @@
 // of a task that started after the last cut: the tasks already in flight at
 // a cut were started under the old limit, and their timeouts say nothing
 // about the new one (as TCP cuts its window once per round trip). It grows
-// by AIMD (one per `limit` successes) or by the latency gradient
-// (gradient_limit.hpp), and only from tasks that started while the limit
+// by AIMD (one per `limit` successes; one per `limit` rounds between 0.9
+// times the limit the last overload cut and that limit) or by the latency
+// gradient (gradient_limit.hpp), and only from tasks that started while the limit
 // bound: with at least three quarters of the limit in flight, counting the
 // task itself (so a rate limit or a slow producer, which keep the workers
 // idle, do not let it drift up).
@@ -115,12 +116,22 @@ public:
           epoch_.store(epoch() + 1, std::memory_order_relaxed);
       }
       else if (t.binding)
-        limit_ = std::min(max_, limit_ + 1.0 / limit_);
+      {
+        limit_ = std::min(max_, limit_ + aimd_step(limit_, cut_from_));
+        // A task started before the last cut measured the old limit: its
+        // success does not end the overload the cut answered.
+        grew_ = grew_ || t.epoch == epoch();
+      }
       else
         return;
     }
     else if (outcome == limit_outcome::overload && t.epoch == epoch())
     {
+      // A cut before any growth since the last one is the same overload
+      // (the queue it built drains): the first cut's limit is what overloaded.
+      if (grew_ || cut_from_ == 0)
+        cut_from_ = limit_;
+      grew_ = false;
       limit_ = gradient_ ? gradient_->on_overload(factor_) : std::max(min_, limit_ * factor_);
       epoch_.store(epoch() + 1, std::memory_order_relaxed);
     }
@@ -128,6 +139,22 @@ public:
       return;
     update(wake);
   }
+
+  // AIMD's growth per success at `limit`, `cut_from` being the limit the
+  // last overload cut (0: none yet; of a series of cuts with no growth
+  // between, the first): one per round of `limit` successes, but one per
+  // `limit` rounds between 0.9 x `cut_from` and `cut_from`, so that it
+  // comes back quickly near the limit that overloaded, then approaches it
+  // slowly (overshooting it, and halving, rarely). Above it, the service
+  // changed: one per round again.
+  static double aimd_step(double limit, double cut_from) noexcept
+  {
+    const bool cautious = limit >= caution * cut_from && limit <= cut_from;
+    return cautious ? 1.0 / (limit * limit) : 1.0 / limit;
+  }
+
+  // The share of the last overloaded limit from which growth is cautious.
+  static constexpr double caution = 0.9;
 
   // The number of cuts so far.
   std::uint64_t epoch() const noexcept { return epoch_.load(std::memory_order_relaxed); }
@@ -172,6 +199,8 @@ private:
   const double min_;
   const double factor_;
   double limit_;
+  double cut_from_ = 0;                    // the limit the last overload cut; 0: none yet
+  bool grew_ = false;                      // AIMD grew since the last cut
   std::optional<gradient_limit> gradient_; // algorithm::gradient; else AIMD
   std::size_t in_flight_ = 0;              // started, not finished
   std::atomic<std::uint64_t> epoch_{0};

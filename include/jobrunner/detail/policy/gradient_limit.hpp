@@ -19,12 +19,16 @@
 // after it: a quick start, then growth of about `smoothing × queue_allowance`
 // per round of `limit` samples, so that it probes above a good limit
 // rarely (a sample comes back only after the request's latency, so a fast
-// growth overshoots before the slow samples arrive). A sample from a task that
-// started while the limit did not bind (few tasks in flight) does not grow
-// the limit, only cuts it. A sample of a task started before the last cut
-// is ignored: it measured the old limit (one slow round cuts once). An
-// overload (a timeout or a push-back) multiplies the limit by a factor, as
-// AIMD does; the caller decides once per epoch.
+// growth overshoots before the slow samples arrive). Between 0.9 times the
+// limit the last cut came from and that limit, the allowance is divided by
+// the limit again (growth per `limit` rounds): a probe past a knee costs a
+// slow round, so it comes back quickly near the limit that proved too
+// much, then probes it rarely. Of cuts with no growth between (one slow
+// episode, its queue still draining), the first one's limit is kept.
+// A sample from a task that started while the limit did not bind (few tasks in flight) does not
+// grow the limit, only cuts it. A sample of a task started before the last cut is ignored: it
+// measured the old limit (one slow round cuts once). An overload (a timeout or a push-back)
+// multiplies the limit by a factor, as AIMD does; the caller decides once per epoch.
 
 #include <algorithm>
 #include <chrono>
@@ -76,11 +80,23 @@ public:
     // (about one round trip), so that probing above a good limit is rare.
     if (gradient < 1)
       queued_ = true;
-    const double allowance = queued_ ? p_.queue_allowance / limit_ : p_.queue_allowance;
+    // Between 0.9 x the limit the last cut came from and that limit, per
+    // `limit` rounds: it comes back quickly near a limit that proved too
+    // much, then probes it rarely (each probe past a knee costs a slow
+    // round).
+    const bool cautious = limit_ >= caution * cut_from_ && limit_ <= cut_from_;
+    double allowance = queued_ ? p_.queue_allowance / limit_ : p_.queue_allowance;
+    if (cautious)
+      allowance /= limit_;
     double target = limit_ * gradient + allowance;
     if (!binding)
       target = std::min(target, limit_);
+    const double before = limit_;
     limit_ = std::clamp(limit_ + (target - limit_) * p_.smoothing, p_.min, p_.max);
+    if (gradient < 1 && limit_ < before) // a cut for queueing
+      cut(before);
+    else if (limit_ > before)
+      grew_ = true;
     return limit_;
   }
 
@@ -88,6 +104,7 @@ public:
   double on_overload(double factor) noexcept
   {
     queued_ = true;
+    cut(limit_);
     limit_ = std::max(p_.min, limit_ * factor);
     return limit_;
   }
@@ -97,12 +114,25 @@ public:
   double long_latency() const noexcept { return long_; }   // nanoseconds
 
 private:
+  // A cut from `from`: the limit to approach cautiously, unless the limit
+  // did not grow since the last cut (the same slow round or overload, its
+  // queue still draining: the first cut's limit is what proved too much).
+  void cut(double from) noexcept
+  {
+    if (grew_ || cut_from_ == 0)
+      cut_from_ = from;
+    grew_ = false;
+  }
+
   params p_;
   double limit_;
   double short_ = 0;
   double long_ = 0;
   unsigned long long samples_ = 0;
-  bool queued_ = false; // queueing or an overload seen: growth per round
+  bool queued_ = false;                  // queueing or an overload seen: growth per round
+  double cut_from_ = 0;                  // the limit the last cut (queueing, overload) came from
+  bool grew_ = false;                    // it grew since the last cut
+  static constexpr double caution = 0.9; // cautious growth from caution x cut_from_
 };
 
 } // namespace jobrunner::detail::policy
