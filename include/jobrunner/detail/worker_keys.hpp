@@ -11,6 +11,7 @@
 #include <jobrunner/detail/coro_cancellation.hpp>
 #include <jobrunner/detail/job_core.hpp>
 #include <jobrunner/detail/member_set.hpp>
+#include <jobrunner/detail/policy/key_limits.hpp>
 #include <jobrunner/detail/task_stopwatch.hpp>
 
 #include <atomic>
