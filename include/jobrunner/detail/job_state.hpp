@@ -51,7 +51,7 @@ namespace jobrunner::detail {
 template <class State>
 struct policy_support
 {
-  asio::awaitable<void> (*worker)(std::shared_ptr<State>, std::size_t); // run_worker<true>
+  asio::awaitable<void> (*worker)(std::shared_ptr<State>, std::size_t); // the policy worker
   asio::awaitable<void> (*ordered_result_handler)(std::shared_ptr<State>);
   void (*create_retry_queue)(State&);
   void (*cancel_waiting)(State&) noexcept; // the retry queue's and the key area's waits
