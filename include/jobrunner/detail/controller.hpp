@@ -11,71 +11,21 @@
 #include <jobrunner/detail/asio.hpp>
 #include <jobrunner/detail/end_of_job.hpp>
 #include <jobrunner/detail/job_state.hpp>
-#include <jobrunner/detail/producer.hpp>
-#include <jobrunner/detail/result_handler.hpp>
+#include <jobrunner/detail/spawn.hpp>
 #include <jobrunner/detail/task_clock.hpp>
-#include <jobrunner/detail/worker.hpp>
 #include <jobrunner/error.hpp>
 #include <jobrunner/job_summary.hpp>
 
 #include <cstddef>
-#include <exception>
-#include <limits>
 #include <memory>
 #include <tuple>
 
 namespace jobrunner::detail {
 
-inline constexpr std::size_t no_member = std::numeric_limits<std::size_t>::max();
-
-// Completion handler of every coroutine the controller spawns.
-template <class State>
-struct on_coroutine_exit
-{
-  std::shared_ptr<State> job;
-  std::size_t member_index;
-
-  void operator()(std::exception_ptr e) const
-  {
-    if (member_index != no_member)
-      job->members[member_index].finished = true;
-    if (e && !job->internal_error_set.exchange(true))
-      job->internal_error = e;
-    if (job->live.fetch_sub(1, std::memory_order_acq_rel) == 1)
-      job->done.set();
-  }
-};
-
-// Spawns the workers and the result handler; the policy worker and the
-// ordered result handler through job->support (policy_support.hpp).
-template <class State>
-void spawn_workers_and_handler(const std::shared_ptr<State>& job, std::size_t producers,
-                               std::size_t workers)
-{
-  const bool policies = job->uses_policies();
-  for (std::size_t w = 0; w < workers; ++w)
-  {
-    auto& m = job->members[producers + w];
-    auto done =
-        asio::bind_cancellation_slot(m.signal.slot(), on_coroutine_exit<State>{job, producers + w});
-    if (policies)
-      asio::co_spawn(m.executor, job->support->worker(job, producers + w), std::move(done));
-    else
-      asio::co_spawn(m.executor, run_worker<false>(job, producers + w), std::move(done));
-  }
-  const auto ex = State::threading::coroutine_executor(job->executor());
-  if (job->config().ordered_delivery)
-    asio::co_spawn(ex, job->support->ordered_result_handler(job),
-                   on_coroutine_exit<State>{job, no_member});
-  else
-    asio::co_spawn(ex, run_result_handler<false>(job), on_coroutine_exit<State>{job, no_member});
-}
-
 template <class Item, class Result, class Threading>
 asio::awaitable<std::tuple<error_code, JobSummary>>
 run_controller(std::shared_ptr<job_state<Item, Result, Threading>> job)
 {
-  using state = job_state<Item, Result, Threading>;
   std::tuple<error_code, JobSummary> outcome;
 
   // A cancellation of async_run must not make our own waits throw: it is
@@ -105,17 +55,11 @@ run_controller(std::shared_ptr<job_state<Item, Result, Threading>> job)
   job->first_worker = producers;
   if (job->config().retries_off_worker())
     job->support->create_retry_queue(*job);
-  std::shared_ptr<job_core<Item, Threading>> core = job;
   // Producers first: co_spawn runs a coroutine at once up to its first
   // suspension, so the work queue fills before the workers start, each of
   // which then finds an item. Input cannot end early (the controller holds
   // a share of it), and no emit is posted before publish_members().
-  for (std::size_t p = 0; p < producers; ++p)
-  {
-    auto& m = job->members[p];
-    asio::co_spawn(m.executor, run_producer(core, p),
-                   asio::bind_cancellation_slot(m.signal.slot(), on_coroutine_exit<state>{job, p}));
-  }
+  spawn_producers(job, producers);
   spawn_workers_and_handler(job, producers, workers);
 
   job->publish_members();

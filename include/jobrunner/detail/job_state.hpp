@@ -62,6 +62,7 @@ template <class Item, class Result, class Threading>
 class job_state : public job_core<Item, Threading>, public event_hook
 {
 public:
+  using core_type = job_core<Item, Threading>;
   using result_type = Result;
   using threading = Threading;
   using task_result = TaskResult<Item, Result>;
