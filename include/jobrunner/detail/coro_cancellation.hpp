@@ -96,6 +96,21 @@ private:
   shield_state* s_;
 };
 
+// A shielded wait: `initiate(handler)` starts the operation with a handler
+// bound to no cancellation slot, so it registers no cancellation handler (an
+// allocation and a hand-over per wait) that the shield would filter out.
+// (Asio 1.81's bind_cancellation_slot does not compose with deferred as a
+// token, so the binding is on the handler.)
+template <class Signature, class Initiate, class CompletionToken>
+auto unstoppable(Initiate initiate, CompletionToken&& token)
+{
+  return asio::async_initiate<CompletionToken, Signature>(
+      [initiate = std::move(initiate)](auto handler) mutable {
+        initiate(asio::bind_cancellation_slot(asio::cancellation_slot(), std::move(handler)));
+      },
+      token);
+}
+
 // co_spawn's entry point (Asio 1.81) may co_await a post after our body
 // returns; with a cancelled state that co_await would throw out of
 // io_context::run(). Every cancellable coroutine co_awaits this last.

@@ -54,7 +54,7 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
       if (!guard.shielded() && !guard.try_shield())
         co_await guard.shield();
       job->receive_started();
-      auto [e, m] = co_await job->work().async_receive(asio::as_tuple(asio::deferred));
+      auto [e, m] = co_await receive_shielded<work_message<Item>>(job->work());
       job->receive_finished();
       take(e, std::move(m));
     }
@@ -133,7 +133,7 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
       watch.invalidate();
       if (!guard.shielded() && !guard.try_shield())
         co_await guard.shield();
-      co_await job->results().async_send(record, asio::deferred);
+      co_await send_shielded(job->results(), record);
     }
     ended_input = Policies && job->open.worker_releases() && job->open.release();
     if (ended_input)

@@ -47,6 +47,21 @@ inline asio::awaitable<void> wait_for_retry(member& self, shield_guard& guard,
   co_await wait_until(self, std::chrono::steady_clock::now() + delay);
 }
 
+// The worker's two waits on its queues, both shielded: unstoppable (no
+// cancellation handler registered per wait, coro_cancellation.hpp).
+template <class Message, class Channel>
+auto receive_shielded(Channel& work)
+{
+  return unstoppable<void(error_code, Message)>(
+      [&work](auto h) { work.async_receive(std::move(h)); }, asio::as_tuple(asio::deferred));
+}
+template <class Queue, class Record>
+auto send_shielded(Queue& results, Record& record)
+{
+  return unstoppable<void(error_code)>(
+      [&results, &record](auto h) { results.async_send(record, std::move(h)); }, asio::deferred);
+}
+
 // The handler of the worker's try_receive: the record is built straight
 // from the message (one move of the item); with a queue-wait deadline (never
 // in the lean worker) the message's submission time is kept.
