@@ -65,8 +65,7 @@ public:
     clock::time_point retry_at{}; // with start::wait
   };
 
-  // Worker `w`'s fresh record of `key`: go (the key's slot is w's), wait
-  // (too many keys), or aside (`record` moved into the area).
+  // Worker `w`'s fresh record of `key`: go, wait (too many keys), or aside.
   admission admit(std::size_t w, std::string key, Record& record, const alive_ptr& alive)
   {
     std::size_t ready = 0;
@@ -74,8 +73,9 @@ public:
     {
       std::lock_guard lock(mutex_);
       const auto now = clock::now();
-      a.kind =
-          cancelled_->load(std::memory_order_acquire) ? start::go : limits_.try_start(key, now);
+      if (cancelled_->load(std::memory_order_acquire))
+        return a; // go, outside the key's count (finish() releases nothing)
+      a.kind = limits_.try_start(key, now);
       if (a.kind == start::go)
         running_[w] = std::move(key);
       else if (a.kind == start::wait)
