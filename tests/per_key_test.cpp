@@ -4,6 +4,7 @@
 // cancellation reports the items set aside, the key table stays bounded.
 // The decisions are tested alone in tests/policy/key_limits_test.cpp.
 #include <jobrunner/config.hpp>
+#include <jobrunner/detail/key_area.hpp>
 #include <jobrunner/jobrunner.hpp>
 
 #include "job_outcome.hpp"
@@ -13,6 +14,8 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -346,4 +349,46 @@ TEST_CASE("per-key: the total deadline runs from the first take, also while set 
   // runs 300 ms (an item whose deadline had no clock would succeed).
   for (auto s : status)
     CHECK(s == task_status::expired);
+}
+
+// The key area driven step by step (one thread, its io_context polled): the
+// interleaving stress seed 930240 hit on 3 threads. A worker that read the
+// job as running, then admitted its item after the cancellation, started it
+// outside the key's count; its end made the key look idle one finish early,
+// so the key was dropped while an item it had released was still to be
+// taken, and that take threw (the record lost, the job hung).
+TEST_CASE("key area: an item admitted after the cancellation is not counted against its key",
+          "[per_key]")
+{
+  asio::io_context io;
+  JobConfig config = per_key_config(4, 1);
+  std::atomic<bool> cancelled{false};
+  std::size_t key_due_messages = 0;
+  using record = std::optional<int>;
+  using area_type = jobrunner::detail::key_area<record>;
+  area_type area(
+      config, [&io] { return io.get_executor(); }, [&](std::size_t n) { key_due_messages += n; },
+      [](std::size_t) {}, cancelled);
+  const auto alive = std::make_shared<int>(0);
+  using start_kind = jobrunner::detail::policy::key_limits::start;
+  record a{1}, b{2}, c{3}, d{4};
+  REQUIRE(area.admit(0, "k", a, alive).kind == start_kind::go);
+  REQUIRE(area.admit(1, "k", b, alive).kind == start_kind::aside); // the cap is 1
+  REQUIRE(area.admit(2, "k", c, alive).kind == start_kind::aside);
+  cancelled = true;
+  REQUIRE(area.admit(3, "k", d, alive).kind == start_kind::go); // not held: cancelled
+  area.cancel_all(alive);
+  io.poll(); // the items set aside are ready now
+  CHECK(key_due_messages == 2);
+  area.finish(0, alive);
+  area.finish(3, alive);
+  record taken;
+  REQUIRE(area.take(1, taken, alive) == area_type::settled::took);
+  CHECK(taken == record{2});
+  area.finish(1, alive);
+  taken.reset();
+  REQUIRE(area.take(2, taken, alive) == area_type::settled::took); // threw before
+  CHECK(taken == record{3});
+  area.finish(2, alive);
+  CHECK(area.tracked() == 0); // the key is released once its last item ended
 }

@@ -38,6 +38,7 @@ struct scenario
   int producers = 1;
   long items_per_producer = 0;
   int producer_throw_at = -1; // index at which producer 0 throws, or -1
+  std::uint64_t keys = 0;     // per-key limits: items keyed by item % keys
   unsigned task_throw_permille = 0;
   unsigned callback_throw_permille = 0;
   int latency_kind = 0; // 0 none, 1 post, 2 short timers
@@ -79,7 +80,11 @@ struct scenario
            + std::to_string(config.retry_budget.ratio) + "/"
            + std::to_string(config.retry_budget.min_per_second)
            + " deadline_us=" + std::to_string(config.deadline.total.count() / 1000) + "/"
-           + std::to_string(config.deadline.queue_wait.count() / 1000);
+           + std::to_string(config.deadline.queue_wait.count() / 1000)
+           + " per_key=" + std::to_string(config.per_key.enabled) + "/" + std::to_string(keys) + "/"
+           + std::to_string(config.per_key.max_in_flight) + "/"
+           + std::to_string(config.per_key.per_second) + "/"
+           + std::to_string(config.per_key.max_waiting);
   }
 };
 
@@ -190,6 +195,21 @@ scenario make_scenario(std::uint64_t seed)
     if (pick(2) == 0)
       d.queue_wait = std::chrono::microseconds(20 + pick(2000));
   }
+  if (!s.config.ordered_delivery && pick(4) == 0) // per-key limits (issue 14)
+  {
+    auto& k = s.config.per_key;
+    k.enabled = true;
+    s.keys = 1 + pick(20);
+    k.max_in_flight = pick(4);
+    if (pick(2) == 0)
+    {
+      k.per_second = static_cast<double>(2000 + pick(100000));
+      k.burst = 1 + pick(8);
+    }
+    if (k.max_in_flight == 0 && k.per_second == 0)
+      k.max_in_flight = 1;
+    k.max_waiting = pick(2) == 0 ? 0 : 1 + pick(10);
+  }
   return s;
 }
 
@@ -251,6 +271,10 @@ void run_scenario(const scenario& sc)
           co_return x;
         },
         sc.config);
+
+  if (sc.keys != 0) // per-key limits (issue 14)
+    runner->key_by(
+        [k = sc.keys](long x) { return std::to_string(static_cast<std::uint64_t>(x) % k); });
 
   // Each producer records what it submitted successfully (its own vector,
   // touched only by that producer; read after the job).

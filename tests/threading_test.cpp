@@ -608,3 +608,39 @@ TEST_CASE("multi_threaded: per-key limits keep each key's cap, every item once, 
   CHECK(runner.stats().keys_tracked == 0);
   CHECK(runner.stats().keys_tracked_peak <= keys);
 }
+
+// Stress seed 930312's shape: workers parked at the set-aside bound are woken
+// together by one ready record; one takes it, the others must park again,
+// not go on to set another item aside (the area had workers + bound slots,
+// and one more item aside read past them).
+TEST_CASE("multi_threaded: per-key, workers woken together by one record never overflow the area",
+          "[threads][per_key]")
+{
+  for (int round = 0; round < 20; ++round)
+  {
+    asio::io_context io(2);
+    const long n = 5000;
+    JobConfig config;
+    config.workers = 12;
+    config.work_queue_capacity = 100;
+    config.result_queue_capacity = 9;
+    config.per_key.enabled = true;
+    config.per_key.max_in_flight = 1;
+    config.per_key.max_waiting = 10;
+    Runner runner(
+        io, [&](long x) -> asio::awaitable<long> { co_return co_await maybe_yield(x); }, config);
+    threaded_result result(static_cast<std::size_t>(n));
+    runner.key_by([](const long& x) { return std::to_string(x % 2); })
+        .on_task_complete([&](auto& r) {
+          REQUIRE(r.ok());
+          result.seen[static_cast<std::size_t>(r.item)].fetch_add(1);
+        });
+    for (long p = 0; p < 10; ++p)
+      runner.add_range(jobrunner::test::iota(p * n / 10, (p + 1) * n / 10));
+    auto s = runner.run(2);
+    for (auto& c : result.seen)
+      REQUIRE(c.load() == 1);
+    REQUIRE(s.succeeded == static_cast<std::uint64_t>(n));
+    CHECK(runner.stats().keys_tracked == 0);
+  }
+}

@@ -65,8 +65,7 @@ public:
     clock::time_point retry_at{}; // with start::wait
   };
 
-  // Worker `w`'s fresh record of `key`: go (the key's slot is w's), wait
-  // (too many keys), or aside (`record` moved into the area).
+  // Worker `w`'s fresh record of `key`: go, wait (too many keys), or aside.
   admission admit(std::size_t w, std::string key, Record& record, const alive_ptr& alive)
   {
     std::size_t ready = 0;
@@ -74,8 +73,9 @@ public:
     {
       std::lock_guard lock(mutex_);
       const auto now = clock::now();
-      a.kind =
-          cancelled_->load(std::memory_order_acquire) ? start::go : limits_.try_start(key, now);
+      if (cancelled_->load(std::memory_order_acquire))
+        return a; // go, outside the key's count (finish() releases nothing)
+      a.kind = limits_.try_start(key, now);
       if (a.kind == start::go)
         running_[w] = std::move(key);
       else if (a.kind == start::wait)
@@ -97,14 +97,27 @@ public:
     return a;
   }
 
-  // Worker `w` takes a ready record (the key's slot becomes w's); false if none.
-  bool take(std::size_t w, Record& record, const alive_ptr& alive)
+  enum class settled
+  {
+    took,  // `record` is a ready record, worker w's to run (the key's slot is w's)
+    go_on, // none ready: take the next item
+    park,  // none ready, w's item just went aside and the area is over its bound
+  };
+
+  // Worker `w` takes a ready record or, if `after_aside` (its item just went
+  // aside) and the area is over its bound, parks, in one step (on w's
+  // executor: a wake is never lost). So a worker leaves without a record only
+  // within the bound: the slots (key_slots() + one per worker) suffice.
+  settled take(std::size_t w, Record& record, const alive_ptr& alive, bool after_aside = false)
   {
     std::size_t ready = 0;
     {
       std::lock_guard lock(mutex_);
       if (ready_.empty())
-        return false;
+      {
+        parked_[w] = after_aside && waiting_ > bound_ && !cancelled_->load();
+        return parked_[w] ? settled::park : settled::go_on;
+      }
       const auto slot = ready_.front();
       ready_.pop_front();
       record.emplace(std::move(*records_[slot]));
@@ -117,7 +130,7 @@ public:
       note_tracked();
     }
     notify(ready);
-    return true;
+    return settled::took;
   }
 
   // Worker `w`'s task ended (final result, or set aside for a retry).
@@ -133,15 +146,6 @@ public:
       note_tracked();
     }
     notify(ready);
-  }
-
-  // True: worker `w` must park (over the bound, nothing ready); checked and
-  // parked in one step on w's executor, so a wake is never lost.
-  bool must_park(std::size_t w)
-  {
-    std::lock_guard lock(mutex_);
-    parked_[w] = ready_.empty() && waiting_ > bound_ && !cancelled_->load();
-    return parked_[w];
   }
 
   // A cancelled job: every item set aside is ready at once (and reported).

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <cstddef>
 #include <optional>
+#include <type_traits>
 
 namespace jobrunner::detail {
 
@@ -61,7 +62,11 @@ taken_back take_back([[maybe_unused]] State& job, [[maybe_unused]] error_code ec
       return taken_back::nothing;
     }
     if (ec == key_due() && job.keys)
-      return job.keys->take(w, record, job.alive()) ? taken_back::record : taken_back::nothing;
+    {
+      using settled = typename std::remove_reference_t<decltype(*job.keys)>::settled;
+      const auto took = job.keys->take(w, record, job.alive()) == settled::took;
+      return took ? taken_back::record : taken_back::nothing;
+    }
   }
   return taken_back::end;
 }
@@ -87,6 +92,7 @@ asio::awaitable<bool> admit_by_key(State& job, member& self, shield_guard& guard
                                    std::size_t w)
 {
   auto& keys = *job.keys;
+  using settled = typename std::remove_reference_t<decltype(keys)>::settled;
   for (;;)
   {
     const auto a = keys.admit(w, job.key_of(record->item), record, job.alive());
@@ -99,14 +105,18 @@ asio::awaitable<bool> admit_by_key(State& job, member& self, shield_guard& guard
       co_await guard.shield();
     co_await wait_until(self, a.retry_at);
   }
-  while (keys.must_park(w)) // over the set-aside bound: no next item until it is back within
+  for (;;) // over the set-aside bound: no next item until it is back within
   {
+    const auto s = keys.take(w, record, job.alive(), true);
+    if (s != settled::park)
+    {
+      watch.invalidate();
+      co_return s == settled::took;
+    }
     if (!guard.shielded())
       co_await guard.shield();
     co_await park(self);
   }
-  watch.invalidate();
-  co_return keys.take(w, record, job.alive());
 }
 
 // After an item's attempts: its key's slot is released. True if `record`
