@@ -367,8 +367,8 @@ TEST_CASE("key area: an item admitted after the cancellation is not counted agai
   using record = std::optional<int>;
   using area_type = jobrunner::detail::key_area<record>;
   area_type area(
-      config, [&io] { return io.get_executor(); }, [&](std::size_t n) { key_due_messages += n; },
-      [](std::size_t) {}, cancelled);
+      config, [&io] { return io.get_executor(); }, [] {},
+      [&](std::size_t n) { key_due_messages += n; }, [](std::size_t) {}, cancelled);
   const auto alive = std::make_shared<int>(0);
   using start_kind = jobrunner::detail::policy::key_limits::start;
   record a{1}, b{2}, c{3}, d{4};
@@ -391,4 +391,54 @@ TEST_CASE("key area: an item admitted after the cancellation is not counted agai
   CHECK(taken == record{3});
   area.finish(2, alive);
   CHECK(area.tracked() == 0); // the key is released once its last item ended
+}
+
+// Stress seed 935600 (1 run in about 3,000, 3 threads): a worker over the
+// set-aside bound took a released record itself, between the release and
+// its "key due" message; the record ended, the input ended, and the
+// message, sent after the end markers into a full work queue, was left
+// pending: the io_context never stopped. Each message is now announced
+// under the area's lock, before its record can be taken, and holds the
+// input open until a worker receives it. Here the "other thread" runs inside
+// on_ready, which the area calls after its lock, before the message exists.
+TEST_CASE("key area: a key-due message is announced before its record can be taken", "[per_key]")
+{
+  asio::io_context io;
+  JobConfig config = per_key_config(4, 1);
+  config.per_key.max_waiting = 1;
+  std::atomic<bool> cancelled{false};
+  using record = std::optional<int>;
+  using area_type = jobrunner::detail::key_area<record>;
+  const auto alive = std::make_shared<int>(0);
+  std::size_t announced = 0; // announcements (each holds the input open)
+  std::size_t sent = 0;      // messages sent
+  bool held = false;
+  area_type* self = nullptr;
+  area_type area(
+      config, [&io] { return io.get_executor(); }, [&] { ++announced; },
+      [&](std::size_t n) {
+        // Another worker, over the bound, takes the record before the message
+        // is sent, and finishes it: the announcement still holds the input.
+        record other;
+        REQUIRE(self->take(2, other, alive, true) == area_type::settled::took);
+        CHECK(*other == 2);
+        self->finish(2, alive);
+        held = announced == 1;
+        sent += n;
+      },
+      [](std::size_t) {}, cancelled);
+  self = &area;
+  using start_kind = jobrunner::detail::policy::key_limits::start;
+  record a{1}, b{2};
+  REQUIRE(area.admit(0, "k", a, alive).kind == start_kind::go);
+  REQUIRE(area.admit(1, "k", b, alive).kind == start_kind::aside);
+  CHECK(announced == 0);
+  area.finish(0, alive); // releases b: announced, then on_ready
+  CHECK(held);
+  CHECK(sent == 1);
+  // The message arrives: nothing to take (it is stale).
+  record none;
+  CHECK(area.take(3, none, alive) == area_type::settled::go_on);
+  CHECK_FALSE(none.has_value());
+  CHECK(area.tracked() == 0);
 }

@@ -7,11 +7,13 @@
 // retry queue (policy/retry.hpp): a released item joins the ready queue and
 // `on_ready` sends a "key due" message into the work queue (never closed,
 // asio#1236); a worker that receives one takes a ready record (or none: a
-// worker parked over the bound may have taken it first). An item released
-// for later (the key's rate) waits on its slot's timer. A worker whose item
-// went aside beyond `key_slots()` parks until the area is back within it or
-// a record is ready, which it then takes itself: so a ready record never
-// waits for a worker while every worker is parked. One lock for all of it.
+// worker parked over the bound may have taken it first). Each message is
+// `announce`d under the lock, before its record can be taken: it holds the
+// input open until a worker gets it, so none is on its way when the end
+// markers are sent. A record released for later (the key's rate) waits on
+// its slot's timer. A worker whose item went aside beyond `key_slots()`
+// parks until the area is within it or a record is ready, which it takes
+// itself: a ready record never waits while every worker is parked.
 
 #include <jobrunner/config.hpp>
 #include <jobrunner/detail/asio.hpp>
@@ -41,14 +43,14 @@ public:
 
   // `on_ready(n)` sends n "key due" messages; `wake(w)` ends worker w's park.
   template <class ExecutorFor>
-  key_area(const JobConfig& c, ExecutorFor&& executor_for,
+  key_area(const JobConfig& c, ExecutorFor&& executor_for, std::function<void()> announce,
            std::function<void(std::size_t)> on_ready, std::function<void(std::size_t)> wake,
            const std::atomic<bool>& cancelled)
       : bound_(c.key_slots()), limits_(c.per_key, c.key_slots() + c.workers, c.key_limit()),
         records_(std::make_unique<Record[]>(c.key_slots() + c.workers)),
         keys_(c.key_slots() + c.workers), running_(c.workers), parked_(c.workers, false),
-        on_ready_(std::move(on_ready)), wake_(std::move(wake)), cancelled_(&cancelled),
-        executor_(executor_for())
+        announce_(std::move(announce)), on_ready_(std::move(on_ready)), wake_(std::move(wake)),
+        cancelled_(&cancelled), executor_(executor_for())
   {
     const auto slots = c.key_slots() + c.workers;
     timers_.reserve(slots);
@@ -166,10 +168,8 @@ public:
       for (auto& t : timers_)
         asio::post(t.get_executor(), [&t, alive] { t.cancel(); });
     }
-    catch (...)
-    {
-      // Only allocation can fail: those items then wait for their keys.
-    }
+    catch (...) // only allocation can fail: those items then wait for their keys
+    {}
   }
 
   std::size_t tracked() const noexcept { return tracked_.load(std::memory_order_relaxed); }
@@ -183,11 +183,7 @@ private:
     if (r.slot == policy::key_limits::none)
       return 0;
     if (r.at <= clock::now())
-    {
-      ready_.push_back(r.slot);
-      wake_parked();
-      return 1;
-    }
+      return make_ready(r.slot);
     const auto slot = r.slot;
     asio::post(timers_[slot].get_executor(), [this, slot, at = r.at, alive] {
       if (cancelled_->load(std::memory_order_acquire))
@@ -199,12 +195,17 @@ private:
   }
   void due(std::size_t slot)
   {
-    {
-      std::lock_guard lock(mutex_);
-      ready_.push_back(slot);
-      wake_parked();
-    }
+    std::unique_lock lock(mutex_);
+    make_ready(slot);
+    lock.unlock();
     notify(1);
+  }
+  std::size_t make_ready(std::size_t slot) // announced first: see the top
+  {
+    announce_();
+    ready_.push_back(slot);
+    wake_parked();
+    return 1;
   }
   void wake_parked()
   {
@@ -237,12 +238,11 @@ private:
   std::deque<std::size_t> ready_;
   std::size_t waiting_ = 0; // records in slots
   std::vector<asio::steady_timer> timers_;
-  std::function<void(std::size_t)> on_ready_;
-  std::function<void(std::size_t)> wake_;
+  std::function<void()> announce_;
+  std::function<void(std::size_t)> on_ready_, wake_;
   const std::atomic<bool>* cancelled_;
   asio::any_io_executor executor_;
-  std::atomic<std::size_t> tracked_{0};
-  std::atomic<std::size_t> peak_{0};
+  std::atomic<std::size_t> tracked_{0}, peak_{0};
 };
 
 } // namespace jobrunner::detail

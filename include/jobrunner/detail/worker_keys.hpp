@@ -9,6 +9,7 @@
 
 #include <jobrunner/detail/asio.hpp>
 #include <jobrunner/detail/coro_cancellation.hpp>
+#include <jobrunner/detail/end_of_input.hpp>
 #include <jobrunner/detail/job_core.hpp>
 #include <jobrunner/detail/member_set.hpp>
 #include <jobrunner/detail/policy/key_limits.hpp>
@@ -29,6 +30,7 @@ void make_key_area(std::optional<Area>& area, Job& job, const std::atomic<bool>&
 {
   area.emplace(
       job.config(), [&job] { return Threading::coroutine_executor(job.executor()); },
+      [&job] { job.open.open(); }, // a message announced holds the input open
       [&job](std::size_t n) {
         for (std::size_t i = 0; i < n; ++i)
           job.work().async_send(key_due(), typename Job::work_message_type{}, [](error_code) {});
@@ -65,6 +67,8 @@ taken_back take_back([[maybe_unused]] State& job, [[maybe_unused]] error_code ec
     {
       using settled = typename std::remove_reference_t<decltype(*job.keys)>::settled;
       const auto took = job.keys->take(w, record, job.alive()) == settled::took;
+      if (job.open.release()) // its announcement, the last share if its record was done
+        end_input_detached<typename State::threading>(job.shared_from_this());
       return took ? taken_back::record : taken_back::nothing;
     }
   }
