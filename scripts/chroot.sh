@@ -25,6 +25,7 @@ cd "$(dirname "$0")/.."
 cache=${JOBRUNNER_CHROOT_CACHE:-/var/cache/jobrunner-ci}
 mirror=${JOBRUNNER_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 jobs=${JOBRUNNER_JOBS:-$(nproc)}
+test_jobs=${JOBRUNNER_TEST_JOBS:-$(( 2 * jobs ))}
 
 # What the tests need inside (the Debian 12 list is scripts/setup.sh's).
 common=(cmake ninja-build catch2 python3 redis-server libhiredis-dev libssl-dev openssl
@@ -112,11 +113,11 @@ case "$cmd" in
     start=$(date +%s)
     echo "chroot: $name: $(chroot "$root" sh -c 'head -1 /etc/debian_version; dpkg-query -W -f "\${Package} \${Version}\n" '"$(sed 's/^/"/; s/$/"/' "$marker" | grep -E 'boost1|g\+\+|clang-' | tr '\n' ' ')")"
     with_mounts chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-      LANG=C.UTF-8 JOBS="$jobs" PRESET="$name" bash -euc '
+      LANG=C.UTF-8 JOBS="$jobs" TEST_JOBS="$test_jobs" PRESET="$name" bash -euc '
         cd /src
         cmake --preset "$PRESET"
         cmake --build --preset "$PRESET" -j "$JOBS"
-        ctest --preset "$PRESET" -j "$JOBS"'
+        ctest --preset "$PRESET" -j "$TEST_JOBS"'
     echo "chroot: $name: build and tests in $(( $(date +%s) - start )) s"
     ;;
   *) usage ;;

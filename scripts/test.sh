@@ -3,7 +3,13 @@
 # errors, and runs the whole test suite. Each build is the CMakePresets.json
 # preset of the stage's name.
 #
-#   scripts/test.sh [STAGE]...   (default: gcc; JOBRUNNER_JOBS=N: build and test jobs, default nproc)
+#   scripts/test.sh [STAGE]...   (default: gcc)
+#
+#   JOBRUNNER_JOBS=N       build jobs (default nproc)
+#   JOBRUNNER_TEST_JOBS=N  ctest jobs (default twice the build jobs: most tests
+#                          wait on timers, sockets and child processes, and use
+#                          about 0.8 of 2 cores at -j2; the CPU-bound tsan and
+#                          fuzz stages use the build jobs)
 #
 #   format  clang-format check of every C++ file (.clang-format), test names,
 #           every header listed in CMakeLists.txt's FILE_SET
@@ -24,19 +30,20 @@
 #   sid-gcc       Debian unstable, its g++ and newest Boost: Release, -Werror, every test
 #           (root: scripts/chroot.sh bootstraps each system once, into
 #           /var/cache/jobrunner-ci/NAME, and builds in it; no benchmarks)
-#   all     format tidy gcc clang asan tsan fuzz docs (what CI runs)
-#   newer   trixie-gcc trixie-clang sid-gcc: not yet in all (no complete green run
-#           yet, and a first run bootstraps for about 20-50 min); with several, the
-#           systems missing from the cache are bootstrapped in the background
+#   all     format tidy gcc clang asan tsan fuzz docs trixie-gcc trixie-clang sid-gcc
+#           (what CI runs); the systems missing from the cache are bootstrapped
+#           in the background from the start (a first bootstrap takes 10-30 min each)
+#   newer   trixie-gcc trixie-clang sid-gcc
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 "$(dirname "$0")/setup.sh"
 
 jobs=${JOBRUNNER_JOBS:-$(nproc)}
+test_jobs=${JOBRUNNER_TEST_JOBS:-$(( 2 * jobs ))}
 configs=("$@")
 [ ${#configs[@]} -eq 0 ] && configs=(gcc)
-[ "${configs[0]}" = all ] && configs=(format tidy gcc clang asan tsan fuzz docs)
+[ "${configs[0]}" = all ] && configs=(format tidy gcc clang asan tsan fuzz docs trixie-gcc trixie-clang sid-gcc)
 [ "${configs[0]}" = newer ] && configs=(trixie-gcc trixie-clang sid-gcc)
 
 # Bootstraps (mostly download and unpacking) overlap the builds: one chain in
@@ -57,7 +64,12 @@ fi
 run() { echo "+ $*"; "$@"; }
 
 stage_start=0
-stage_end() { echo "=== $1: done in $(( $(date +%s) - stage_start )) s ==="; }
+summary=()
+stage_end() {
+  local t=$(( $(date +%s) - stage_start ))
+  summary+=("$1 $t s")
+  echo "=== $1: done in $t s ==="
+}
 
 for c in "${configs[@]}"; do
   echo "=== $c ==="
@@ -105,7 +117,7 @@ for c in "${configs[@]}"; do
         bootstrap_pid=
         cat build/chroot-bootstrap.log | grep '^chroot:' || true
       fi
-      JOBRUNNER_JOBS=$jobs run scripts/chroot.sh test "$c"
+      JOBRUNNER_JOBS=$jobs JOBRUNNER_TEST_JOBS=$test_jobs run scripts/chroot.sh test "$c"
       stage_end "$c"
       continue ;;
     *) echo "unknown configuration: $c" >&2; exit 2 ;;
@@ -115,6 +127,9 @@ for c in "${configs[@]}"; do
   [ "$c" = fuzz ] && extra=(-DJOBRUNNER_FUZZ_SECONDS="${JOBRUNNER_FUZZ_SECONDS:-20}")
   run cmake --preset "$c" "${extra[@]}"
   run cmake --build --preset "$c" -j "$jobs"
-  run ctest --preset "$c" -j "$jobs"
+  case "$c" in tsan|fuzz) cj=$jobs ;; *) cj=$test_jobs ;; esac
+  run ctest --preset "$c" -j "$cj"
   stage_end "$c"
 done
+[ ${#summary[@]} -gt 1 ] && printf '=== stage times: %s ===\n' "$(IFS=,; echo "${summary[*]}" | sed 's/,/, /g')"
+exit 0
