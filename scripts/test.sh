@@ -28,7 +28,7 @@
 #   trixie-gcc    Debian 13, g++ 14, Boost 1.88, Catch2 3: Release, -Werror, every test
 #   trixie-clang  Debian 13, clang 19, Boost 1.83: Debug, ASan+UBSan, -Werror, every test
 #   sid-gcc       Debian unstable, its g++ and newest Boost: Release, -Werror, every test
-#           (root: scripts/chroot.sh bootstraps each system once, into
+#           (root, else through sudo: scripts/chroot.sh bootstraps each system once, into
 #           /var/cache/jobrunner-ci/NAME, and builds in it; no benchmarks)
 #   all     format tidy gcc clang asan tsan fuzz docs trixie-gcc trixie-clang sid-gcc
 #           (what CI runs); the systems missing from the cache are bootstrapped
@@ -55,7 +55,9 @@ for c in "${configs[@]}"; do
 done
 if [ ${#chroots[@]} -gt 1 ]; then
   mkdir -p build
-  ( for n in "${chroots[@]}"; do scripts/chroot.sh bootstrap "$n" || true; done ) \
+  as_root=()
+  [ "$(id -u)" -ne 0 ] && as_root=(sudo)
+  ( for n in "${chroots[@]}"; do "${as_root[@]}" scripts/chroot.sh bootstrap "$n" || true; done ) \
     > build/chroot-bootstrap.log 2>&1 &
   bootstrap_pid=$!
   echo "chroot systems ${chroots[*]}: bootstrapping in the background (build/chroot-bootstrap.log)"
@@ -117,7 +119,11 @@ for c in "${configs[@]}"; do
         bootstrap_pid=
         cat build/chroot-bootstrap.log | grep '^chroot:' || true
       fi
-      JOBRUNNER_JOBS=$jobs JOBRUNNER_TEST_JOBS=$test_jobs run scripts/chroot.sh test "$c"
+      # debootstrap and chroot need root: through sudo for another user.
+      as_root=()
+      [ "$(id -u)" -ne 0 ] && as_root=(sudo)
+      run "${as_root[@]}" env JOBRUNNER_JOBS="$jobs" JOBRUNNER_TEST_JOBS="$test_jobs" \
+        scripts/chroot.sh test "$c"
       stage_end "$c"
       continue ;;
     *) echo "unknown configuration: $c" >&2; exit 2 ;;
