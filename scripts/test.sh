@@ -16,7 +16,8 @@
 #   tidy    clang-tidy 14 (.clang-tidy) over the header-check units (scripts/tidy.py)
 #   gcc     g++ Release, -Werror, every test, benchmark smoke runs, and each header
 #           under include/jobrunner compiled on its own (JOBRUNNER_HEADER_CHECK)
-#   clang   clang++ Release, -Werror, every test
+#   clang   clang++ Release, -Werror, every test (no benchmarks: gcc builds and runs them;
+#           benchmarks/harness.py builds its own clang copies)
 #   asan    g++ Debug with ASan+UBSan and _GLIBCXX_ASSERTIONS, every test
 #           (g++ 12 is the compiler whose coroutine double-destroy ASan catches)
 #   asan-clang  the same with clang++ 14 (not in all: g++'s ASan stage covers the library)
