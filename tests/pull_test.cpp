@@ -10,8 +10,11 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_future.hpp>
 
+#include <chrono>
 #include <cstddef>
+#include <future>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -86,6 +89,46 @@ TEST_CASE("a coroutine pulls every result once, then the end of the job", "[pull
   CHECK(!out.ec);
   CHECK(out.summary.succeeded == 90);
   CHECK(out.summary.failed == 10);
+}
+
+// Found by CI on Boost 1.88 and 1.92: their channels post the completion of a
+// receive on a closed channel to the channel's executor, which had stopped
+// (run() had returned), so a pull made after the end never completed.
+TEST_CASE("a pull after run() has returned still completes with the end of the job", "[pull][end]")
+{
+  asio::io_context io;
+  runner_type runner(io, [](int x) { return x + 1; });
+  runner.add_range(jobrunner::test::iota(0, 5));
+  auto results = runner.results();
+  int pulled = 0;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        while (co_await results.async_next(asio::use_awaitable))
+          ++pulled;
+      },
+      [](std::exception_ptr e) { CHECK(!e); });
+  CHECK(runner.run().succeeded == 5);
+  CHECK(pulled == 5);
+  REQUIRE(io.stopped());
+
+  // A token with an executor of its own (use_future's) completes without the
+  // job's executor: from this thread, while nothing runs the io_context.
+  auto end = results.async_next(asio::use_future);
+  REQUIRE(end.wait_for(std::chrono::seconds(30)) == std::future_status::ready); // a hang guard
+  CHECK_FALSE(end.get().has_value());
+
+  // A plain callback completes on the job's executor, once it runs again.
+  int ends = 0;
+  results.async_next([&](boost::system::error_code ec, std::optional<result_type> r) {
+    CHECK(!ec);
+    CHECK(!r);
+    ++ends;
+  });
+  CHECK(ends == 0); // never inside the initiating call
+  io.restart();
+  io.run();
+  CHECK(ends == 1);
 }
 
 TEST_CASE("a puller that does not pull holds the job back within the live-item bound",

@@ -8,6 +8,8 @@
 #include <jobrunner/task_result.hpp>
 #include <jobrunner/threading.hpp>
 
+#include <boost/asio/append.hpp>
+
 #include <memory>
 #include <optional>
 #include <utility>
@@ -47,7 +49,10 @@ public:
    * - no error and a result: the next item's result (any status);
    * - no error and `std::nullopt`: the job has delivered every result (the
    *   job may still be finishing: `async_run` completes separately); every
-   *   pull from then on completes the same way at once;
+   *   pull from then on completes the same way at once, posted to the
+   *   token's associated executor, even after the job's executor has
+   *   stopped (a plain callback has none and runs on the job's executor,
+   *   which must then be run again);
    * - `asio::error::operation_aborted`: this pull was cancelled; no result
    *   was taken (the next pull gets it).
    *
@@ -71,6 +76,21 @@ public:
         [](auto handler, std::shared_ptr<state> job) {
           release_previous(job);
           auto& channel = job->puller.get();
+          // After the end, the pull does not touch the channel: Asio 1.84
+          // and later post a receive on a closed channel to the channel's
+          // executor, which may have stopped (run() returned), and the pull
+          // would never complete. The work guard keeps the job's executor
+          // from running out of work between the check and the receive, so
+          // a receive started here completes on it; if it had already run
+          // out, the job had ended, and the channel was closed.
+          const auto work = asio::make_work_guard(job->executor());
+          if (!channel.is_open())
+          {
+            const auto ex = asio::get_associated_executor(handler, job->executor());
+            asio::post(
+                ex, asio::append(std::move(handler), error_code{}, std::optional<task_result>{}));
+            return;
+          }
           channel.async_receive(asio::deferred([job](error_code ec, std::optional<task_result> r) {
             if (ec == asio::experimental::error::channel_closed)
               ec = {}; // the end of the job
