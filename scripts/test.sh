@@ -107,7 +107,7 @@ for c in "${configs[@]}"; do
     # headless Chromium: no broken internal link, no page without content.
     run cmake --preset docs
     run cmake --build build/ci-docs --target docs
-    run python3 scripts/check_docs.py build/ci-docs/docs/html "$jobs"
+    run python3 scripts/check_docs.py build/ci-docs/docs/html
     stage_end "$c"
     continue
   fi
