@@ -33,7 +33,7 @@
 #           /var/cache/jobrunner-ci/NAME, and builds in it; no benchmarks)
 #   all     format tidy gcc clang asan tsan fuzz docs trixie-gcc trixie-clang sid-gcc
 #           (what CI runs); the systems missing from the cache are bootstrapped
-#           in the background from the start (a first bootstrap takes 10-30 min each)
+#           in the background from the start (a first bootstrap took 9-31 min each here)
 #   newer   trixie-gcc trixie-clang sid-gcc
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,6 +47,10 @@ configs=("$@")
 [ "${configs[0]}" = all ] && configs=(format tidy gcc clang asan tsan fuzz docs trixie-gcc trixie-clang sid-gcc)
 [ "${configs[0]}" = newer ] && configs=(trixie-gcc trixie-clang sid-gcc)
 
+# debootstrap and chroot need root: through sudo for another user.
+as_root=()
+[ "$(id -u)" -ne 0 ] && as_root=(sudo)
+
 # Bootstraps (mostly download and unpacking) overlap the builds: one chain in
 # the background, logged in build/; the first chroot stage waits for it.
 bootstrap_pid=
@@ -56,8 +60,6 @@ for c in "${configs[@]}"; do
 done
 if [ ${#chroots[@]} -gt 1 ]; then
   mkdir -p build
-  as_root=()
-  [ "$(id -u)" -ne 0 ] && as_root=(sudo)
   ( for n in "${chroots[@]}"; do "${as_root[@]}" scripts/chroot.sh bootstrap "$n" || true; done ) \
     > build/chroot-bootstrap.log 2>&1 &
   bootstrap_pid=$!
@@ -120,9 +122,6 @@ for c in "${configs[@]}"; do
         bootstrap_pid=
         cat build/chroot-bootstrap.log | grep '^chroot:' || true
       fi
-      # debootstrap and chroot need root: through sudo for another user.
-      as_root=()
-      [ "$(id -u)" -ne 0 ] && as_root=(sudo)
       run "${as_root[@]}" env JOBRUNNER_JOBS="$jobs" JOBRUNNER_TEST_JOBS="$test_jobs" \
         scripts/chroot.sh test "$c"
       stage_end "$c"
