@@ -13,6 +13,7 @@ Usage: scripts/check_docs.py HTML_DIR
 """
 import json
 import os
+import pathlib
 import select
 import subprocess
 import sys
@@ -55,37 +56,65 @@ class Browser:
     """One headless Chromium, driven over the DevTools protocol on a pipe
     (`--remote-debugging-pipe`: commands on its fd 3, replies and events on
     its fd 4, each a JSON text ended by a NUL). Starting Chromium once per
-    page cost about 2.7 s a page (the stage took 193 s for 70 pages)."""
+    page cost about 2.7 s a page (the stage took 193 s for 70 pages).
+    Use it in a `with` block: Chromium is closed however the block ends."""
 
-    def __init__(self, profile):
+    TIMEOUT = 120  # s without a message from Chromium: it is stuck
+
+    def __init__(self, workdir):
+        self._log = open(os.path.join(workdir, "chromium.log"), "wb")
         to_browser, self._to = os.pipe()
         self._from, from_browser = os.pipe()
-        # A shell puts the pipes on fds 3 and 4, then becomes Chromium.
+        # bash (dash refuses fd numbers over 9) puts the pipes on fds 3 and 4,
+        # closes the originals, then becomes Chromium.
+        redirect = f"3<&{to_browser} 4>&{from_browser}" + "".join(
+            f" {fd}<&-" for fd in (to_browser, from_browser) if fd not in (3, 4))
         self.proc = subprocess.Popen(
-            ["sh", "-c", f'exec "$0" "$@" 3<&{to_browser} 4>&{from_browser}', CHROMIUM,
+            ["bash", "-c", f'exec "$0" "$@" {redirect}', CHROMIUM,
              "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
              "--disable-extensions", "--disable-background-networking", "--disable-sync",
              "--disable-component-update", "--disable-default-apps", "--mute-audio",
-             "--user-data-dir=" + profile, "--remote-debugging-pipe", "about:blank"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            pass_fds=(to_browser, from_browser))
+             "--user-data-dir=" + os.path.join(workdir, "profile"),
+             "--remote-debugging-pipe", "about:blank"],
+            stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
+            pass_fds=(to_browser, from_browser), start_new_session=True)
         os.close(to_browser)
         os.close(from_browser)
         self._buffer, self._next_id, self._events = b"", 0, []
-        target = self.call("Target.createTarget", url="about:blank")["targetId"]
-        self.session = self.call("Target.attachToTarget", targetId=target,
-                                 flatten=True)["sessionId"]
-        self.call("Page.enable", session=self.session)
+        self._responsive = True
+        self.session = None
+
+    def __enter__(self):
+        try:
+            target = self.call("Target.createTarget", url="about:blank")["targetId"]
+            self.session = self.call("Target.attachToTarget", targetId=target,
+                                     flatten=True)["sessionId"]
+            self.call("Page.enable", session=self.session)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
     def _read(self):
         while b"\0" not in self._buffer:
-            ready, _, _ = select.select([self._from], [], [], 120)
+            ready, _, _ = select.select([self._from], [], [], self.TIMEOUT)
             chunk = os.read(self._from, 1 << 16) if ready else b""
             if not chunk:
-                raise RuntimeError("chromium: no reply (it ended, or took over 120 s)")
+                self._responsive = False
+                raise RuntimeError(
+                    f"chromium: no reply (it ended with status {self.proc.poll()}, or took"
+                    f" over {self.TIMEOUT} s); its output ends with:\n{self._log_tail()}")
             self._buffer += chunk
         text, self._buffer = self._buffer.split(b"\0", 1)
         return json.loads(text)
+
+    def _log_tail(self):
+        self._log.flush()
+        with open(self._log.name, "rb") as f:
+            return f.read()[-2000:].decode(errors="replace")
 
     def call(self, method, session=None, **params):
         self._next_id += 1
@@ -110,31 +139,42 @@ class Browser:
             self._events.append(self._read())
 
     def dom(self, url):
-        """The DOM once the page has loaded (its scripts have run)."""
+        """The DOM of `url` once it has loaded (its scripts have run)."""
         self._events.clear()
         nav = self.call("Page.navigate", session=self.session, url=url)
         if nav.get("errorText"):
             raise RuntimeError(f"chromium could not open {url}: {nav['errorText']}")
-        self._wait_event("Page.loadEventFired")
-        value = self.call("Runtime.evaluate", session=self.session,
-                          expression="document.documentElement.outerHTML",
-                          returnByValue=True)["result"].get("value", "")
-        return value
+        # A load event says nothing of which document loaded (a late one of
+        # the previous page, or of about:blank, may come first): read the
+        # DOM only once the document is this page's, completely loaded.
+        for _ in range(10):
+            self._wait_event("Page.loadEventFired")
+            state = self.call("Runtime.evaluate", session=self.session, returnByValue=True,
+                              expression="[location.href, document.readyState,"
+                                         " document.documentElement.outerHTML]")
+            href, ready, html = state["result"].get("value") or ["", "", ""]
+            if href == url and ready == "complete":
+                return html
+        raise RuntimeError(f"chromium: {url} did not load (last: {href}, {ready})")
 
     def close(self):
-        try:
-            self.call("Browser.close")
-        except (RuntimeError, OSError):
-            pass
+        if self._responsive:
+            try:
+                self.call("Browser.close")
+            except (RuntimeError, OSError):
+                pass
         try:
             self.proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
+            os.killpg(self.proc.pid, 9)
             self.proc.wait()
+        os.close(self._to)
+        os.close(self._from)
+        self._log.close()
 
 
 def dump(browser, path):
-    html = browser.dom("file://" + path)
+    html = browser.dom(pathlib.Path(path).as_uri())
     if "<html" not in html:
         raise RuntimeError(f"chromium could not open {path}")
     page = Page()
@@ -148,12 +188,10 @@ def main() -> int:
     if not files:
         print(f"docs: no page in {html}", file=sys.stderr)
         return 1
-    with tempfile.TemporaryDirectory(prefix="check-docs-") as profile:
-        browser = Browser(profile)
-        try:
-            pages = dict(dump(browser, f) for f in files)
-        finally:
-            browser.close()
+    # Chromium's helpers may still write in the profile as it is removed.
+    with tempfile.TemporaryDirectory(prefix="check-docs-", ignore_cleanup_errors=True) as work, \
+            Browser(work) as browser:
+        pages = dict(dump(browser, f) for f in files)
     problems, links = [], 0
     for path, page in pages.items():
         name = os.path.relpath(path, html)
