@@ -76,14 +76,19 @@ public:
         [](auto handler, std::shared_ptr<state> job) {
           release_previous(job);
           auto& channel = job->puller.get();
-          // After the end, the pull does not touch the channel: Asio 1.84
-          // and later post a receive on a closed channel to the channel's
-          // executor, which may have stopped (run() returned), and the pull
-          // would never complete. The work guard keeps the job's executor
-          // from running out of work between the check and the receive, so
-          // a receive started here completes on it; if it had already run
-          // out, the job had ended, and the channel was closed.
-          const auto work = asio::make_work_guard(job->executor());
+          // After the end, a pull does not touch the channel: Boost 1.88
+          // and 1.92 (not 1.81 or 1.83) post a receive on a closed channel
+          // to the channel's executor, which may have stopped (run()
+          // returned), and the pull would never complete. With
+          // multi_threaded the end may come, on another thread, while this
+          // pull starts: a work guard, taken once the channel is seen open,
+          // keeps the job's executor from running out of work until the
+          // receive has started (which then completes on it); a close
+          // meanwhile is seen by the second check.
+          std::optional<asio::executor_work_guard<asio::any_io_executor>> work;
+          if constexpr (Threading::concurrent)
+            if (channel.is_open())
+              work.emplace(job->executor());
           if (!channel.is_open())
           {
             const auto ex = asio::get_associated_executor(handler, job->executor());
