@@ -14,7 +14,6 @@
 #include <cerrno>
 #include <csignal>
 #include <pthread.h>
-#include <signal.h>
 #include <unistd.h>
 
 using jobrunner::redis::detail::sigpipe_shield;

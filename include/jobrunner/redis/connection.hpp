@@ -25,7 +25,6 @@
 #include <hiredis/hiredis.h>
 #include <memory>
 #include <pthread.h>
-#include <signal.h>
 #include <stdexcept>
 #include <string>
 #include <utility>
