@@ -246,7 +246,11 @@ TEST_CASE("rate_limit caps the task starts in every window", "[policies][rate]")
     worst = std::max(worst, in_window);
   }
   INFO("most starts in a 100 ms window: " << worst);
-  CHECK(worst <= 200 / 10 + 10);
+  // The gate grants at most rate x window + burst slots in a window. A start
+  // may come late (a loaded machine wakes a worker after its slot), so a
+  // window can also hold one late slot per worker. Without the gate all 150
+  // would start at once.
+  CHECK(worst <= 200 / 10 + 10 + config.workers);
 }
 
 TEST_CASE("a cancel ends the waits for rate-limited starts", "[policies][rate]")

@@ -54,7 +54,9 @@ TEST_CASE("breaker: a dead service ends the job unavailable, every submitted ite
 {
   asio::io_context io;
   JobConfig config = breaker_config(4);
-  config.circuit_breaker.give_up_after = 50ms;
+  // Long enough for a second opening even when a wake-up is late (the
+  // open time is 2 ms, then 4 and 8).
+  config.circuit_breaker.give_up_after = 1s;
   std::atomic<int> calls{0};
   JobRunner<int, int> runner(
       io,

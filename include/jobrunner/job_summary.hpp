@@ -139,8 +139,11 @@ struct JobSummary
  */
 struct JobStats
 {
-  std::uint64_t submitted = 0; ///< items accepted into the work queue so far
-  std::uint64_t queued = 0;    ///< submitted, not yet taken by a worker
+  /// Items accepted into the work queue so far. An item whose submit waits
+  /// for room counts from the start of that wait (a worker may take it before
+  /// the submitter resumes), and no longer if that submit is cancelled.
+  std::uint64_t submitted = 0;
+  std::uint64_t queued = 0; ///< submitted, not yet taken by a worker
   /// Taken by a worker (or waiting for a retry), result not yet handled.
   std::uint64_t in_flight = 0;
   std::uint64_t succeeded = 0; ///< results handled, by status

@@ -331,7 +331,7 @@ def case_hostile_clients(tmp):
     # open too many connections: the server answers or closes each, stays
     # up, and its open connections fall back to zero.
     import socket
-    server = Server(tmp, "--idle-timeout", "1", "--max-connections", "20")
+    server = Server(tmp, "--idle-timeout", "5", "--max-connections", "20")
 
     def exchange(payload, read=True):
         s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
@@ -363,15 +363,21 @@ def case_hostile_clients(tmp):
         # Slow clients that never finish their request, beyond the limit.
         slow = [exchange(b"POST /v1/price HTTP/1.1\r\nContent-Le", read=False) for _ in range(30)]
         # Until the server has accepted 20 of them, a new one may be served:
-        # ask until refused (a loaded machine accepts slowly), within 1 s.
-        deadline = time.monotonic() + 0.9
+        # ask until refused (a loaded machine accepts slowly), well within
+        # the 5 s idle timeout that closes the slow ones.
+        deadline = time.monotonic() + 4
         while True:
             busy = exchange(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
             if busy.startswith(b"HTTP/1.1 503") or time.monotonic() > deadline:
                 break
             time.sleep(0.05)
         check(busy.startswith(b"HTTP/1.1 503"), "a connection beyond the limit was not refused")
-        time.sleep(1.8)  # the idle timeout closes the slow ones
+        # The idle timeout closes the slow ones: then a new client is served.
+        deadline = time.monotonic() + 20
+        while not busy.startswith(b"HTTP/1.1 200") and time.monotonic() < deadline:
+            time.sleep(0.2)
+            busy = exchange(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        check(busy.startswith(b"HTTP/1.1 200"), "the idle timeout did not close the slow clients")
         for s in slow:
             s.close()
         with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/health", timeout=10) as r:

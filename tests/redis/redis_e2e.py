@@ -204,7 +204,9 @@ def restart_case(a, port, cli, server, redis_cmd, submit):
     """Redis stops mid-job and comes back (its append-only file fsynced at
     every write): runners and submitter reconnect and finish the job (they
     once stopped with an error, and the submitter wrote every row off)."""
-    runners = [runner(a, port, name, claim=500) for name in ("r1", "r2")]
+    # 50 ms tasks: the job lasts seconds, so it outlives the shutdown below
+    # even when the runners are slow to start (ASan, a loaded machine).
+    runners = [runner(a, port, name, delay=50, claim=500) for name in ("r1", "r2")]
     # Shut Redis down mid-job: as soon as the first results are in (a fixed
     # sleep could fall before the runners start, or after the job ends).
     wait_until("the first results", lambda: done_count(cli) > 0, procs=runners)
@@ -242,7 +244,10 @@ def order_case(a, port, cli):
     """Runners started before the submitter wait for the job (they once
     exited 1 with 'UNBLOCKED the stream key no longer exists' or NOGROUP,
     and the submitter then waited forever); one more joins mid-job."""
-    rs = [runner(a, port, name) for name in ("r1", "r2")]
+    # 50 ms tasks: the job lasts seconds, so r3 (started after the first
+    # results) joins it while it is live even on a slow machine; a runner
+    # started after the end would wait for the next job.
+    rs = [runner(a, port, name, delay=50) for name in ("r1", "r2")]
     # Both connected (two connections each, and this client's), then give
     # them time to look for the job a few times.
     wait_until("the runners connect",
@@ -250,7 +255,7 @@ def order_case(a, port, cli):
     time.sleep(0.5)
     sub = submitter(a, port, a.items)
     wait_until("the first results", lambda: done_count(cli) > 0, procs=rs)
-    rs.append(runner(a, port, "r3"))
+    rs.append(runner(a, port, "r3", delay=50))
     finish(sub, "the submitter")
     for r in rs:
         print(finish(r, "a runner", timeout=30).strip())
@@ -528,7 +533,7 @@ def deadletter_case(a, port, cli):
 
 def readahead_case(a, port, cli):
     """Three runners with a small queue (2 workers, 2 places) and slow tasks
-    (100 ms) reclaim items pending for 0.5 s. A runner once read 100 items
+    (100 ms) reclaim items pending for 2 s. A runner once read 100 items
     at a time and held them waiting for a place far longer than that (5 s):
     another runner claimed them, a third claimed them from it, and so on
     (dead-lettered after 5 deliveries, without any crash, on a loaded
@@ -540,7 +545,7 @@ def readahead_case(a, port, cli):
                REDIS_WORKER_TRACE=trace)
     items = 100
     sub = submitter(a, port, items)
-    rs = [spawn([a.worker, str(port), "work", name, "100", "500"], env=env,
+    rs = [spawn([a.worker, str(port), "work", name, "100", "2000"], env=env,
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
           for name in ("r1", "r2", "r3")]
     print(finish(sub, "the submitter").strip())
@@ -555,7 +560,7 @@ def readahead_case(a, port, cli):
     if often:
         fail(f"{len(often)} items ran more than twice (read ahead, reclaimed): {often[:10]}")
     check_results(a, cli, items)
-    print(f"PASS: {items} items, each run at most twice by three slow runners with a 0.5 s claim "
+    print(f"PASS: {items} items, each run at most twice by three slow runners with a 2 s claim "
           f"time, none dead-lettered")
 
 
