@@ -21,7 +21,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-CXX_IMPLS = ["jobrunner", "handwritten_fast", "handwritten_await"]
+# jobrunner_untimed: the runner with JobConfig::measure_durations off.
+CXX_IMPLS = ["jobrunner", "jobrunner_untimed", "handwritten_fast", "handwritten_await"]
 GO_IMPLS = ["go_1", "go"]  # GOMAXPROCS=1, and Go's default (one thread per core)
 ALL_IMPLS = CXX_IMPLS + GO_IMPLS + ["asyncio"]
 
@@ -52,7 +53,7 @@ def command(impl, build_dir):
         return [sys.executable, os.path.join(HERE, "asyncio_bench.py")]
     if impl in GO_IMPLS:
         return [os.path.join(build_dir, "benchmarks", "go_bench")]
-    name = "jobrunner_bench" if impl == "jobrunner" else impl + "_bench"
+    name = "jobrunner_bench" if impl.startswith("jobrunner") else impl + "_bench"
     return [os.path.join(build_dir, "benchmarks", name)]
 
 
@@ -61,6 +62,9 @@ def run_one(impl, build_dir, workload, args, env):
     env.pop("GOMAXPROCS", None)
     if impl == "go_1":
         env["GOMAXPROCS"] = "1"
+    env.pop("JOBRUNNER_BENCH_POLICY", None)
+    if impl == "jobrunner_untimed":
+        env["JOBRUNNER_BENCH_POLICY"] = "untimed"
     out = subprocess.run(command(impl, build_dir) + [workload] + args, check=True,
                          capture_output=True, text=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])

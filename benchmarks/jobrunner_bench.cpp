@@ -2,7 +2,8 @@
 // The runner under the benchmark contract (benchmarks/README.md):
 //   jobrunner_bench WORKLOAD [N] [W] [Q] [P] [L]
 // JOBRUNNER_BENCH_POLICY=timeout|rate|retry|ordered|adaptive|budget|deadline switches
-// one policy on at a setting that never binds (its cost, not its effect).
+// one policy on at a setting that never binds (its cost, not its effect);
+// =untimed switches JobConfig::measure_durations off (no clock read per item).
 #include <jobrunner/jobrunner.hpp>
 
 #include "bench_common.hpp"
@@ -59,6 +60,8 @@ void set_policy(jobrunner::JobConfig& config)
     config.adaptive_concurrency.enabled = true;
   else if (policy == "budget")
     config.failure_budget.max_failures = 1000000000;
+  else if (policy == "untimed") // no policy, and no task durations measured
+    config.measure_durations = false;
   else if (policy == "deadline") // issue 14: both deadlines, never reached
   {
     config.deadline.total = std::chrono::hours(1);

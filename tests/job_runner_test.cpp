@@ -2,6 +2,7 @@
 // JobRunner on a single-threaded io_context: the invariants first (exactly
 // one task-complete per item, job-complete once and last, nothing left
 // running), then the function kinds, errors, cancellation, tokens and memory.
+#include <jobrunner/detail/task_stopwatch.hpp>
 #include <jobrunner/jobrunner.hpp>
 
 #include "job_outcome.hpp"
@@ -886,6 +887,60 @@ TEST_CASE("task durations are measured and summarised", "[runner][timing]")
   CHECK(s.latency.p99 <= s.latency.max);
   CHECK(s.elapsed >= 39ms);
   CHECK(s.items_per_second > 0);
+}
+
+TEST_CASE("measure_durations off: no duration and no latency summary, unless a limit needs them",
+          "[runner][timing]")
+{
+  for (const bool adaptive : {false, true})
+  {
+    INFO("adaptive concurrency " << adaptive);
+    asio::io_context io;
+    JobConfig config;
+    config.workers = 4;
+    config.measure_durations = false;
+    config.adaptive_concurrency.enabled = adaptive;
+    JobRunner<int, int> runner(
+        io,
+        [](int x) -> asio::awaitable<int> {
+          co_await sleep_for(std::chrono::milliseconds(x));
+          if (x == 5)
+            throw std::runtime_error("five");
+          co_return x;
+        },
+        config);
+    std::vector<std::chrono::nanoseconds> durations;
+    runner.add_range(std::vector<int>{5, 10, 10, 10}).on_task_complete([&](auto& r) {
+      durations.push_back(r.duration);
+    });
+    auto s = runner.run();
+    CHECK(s.succeeded == 3);
+    CHECK(s.failed == 1);
+    REQUIRE(durations.size() == 4);
+    for (auto d : durations)
+      if (adaptive) // the limit needs the durations: measured anyway
+        CHECK(d >= 4ms);
+      else
+        CHECK(d == 0ns);
+    CHECK(s.latency.count == (adaptive ? 4u : 0u));
+    CHECK(s.elapsed >= 10ms); // the job itself is still timed
+  }
+}
+
+TEST_CASE("a stopwatch switched off reads no clock and measures nothing", "[runner][timing]")
+{
+  jobrunner::detail::task_stopwatch off(false);
+  off.start();
+  CHECK(off.stop() == 0ns);
+  off.invalidate();
+  off.start();
+  CHECK(off.stop() == 0ns);
+  jobrunner::detail::task_stopwatch on(true);
+  on.start();
+  const auto t0 = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - t0 < 2ms)
+  {}
+  CHECK(on.stop() >= 1ms);
 }
 
 namespace {

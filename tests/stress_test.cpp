@@ -210,6 +210,7 @@ scenario make_scenario(std::uint64_t seed)
       k.max_in_flight = 1;
     k.max_waiting = pick(2) == 0 ? 0 : 1 + pick(10);
   }
+  s.config.measure_durations = pick(4) != 0; // issue 15: no clock per item in a quarter
   return s;
 }
 
@@ -305,6 +306,7 @@ void run_scenario(const scenario& sc)
   bool overlapped = false;
   bool out_of_order = false;
   bool too_many_attempts = false;
+  bool timed_untimed = false; // a duration with measure_durations off
   long results = 0, succeeded = 0, failed = 0, cancelled = 0, timed_out = 0, callback_throws = 0;
   long unavailable = 0;
   long expired = 0, expired_in_queue = 0; // deadlines (issue 14)
@@ -322,6 +324,8 @@ void run_scenario(const scenario& sc)
       out_of_order = true;
     if (r.attempts > sc.config.retry.max_attempts + sc.config.max_pushbacks)
       too_many_attempts = true;
+    if (!sc.config.timed_tasks() && r.duration != std::chrono::nanoseconds{0})
+      timed_untimed = true;
     ++results;
     switch (r.status)
     {
@@ -392,6 +396,7 @@ void run_scenario(const scenario& sc)
   CHECK_FALSE(overlapped);
   CHECK_FALSE(out_of_order);
   CHECK_FALSE(too_many_attempts);
+  CHECK_FALSE(timed_untimed);
   CHECK(job_calls == 1);
   CHECK(results_at_job == results);
   std::uint64_t submitted_total = 0;

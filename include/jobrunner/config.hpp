@@ -170,6 +170,18 @@ struct JobConfig
     std::size_t max_waiting = 0; ///< items waiting for a retry off the workers; 0: `workers`
   } retry;                       ///< retries; off by default (`max_attempts` 1)
 
+  /// Whether workers time each task (`TaskResult::duration`, `JobSummary::latency`).
+  /**
+   * On by default. Off, no clock is read per item: `duration` is 0 and the
+   * summary's `latency` is empty. This saves two reads of the clock per item
+   * (about 9 ns on the 2-core VM of benchmarks/README.md, an eighth of the
+   * cost of a job whose task does nothing): worth it only for tasks of well
+   * under a microsecond. An `adaptive_concurrency` limit needs the
+   * durations, so with it on they are measured anyway. Example:
+   * `JobConfig c; c.measure_durations = false;`
+   */
+  bool measure_durations = true;
+
   bool ordered_delivery = false;  ///< task-complete callbacks in submission order
   std::size_t reorder_window = 0; ///< with ordered_delivery; 0: `workers`
 
@@ -316,6 +328,9 @@ struct JobConfig
   } per_key;                       ///< per-key limits (off by default)
   // --- end per-key limits ------------------------------------------------------
 
+  /// Whether workers read the clock around each task (`measure_durations`, or a limit
+  /// that needs the durations).
+  bool timed_tasks() const noexcept { return measure_durations || adaptive_concurrency.enabled; }
   /// Whether retries wait aside (not holding a worker).
   bool retries_off_worker() const noexcept { return retry.max_attempts > 1 && !ordered_delivery; }
   /// How many retries may wait off the workers: `retry.max_waiting`, or `workers` if 0.

@@ -83,7 +83,8 @@ std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& o
  *   cancelled before it ran.
  * - `duration`: how long the function ran (its last attempt), measured by
  *   the worker (a few tens of nanoseconds of the worker's own bookkeeping
- *   included). Zero when the task never ran.
+ *   included). Zero when the task never ran, and with
+ *   `JobConfig::measure_durations` off.
  * - `attempts`: how many times the function ran on this item (more than one
  *   after retries, `JobConfig::retry`, or server push-back, `retry_after`);
  *   0 if it never ran. `error` is then the last attempt's error. An item

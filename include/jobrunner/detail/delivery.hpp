@@ -26,6 +26,7 @@ struct delivery_plan
   bool direct = false;   // workers deliver (see above)
   bool budgeted = false; // a failure budget is set
   bool breaker = false;  // a circuit breaker is set (issue 14)
+  bool timed = true;     // tasks are timed: their durations make the latency summary
 };
 
 template <class State>
@@ -36,6 +37,7 @@ delivery_plan plan_delivery(const State& job) noexcept
              && !job.puller.enabled() && !job.open.result_side_releases();
   p.budgeted = policy::budgeted(job.config().failure_budget);
   p.breaker = job.breaker.has_value();
+  p.timed = job.config().timed_tasks();
   return p;
 }
 
@@ -49,7 +51,7 @@ void deliver(State& job, typename State::task_result& r)
   if (job.delivery.budgeted)
     if (const auto c = job.outcomes.counts(); policy::over_budget(job.config().failure_budget, c))
       job.abort(c.failures()); // idempotent: the job is cancelled once
-  if (r.error || r.value)
+  if (job.delivery.timed && (r.error || r.value))
     job.outcomes.latencies.record(static_cast<std::uint64_t>(r.duration.count()));
   if (job.on_task)
   {

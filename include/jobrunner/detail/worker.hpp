@@ -33,7 +33,7 @@ asio::awaitable<void> run_worker(std::shared_ptr<job_state<Item, Result, Threadi
   worker_deadlines deadlines(job->config(), Policies); // issue 14; the total cuts the timeout
   const bool timed = Policies && is_async && deadlines.times_attempts(job->config());
   shield_guard guard(self.shield);
-  task_stopwatch watch;
+  task_stopwatch watch(job->config().timed_tasks());
   bool ended_input = false; // this worker's final result ended the input
 
   for (;;)
