@@ -256,3 +256,33 @@ TEST_CASE("AIMD: successes of tasks started before a cut do not count as growth 
     succeed_at_full_load(limit, in_flight, wake);
   CHECK(limit.current() == 18); // cautious below 20
 }
+
+TEST_CASE("gradient: a task started with more than the limit in flight is no sample of it",
+          "[policy][adaptive]")
+{
+  auto a = adaptive(1, 8, 0.5);
+  a.algorithm = JobConfig::AdaptiveConcurrency::algorithm_kind::gradient;
+  concurrency_limit limit(8, a);
+  auto wake = [](std::size_t) {};
+  std::deque<limit_ticket> in_flight;
+  for (int i = 0; i < 50; ++i) // a flat latency at the full limit
+    succeed_at_full_load(limit, in_flight, wake);
+  REQUIRE(limit.current() == 8);
+  for (; !in_flight.empty(); in_flight.pop_back()) // none in flight
+    limit.finish(in_flight.back(), limit_outcome::success, latency, wake);
+  std::vector<limit_ticket> tickets;
+  for (int i = 0; i < 8; ++i)
+    tickets.push_back(limit.start());
+  for (const auto& t : tickets)
+    CHECK(t.within);
+  // A ninth task in flight (one that started before a cut lowered the
+  // limit, say): the next start meets more than the limit.
+  const auto over = limit.start();
+  CHECK_FALSE(over.within);
+  // Its slow latency is not taken for the limit's: no cut.
+  limit.finish(over, limit_outcome::success, 10 * latency, wake);
+  CHECK(limit.current() == 8);
+  // The same latency from a task started within the limit cuts it.
+  limit.finish(tickets.back(), limit_outcome::success, 10 * latency, wake);
+  CHECK(limit.current() < 8);
+}

@@ -56,16 +56,49 @@ TEST_CASE("gradient: a doubling latency cuts the limit with no timeout", "[polic
   for (int i = 0; i < 100; ++i)
     g.on_sample(milliseconds(100), true, true);
   REQUIRE(g.limit() == 50);
-  // The service slows to 200 ms: no overload signal, only the samples.
+  // The service slows to 200 ms: no overload signal, only the samples. As
+  // in the runner, the `limit` samples after a cut are of tasks started
+  // before it (not fresh).
   double last = g.limit();
-  for (int i = 0; i < 20; ++i)
+  unsigned stale = 0;
+  for (int i = 0; i < 600; ++i) // about 12 rounds of 50
   {
-    const double now = g.on_sample(milliseconds(200), true, true);
+    const double now = g.on_sample(milliseconds(200), true, stale == 0);
     CHECK(now <= last); // never up while the latency is above its usual
+    if (stale != 0)
+      --stale;
+    if (now < last)
+      stale = static_cast<unsigned>(last);
     last = now;
   }
-  CHECK(last < 25); // at least halved within 20 samples
+  CHECK(last < 25); // at least halved within about 12 rounds
   CHECK(last >= 1);
+}
+
+TEST_CASE("gradient: after a cut the slow samples before it do not cut again", "[policy][gradient]")
+{
+  // A knee at 8: with 9 in flight the latency doubles (the adaptive
+  // benchmark's latency service). The short average starts again at a cut,
+  // so once the latency is back to normal at the lower limit it stays there,
+  // and the next probe past the knee is far off.
+  gradient_limit g(limits(1, 50, 8));
+  auto latency = [&] { return milliseconds(g.limit() >= 9 ? 200 : 100); };
+  for (int i = 0; i < 200; ++i) // the quick start reaches the knee
+    g.on_sample(latency(), true, true);
+  int probes = 0;
+  double lowest = g.limit();
+  bool above = g.limit() >= 9;
+  for (int i = 0; i < 3000; ++i) // about 37 s of the benchmark's 80 req/s
+  {
+    g.on_sample(latency(), true, true);
+    lowest = std::min(lowest, g.limit());
+    if (g.limit() >= 9 && !above)
+      ++probes;
+    above = g.limit() >= 9;
+  }
+  CHECK(lowest >= 7);  // not cut below the knee's worker count but once
+  CHECK(probes <= 10); // a probe at most every 300 samples (3.7 s there)
+  CHECK(probes >= 1);  // it still probes: the service may get better
 }
 
 TEST_CASE("gradient: never below min nor above max", "[policy][gradient]")

@@ -16,7 +16,8 @@
 // task itself (so a rate limit or a slow producer, which keep the workers
 // idle, do not let it drift up).
 // A cut by the gradient starts a new epoch too: the samples of the tasks
-// in flight then are ignored (they measured the old limit).
+// in flight then are ignored (they measured the old limit), and so are those
+// of tasks started with more than the limit in flight.
 
 #include <jobrunner/config.hpp>
 #include <jobrunner/detail/policy/gradient_limit.hpp>
@@ -37,6 +38,7 @@ struct limit_ticket
 {
   std::uint64_t epoch = 0; // the cuts before it started
   bool binding = false;    // the limit bound when it started
+  bool within = true;      // no more than the limit in flight when it started
 };
 
 // How an attempt ended, for the limit.
@@ -89,7 +91,7 @@ public:
   {
     std::lock_guard lock(mutex_);
     ++in_flight_;
-    return {epoch(), binds(in_flight_, current())};
+    return {epoch(), binds(in_flight_, current()), in_flight_ <= current()};
   }
 
   // "Near the limit": at least three quarters of it in flight.
@@ -111,7 +113,10 @@ public:
       if (gradient_)
       {
         const double before = limit_;
-        limit_ = gradient_->on_sample(latency, t.binding, t.epoch == epoch());
+        // Fresh: started after the last cut, with no more than the limit in
+        // flight (right after a cut the tasks started above the new limit
+        // still run, so the next starts still meet the old load).
+        limit_ = gradient_->on_sample(latency, t.binding, t.epoch == epoch() && t.within);
         if (limit_ < before) // a cut: the tasks in flight measured the old limit
           epoch_.store(epoch() + 1, std::memory_order_relaxed);
       }

@@ -25,6 +25,10 @@
 // slow round, so it comes back quickly near the limit that proved too
 // much, then probes it rarely. Of cuts with no growth between (one slow
 // episode, its queue still draining), the first one's limit is kept.
+// A cut for queueing starts the short average again (the slow samples that
+// made it measured the old limit) and the next such cut waits for half a
+// short window of samples; below 2 x short_window it removes at least one
+// whole worker (session 9: without these a probe past a knee at 8 cut to 6).
 // A sample from a task that started while the limit did not bind (few tasks in flight) does not
 // grow the limit, only cuts it. A sample of a task started before the last cut is ignored: it
 // measured the old limit (one slow round cuts once). An overload (a timeout or a push-back)
@@ -32,6 +36,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstddef>
 
 namespace jobrunner::detail::policy {
@@ -66,9 +71,13 @@ public:
       return limit_;
     const double x = std::max(1.0, static_cast<double>(latency.count()));
     ++samples_;
-    // A plain mean until a window is full, then an exponential average.
+    ++since_cut_;
+    // A plain mean until a window is full, then an exponential average. The
+    // short one starts again at each cut: the slow samples that made the cut
+    // measured the old limit, and would otherwise cut again at the new one.
     const auto n = static_cast<double>(samples_);
-    short_ += (x - short_) * std::max(2.0 / (static_cast<double>(p_.short_window) + 1), 1 / n);
+    const auto m = static_cast<double>(since_cut_);
+    short_ += (x - short_) * std::max(2.0 / (static_cast<double>(p_.short_window) + 1), 1 / m);
     long_ += (x - long_) * std::max(2.0 / (static_cast<double>(p_.long_window) + 1), 1 / n);
     // The service got lastingly faster (less load elsewhere): the long
     // average follows quickly instead of over its whole window.
@@ -88,13 +97,25 @@ public:
     double allowance = queued_ ? p_.queue_allowance / limit_ : p_.queue_allowance;
     if (cautious)
       allowance /= limit_;
+    // A cut needs a few samples since the last one (half the short window):
+    // one sample of a noisy service is not a trend.
+    if (gradient < 1 && since_cut_ < settle())
+      return limit_;
     double target = limit_ * gradient + allowance;
     if (!binding)
       target = std::min(target, limit_);
     const double before = limit_;
     limit_ = std::clamp(limit_ + (target - limit_) * p_.smoothing, p_.min, p_.max);
     if (gradient < 1 && limit_ < before) // a cut for queueing
+    {
+      // A small limit (below 2 x `short_window`) loses at least one whole
+      // worker: there one more worker is a large share of the load (past a
+      // knee it can double the latency), and a cut that left the limit just
+      // below a whole number would let the next small growth probe again.
+      if (before < 2 * static_cast<double>(p_.short_window))
+        limit_ = std::max(p_.min, std::min(limit_, std::floor(before) - 1));
       cut(before);
+    }
     else if (limit_ > before)
       grew_ = true;
     return limit_;
@@ -119,9 +140,15 @@ private:
   // queue still draining: the first cut's limit is what proved too much).
   void cut(double from) noexcept
   {
+    since_cut_ = 0;
     if (grew_ || cut_from_ == 0)
       cut_from_ = from;
     grew_ = false;
+  }
+
+  unsigned long long settle() const noexcept
+  {
+    return std::max<unsigned long long>(1, p_.short_window / 2);
   }
 
   params p_;
@@ -129,6 +156,7 @@ private:
   double short_ = 0;
   double long_ = 0;
   unsigned long long samples_ = 0;
+  unsigned long long since_cut_ = 0;     // samples since the last cut (or the start)
   bool queued_ = false;                  // queueing or an overload seen: growth per round
   double cut_from_ = 0;                  // the limit the last cut (queueing, overload) came from
   bool grew_ = false;                    // it grew since the last cut
