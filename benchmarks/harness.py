@@ -62,7 +62,6 @@ def run_one(impl, build_dir, workload, args, env):
     env.pop("GOMAXPROCS", None)
     if impl == "go_1":
         env["GOMAXPROCS"] = "1"
-    env.pop("JOBRUNNER_BENCH_POLICY", None)
     if impl == "jobrunner_untimed":
         env["JOBRUNNER_BENCH_POLICY"] = "untimed"
     out = subprocess.run(command(impl, build_dir) + [workload] + args, check=True,

@@ -246,6 +246,7 @@ TEST_CASE("to_openmetrics: a summary's text follows the OpenMetrics rules and ho
   CHECK(samples.at("cars_job_status{" + job + ",cars_job_status=\"drained\"}") == "0");
   CHECK(text.find("# UNIT cars_elapsed_seconds seconds\n") != std::string::npos);
   CHECK(text.find("# TYPE cars_results counter\n") != std::string::npos);
+  CHECK(samples.count("cars_task_duration_seconds{" + job + ",quantile=\"1\"}") == 1);
 
   const auto live = jobrunner::to_openmetrics(runner.stats());
   const auto live_samples = check_openmetrics(live, "jobrunner");
@@ -258,6 +259,22 @@ TEST_CASE("to_openmetrics: a summary's text follows the OpenMetrics rules and ho
   bad.prefix = "ok";
   bad.labels = {{"bad-name", "x"}};
   CHECK_THROWS_AS(jobrunner::to_openmetrics(s, bad), std::invalid_argument);
+}
+
+TEST_CASE("to_openmetrics: no task durations when none were measured", "[events][openmetrics]")
+{
+  asio::io_context io;
+  JobConfig config;
+  config.measure_durations = false;
+  JobRunner<int, int> runner(
+      io, [](int x) -> int { return x; }, config);
+  runner.add_range(jobrunner::test::iota(0, 5));
+  const auto s = runner.run();
+  REQUIRE(s.succeeded == 5);
+  const auto text = jobrunner::to_openmetrics(s);
+  check_openmetrics(text, "jobrunner");
+  CHECK(text.find("task_duration_seconds") == std::string::npos); // not quantiles of 0 s
+  CHECK(text.find("jobrunner_elapsed_seconds") != std::string::npos);
 }
 
 // Every status has its sample: the results of an unavailable job (the circuit

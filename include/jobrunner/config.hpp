@@ -176,8 +176,8 @@ struct JobConfig
    * summary's `latency` is empty. This saves two reads of the clock per item
    * (about 9 ns on the 2-core VM of benchmarks/README.md, an eighth of the
    * cost of a job whose task does nothing): worth it only for tasks of well
-   * under a microsecond. An `adaptive_concurrency` limit needs the
-   * durations, so with it on they are measured anyway. Example:
+   * under a microsecond. The gradient `adaptive_concurrency` limit needs
+   * the durations, so with it on they are measured anyway. Example:
    * `JobConfig c; c.measure_durations = false;`
    */
   bool measure_durations = true;
@@ -330,7 +330,12 @@ struct JobConfig
 
   /// Whether workers read the clock around each task (`measure_durations`, or a limit
   /// that needs the durations).
-  bool timed_tasks() const noexcept { return measure_durations || adaptive_concurrency.enabled; }
+  bool timed_tasks() const noexcept
+  {
+    return measure_durations
+           || (adaptive_concurrency.enabled
+               && adaptive_concurrency.algorithm == AdaptiveConcurrency::algorithm_kind::gradient);
+  }
   /// Whether retries wait aside (not holding a worker).
   bool retries_off_worker() const noexcept { return retry.max_attempts > 1 && !ordered_delivery; }
   /// How many retries may wait off the workers: `retry.max_waiting`, or `workers` if 0.

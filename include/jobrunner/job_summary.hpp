@@ -58,7 +58,8 @@ std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& o
 /// Task durations over the tasks that ran (succeeded, failed, timed out, or cancelled in flight).
 /**
  * Percentiles come from a log-linear histogram and are exact to about 3%;
- * `max` is exact. All zero when no task ran.
+ * `max` is exact. All zero when no task ran, and with
+ * `JobConfig::measure_durations` off.
  */
 struct LatencySummary
 {

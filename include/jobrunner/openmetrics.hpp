@@ -213,12 +213,15 @@ inline std::string to_openmetrics(const JobSummary& s, const OpenMetricsOptions&
   w.sample("paused_seconds", "_total", seconds(s.paused));
   w.family("elapsed_seconds", "gauge", "The job's duration.", "seconds");
   w.sample("elapsed_seconds", "", seconds(s.elapsed));
-  w.family("task_duration_seconds", "gauge",
-           "Task durations: quantiles over the tasks that ran, 1 is the maximum.", "seconds");
-  w.sample("task_duration_seconds", "", seconds(s.latency.p50), "quantile", "0.5");
-  w.sample("task_duration_seconds", "", seconds(s.latency.p90), "quantile", "0.9");
-  w.sample("task_duration_seconds", "", seconds(s.latency.p99), "quantile", "0.99");
-  w.sample("task_duration_seconds", "", seconds(s.latency.max), "quantile", "1");
+  if (s.latency.count != 0) // none measured (JobConfig::measure_durations off, or no task ran)
+  {
+    w.family("task_duration_seconds", "gauge",
+             "Task durations: quantiles over the tasks that ran, 1 is the maximum.", "seconds");
+    w.sample("task_duration_seconds", "", seconds(s.latency.p50), "quantile", "0.5");
+    w.sample("task_duration_seconds", "", seconds(s.latency.p90), "quantile", "0.9");
+    w.sample("task_duration_seconds", "", seconds(s.latency.p99), "quantile", "0.99");
+    w.sample("task_duration_seconds", "", seconds(s.latency.max), "quantile", "1");
+  }
   w.family("max_queue_depth", "gauge", "The most items seen waiting in the work queue.");
   w.sample("max_queue_depth", "", static_cast<std::uint64_t>(s.max_queue_depth));
   w.family("job_status", "stateset", "How the job ended.");

@@ -267,22 +267,72 @@ TEST_CASE("gradient: a task started with more than the limit in flight is no sam
   std::deque<limit_ticket> in_flight;
   for (int i = 0; i < 50; ++i) // a flat latency at the full limit
     succeed_at_full_load(limit, in_flight, wake);
-  REQUIRE(limit.current() == 8);
-  for (; !in_flight.empty(); in_flight.pop_back()) // none in flight
+  for (; !in_flight.empty(); in_flight.pop_back())
     limit.finish(in_flight.back(), limit_outcome::success, latency, wake);
-  std::vector<limit_ticket> tickets;
+  REQUIRE(limit.current() == 8);
+  std::vector<limit_ticket> old_round;
   for (int i = 0; i < 8; ++i)
-    tickets.push_back(limit.start());
-  for (const auto& t : tickets)
-    CHECK(t.within);
-  // A ninth task in flight (one that started before a cut lowered the
-  // limit, say): the next start meets more than the limit.
+  {
+    old_round.push_back(limit.start());
+    CHECK(old_round.back().within);
+  }
+  limit.finish(old_round.back(), limit_outcome::success, 10 * latency, wake); // a cut
+  old_round.pop_back();
+  const auto after_cut = limit.current();
+  REQUIRE(after_cut < 8);
+  // The old round's 7 tasks still run: a start now meets more than the
+  // limit in flight, and its latency is not the new limit's.
   const auto over = limit.start();
   CHECK_FALSE(over.within);
-  // Its slow latency is not taken for the limit's: no cut.
   limit.finish(over, limit_outcome::success, 10 * latency, wake);
-  CHECK(limit.current() == 8);
-  // The same latency from a task started within the limit cuts it.
-  limit.finish(tickets.back(), limit_outcome::success, 10 * latency, wake);
-  CHECK(limit.current() < 8);
+  CHECK(limit.current() == after_cut);
+  for (const auto& t : old_round) // stale: started before the cut
+    limit.finish(t, limit_outcome::success, 10 * latency, wake);
+  CHECK(limit.current() == after_cut);
+  // Slow tasks started within the new limit cut it again.
+  for (int i = 0; i < 20 && limit.current() == after_cut; ++i)
+  {
+    const auto t = limit.start();
+    CHECK(t.within);
+    limit.finish(t, limit_outcome::success, 10 * latency, wake);
+  }
+  CHECK(limit.current() < after_cut);
+}
+
+TEST_CASE("gradient: one task left from before a cut does not hold the limit still",
+          "[policy][adaptive]")
+{
+  auto a = adaptive(1, 8, 0.5);
+  a.algorithm = JobConfig::AdaptiveConcurrency::algorithm_kind::gradient;
+  concurrency_limit limit(8, a);
+  auto wake = [](std::size_t) {};
+  std::deque<limit_ticket> in_flight;
+  for (int i = 0; i < 50; ++i)
+    succeed_at_full_load(limit, in_flight, wake);
+  for (; !in_flight.empty(); in_flight.pop_back())
+    limit.finish(in_flight.back(), limit_outcome::success, latency, wake);
+  REQUIRE(limit.current() == 8);
+  const auto left = limit.start(); // a slow task that will outlast the cut
+  std::vector<limit_ticket> round;
+  for (int i = 0; i < 7; ++i)
+    round.push_back(limit.start());
+  limit.finish(round.back(), limit_outcome::success, 10 * latency, wake); // a cut
+  round.pop_back();
+  const auto after_cut = limit.current();
+  REQUIRE(after_cut < 8);
+  // The workers under the new limit keep it full while `left` still runs:
+  // each start meets more than the limit in flight. After a round of
+  // starts they count again, and a slow service cuts.
+  std::deque<limit_ticket> full(round.begin(), round.end()); // the old round, stale
+  bool stale_seen = false;
+  for (int i = 0; i < 40 && limit.current() == after_cut; ++i)
+  {
+    full.push_back(limit.start());
+    stale_seen = stale_seen || !full.back().within;
+    limit.finish(full.front(), limit_outcome::success, 10 * latency, wake);
+    full.pop_front();
+  }
+  CHECK(stale_seen); // the first round was not the new limit's
+  CHECK(limit.current() < after_cut);
+  limit.finish(left, limit_outcome::success, latency, wake);
 }

@@ -75,6 +75,19 @@ TEST_CASE("gradient: a doubling latency cuts the limit with no timeout", "[polic
   CHECK(last >= 1);
 }
 
+TEST_CASE("gradient: a cut starts the short average again", "[policy][gradient]")
+{
+  gradient_limit g(limits(1, 50, 20));
+  for (int i = 0; i < 200; ++i)
+    g.on_sample(milliseconds(100), true, true);
+  const double before = g.limit();
+  const double cut = g.on_sample(milliseconds(300), true, true);
+  REQUIRE(cut < before);
+  CHECK(g.short_latency() > 110e6); // the slow sample is in it
+  g.on_sample(milliseconds(100), true, true);
+  CHECK(g.short_latency() == 100e6); // only the sample since the cut
+}
+
 TEST_CASE("gradient: after a cut the slow samples before it do not cut again", "[policy][gradient]")
 {
   // A knee at 8: with 9 in flight the latency doubles (the adaptive

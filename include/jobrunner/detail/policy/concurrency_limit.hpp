@@ -38,7 +38,7 @@ struct limit_ticket
 {
   std::uint64_t epoch = 0; // the cuts before it started
   bool binding = false;    // the limit bound when it started
-  bool within = true;      // no more than the limit in flight when it started
+  bool within = true;      // no more than the limit in flight (or a round after the cut)
 };
 
 // How an attempt ended, for the limit.
@@ -91,7 +91,12 @@ public:
   {
     std::lock_guard lock(mutex_);
     ++in_flight_;
-    return {epoch(), binds(in_flight_, current()), in_flight_ <= current()};
+    ++starts_since_cut_;
+    // After a round of starts, a task left from before the cut (a slow one,
+    // no timeout) no longer makes the starts stale: it could hold the
+    // gradient still for as long as it runs.
+    const bool within = in_flight_ <= current() || starts_since_cut_ > current();
+    return {epoch(), binds(in_flight_, current()), within};
   }
 
   // "Near the limit": at least three quarters of it in flight.
@@ -118,7 +123,7 @@ public:
         // still run, so the next starts still meet the old load).
         limit_ = gradient_->on_sample(latency, t.binding, t.epoch == epoch() && t.within);
         if (limit_ < before) // a cut: the tasks in flight measured the old limit
-          epoch_.store(epoch() + 1, std::memory_order_relaxed);
+          new_epoch();
       }
       else if (t.binding)
       {
@@ -138,7 +143,7 @@ public:
         cut_from_ = limit_;
       grew_ = false;
       limit_ = gradient_ ? gradient_->on_overload(factor_) : std::max(min_, limit_ * factor_);
-      epoch_.store(epoch() + 1, std::memory_order_relaxed);
+      new_epoch();
     }
     else
       return;
@@ -183,6 +188,12 @@ public:
   std::size_t lowest() const noexcept { return lowest_.load(std::memory_order_relaxed); }
 
 private:
+  void new_epoch() noexcept
+  {
+    epoch_.store(epoch() + 1, std::memory_order_relaxed);
+    starts_since_cut_ = 0;
+  }
+
   template <class Wake>
   void update(Wake& wake)
   {
@@ -208,6 +219,7 @@ private:
   bool grew_ = false;                      // AIMD grew since the last cut
   std::optional<gradient_limit> gradient_; // algorithm::gradient; else AIMD
   std::size_t in_flight_ = 0;              // started, not finished
+  std::size_t starts_since_cut_ = 0;       // starts in this epoch
   std::atomic<std::uint64_t> epoch_{0};
   bool input_over_ = false;
   std::vector<bool> parked_;

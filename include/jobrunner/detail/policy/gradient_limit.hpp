@@ -27,8 +27,9 @@
 // episode, its queue still draining), the first one's limit is kept.
 // A cut for queueing starts the short average again (the slow samples that
 // made it measured the old limit) and the next such cut waits for half a
-// short window of samples; below 2 x short_window it removes at least one
-// whole worker (session 9: without these a probe past a knee at 8 cut to 6).
+// short window of samples; a cut within three rounds of a step up to a new
+// whole number of workers (a failed probe) goes back to the last whole
+// number (session 9: without these a probe past a knee at 8 cut to 6).
 // A sample from a task that started while the limit did not bind (few tasks in flight) does not
 // grow the limit, only cuts it. A sample of a task started before the last cut is ignored: it
 // measured the old limit (one slow round cuts once). An overload (a timeout or a push-back)
@@ -57,7 +58,8 @@ public:
   };
 
   explicit gradient_limit(const params& p) noexcept
-      : p_(p), limit_(std::clamp(p.initial, p.min, p.max))
+      : p_(p), limit_(std::clamp(p.initial, p.min, p.max)),
+        step_(static_cast<unsigned long long>(std::floor(limit_))), since_step_(3 * step_ + 1)
   {}
 
   // One successful task's latency; `binding`: the limit was what bound when
@@ -72,6 +74,7 @@ public:
     const double x = std::max(1.0, static_cast<double>(latency.count()));
     ++samples_;
     ++since_cut_;
+    ++since_step_;
     // A plain mean until a window is full, then an exponential average. The
     // short one starts again at each cut: the slow samples that made the cut
     // measured the old limit, and would otherwise cut again at the new one.
@@ -81,7 +84,7 @@ public:
     long_ += (x - long_) * std::max(2.0 / (static_cast<double>(p_.long_window) + 1), 1 / n);
     // The service got lastingly faster (less load elsewhere): the long
     // average follows quickly instead of over its whole window.
-    if (long_ > 2 * short_)
+    if (since_cut_ >= p_.short_window && long_ > 2 * short_)
       long_ = std::max(short_, long_ * 0.9);
     const double gradient = std::clamp(p_.tolerance * long_ / short_, 0.5, 1.0);
     // Growth at a flat latency: the allowance per sample until the first
@@ -108,16 +111,27 @@ public:
     limit_ = std::clamp(limit_ + (target - limit_) * p_.smoothing, p_.min, p_.max);
     if (gradient < 1 && limit_ < before) // a cut for queueing
     {
-      // A small limit (below 2 x `short_window`) loses at least one whole
-      // worker: there one more worker is a large share of the load (past a
-      // knee it can double the latency), and a cut that left the limit just
-      // below a whole number would let the next small growth probe again.
-      if (before < 2 * static_cast<double>(p_.short_window))
-        limit_ = std::max(p_.min, std::min(limit_, std::floor(before) - 1));
+      // A failed probe: the cut came within three rounds of the step up to
+      // this whole number of workers, so that worker goes (past a knee one
+      // more can double the latency), and the limit goes back to the last
+      // whole number, not just below this one, from where the next small
+      // growth would probe again at once. Other cuts stay smoothed (noise).
+      if (since_step_ <= 3 * step_)
+        limit_ = std::max(p_.min, std::min(limit_, static_cast<double>(step_) - 1));
       cut(before);
     }
     else if (limit_ > before)
       grew_ = true;
+    if (std::floor(limit_) > static_cast<double>(step_)) // a step up: a probe begins
+    {
+      step_ = static_cast<unsigned long long>(std::floor(limit_));
+      since_step_ = 0;
+    }
+    else if (std::floor(limit_) < static_cast<double>(step_))
+    {
+      step_ = static_cast<unsigned long long>(std::floor(limit_));
+      since_step_ = 3 * step_ + 1; // down: no probe
+    }
     return limit_;
   }
 
@@ -153,6 +167,8 @@ private:
 
   params p_;
   double limit_;
+  unsigned long long step_;       // the whole number of workers the limit is at
+  unsigned long long since_step_; // samples since it stepped up to it (a probe)
   double short_ = 0;
   double long_ = 0;
   unsigned long long samples_ = 0;
