@@ -257,18 +257,35 @@ TEST_CASE("AIMD: successes of tasks started before a cut do not count as growth 
   CHECK(limit.current() == 18); // cautious below 20
 }
 
-TEST_CASE("gradient: a task started with more than the limit in flight is no sample of it",
-          "[policy][adaptive]")
+namespace {
+
+// The gradient limit over `workers`, starting at all of them.
+JobConfig::AdaptiveConcurrency gradient_of(std::size_t workers)
 {
-  auto a = adaptive(1, 8, 0.5);
+  auto a = adaptive(1, workers, 0.5);
   a.algorithm = JobConfig::AdaptiveConcurrency::algorithm_kind::gradient;
-  concurrency_limit limit(8, a);
-  auto wake = [](std::size_t) {};
+  return a;
+}
+
+// A flat latency at the full limit for a while, then nothing in flight.
+template <class Wake>
+void settle_at_full_load(concurrency_limit& limit, Wake& wake)
+{
   std::deque<limit_ticket> in_flight;
-  for (int i = 0; i < 50; ++i) // a flat latency at the full limit
+  for (int i = 0; i < 50; ++i)
     succeed_at_full_load(limit, in_flight, wake);
   for (; !in_flight.empty(); in_flight.pop_back())
     limit.finish(in_flight.back(), limit_outcome::success, latency, wake);
+}
+
+} // namespace
+
+TEST_CASE("gradient: a task started with more than the limit in flight is no sample of it",
+          "[policy][adaptive]")
+{
+  concurrency_limit limit(8, gradient_of(8));
+  auto wake = [](std::size_t) {};
+  settle_at_full_load(limit, wake);
   REQUIRE(limit.current() == 8);
   std::vector<limit_ticket> old_round;
   for (int i = 0; i < 8; ++i)
@@ -302,15 +319,9 @@ TEST_CASE("gradient: a task started with more than the limit in flight is no sam
 TEST_CASE("gradient: one task left from before a cut does not hold the limit still",
           "[policy][adaptive]")
 {
-  auto a = adaptive(1, 8, 0.5);
-  a.algorithm = JobConfig::AdaptiveConcurrency::algorithm_kind::gradient;
-  concurrency_limit limit(8, a);
+  concurrency_limit limit(8, gradient_of(8));
   auto wake = [](std::size_t) {};
-  std::deque<limit_ticket> in_flight;
-  for (int i = 0; i < 50; ++i)
-    succeed_at_full_load(limit, in_flight, wake);
-  for (; !in_flight.empty(); in_flight.pop_back())
-    limit.finish(in_flight.back(), limit_outcome::success, latency, wake);
+  settle_at_full_load(limit, wake);
   REQUIRE(limit.current() == 8);
   const auto left = limit.start(); // a slow task that will outlast the cut
   std::vector<limit_ticket> round;
