@@ -8,7 +8,7 @@
 
 #include <jobrunner/jobrunner.hpp>
 
-#include "http_client.hpp"
+#include "endpoints.hpp"
 #include "input.hpp"
 #include "metrics_file.hpp"
 #include "options.hpp"
@@ -29,18 +29,19 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace car_price {
 
 // One car through the client, with what the stop rules need to see: a car
 // priced, a push-back (which may stop the job).
-inline asio::awaitable<quote> fetch_watched(client& http, pushback_rule& pushback,
+inline asio::awaitable<quote> fetch_watched(endpoints& http, pushback_rule& pushback,
                                             std::function<void(const std::string&)>& stop_early,
                                             car& c)
 {
   try
   {
-    auto q = co_await http.fetch(c);
+    auto q = co_await http.for_line(c.line).fetch(c);
     pushback.priced();
     co_return q;
   }
@@ -109,7 +110,8 @@ inline int summarize(const jobrunner::JobSummary& summary, std::size_t invalid, 
   return 0;
 }
 
-inline int run_local_job(const options& opt, const url& endpoint, input& in, writer& results)
+inline int run_local_job(const options& opt, const std::vector<url>& urls, input& in,
+                         writer& results)
 {
   asio::io_context io(1);
   // The input's stream descriptor (a pipe) belongs to `io`: closed first.
@@ -119,7 +121,7 @@ inline int run_local_job(const options& opt, const url& endpoint, input& in, wri
     ~stream_closer() { in.close_stream(); }
   } close_stream_first{in};
   auto tls = make_tls(opt);
-  client http(io.get_executor(), endpoint, &tls);
+  endpoints http(io.get_executor(), urls, &tls);
   struct file_closer
   {
     void operator()(std::FILE* f) const { std::fclose(f); }
@@ -150,7 +152,7 @@ inline int run_local_job(const options& opt, const url& endpoint, input& in, wri
     return 2;
   }
 
-  jobrunner::JobConfig config = make_config(opt);
+  jobrunner::JobConfig config = make_config(opt, distinct_hosts(urls));
   // No more workers than rows: each costs memory (README), even idle.
   if (in.total_rows() != 0)
     config.workers = std::min(config.workers, in.total_rows());
@@ -166,6 +168,7 @@ inline int run_local_job(const options& opt, const url& endpoint, input& in, wri
   runner_type runner(
       io, [&](car& c) { return fetch_watched(http, pushback, stop_early, c); }, config);
   runner.retry_if([](const auto& r) { return retryable(r); });
+  runner.key_by([&http](const car& c) { return http.key_for_line(c.line); }); // --per-host
   // The circuit breaker (make_config) counts what would be retried: the
   // server's failures, not a row's (4xx, bad answers).
   std::string last_failure; // the last server failure, for the unavailable rows
@@ -178,8 +181,9 @@ inline int run_local_job(const options& opt, const url& endpoint, input& in, wri
   auto unavailable_reason = [&] {
     char open_for[64];
     std::snprintf(open_for, sizeof open_for, "%g s", opt.unavailable_after_s);
-    return "the server " + endpoint.host + ":" + endpoint.port
-           + " is unavailable (the circuit breaker stayed open " + open_for
+    return (urls.size() == 1 ? "the server " : "the service (") + http.names()
+           + (urls.size() == 1 ? "" : ")") + " is unavailable (the circuit breaker stayed open "
+           + open_for
            + (last_failure.empty() ? std::string(")") : "; last error: " + last_failure + ")");
   };
   bool interrupted = false;

@@ -11,7 +11,7 @@
 // configuration, retries, statuses), local_job.hpp (the single-machine
 // job), redis_roles.hpp (the distributed roles, built only with hiredis).
 #include "../common/cli.hpp"
-#include "http_client.hpp"
+#include "endpoints.hpp"
 #include "input.hpp"
 #include "local_job.hpp"
 #include "options.hpp"
@@ -32,10 +32,10 @@ int main(int argc, char** argv)
   example_cli::program() = "car_price_fetcher";
   const car_price::options opt = car_price::parse_options(argc, argv);
 
-  car_price::url url;
+  std::vector<car_price::url> urls;
   try
   {
-    url = car_price::parse_url(opt.url);
+    urls = car_price::parse_urls(opt.urls);
   }
   catch (const std::exception& e)
   {
@@ -54,7 +54,7 @@ int main(int argc, char** argv)
     try
     {
       if (opt.redis_role == "work")
-        return car_price::run_redis_worker(opt, url);
+        return car_price::run_redis_worker(opt, urls);
       return car_price::run_redis_control(opt);
     }
     catch (const std::exception& e)
@@ -104,5 +104,5 @@ int main(int argc, char** argv)
     }
   }
 #endif
-  return car_price::run_local_job(opt, url, *in, results);
+  return car_price::run_local_job(opt, urls, *in, results);
 }

@@ -12,12 +12,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 namespace car_price {
 
 struct options
 {
-  std::string url = "http://127.0.0.1:8080/v1/price";
+  std::vector<std::string> urls; // --url, repeatable; none given: default_url
+  static constexpr const char* default_url = "http://127.0.0.1:8080/v1/price";
   std::string input = "-";
   std::string output = "-";
   std::string format; // csv | jsonl; default from --output's extension
@@ -36,6 +38,8 @@ struct options
   double breaker = 0.5;            // the failure share that opens the circuit breaker; 0: off
   long breaker_open_ms = 1000;     // the breaker's first open time
   double unavailable_after_s = 10; // give up once the breaker stayed open this long; 0: never
+  long per_host = -1;              // requests in flight to one host at most; -1: auto (policy.hpp)
+  double per_host_rate = 0;        // requests a second to one host at most; 0: no limit
   bool ordered = false;
   bool adaptive = false;
   std::string ca_file;
@@ -59,7 +63,14 @@ inline void usage(std::FILE* out)
 Prices each car of a CSV file (columns make, model, year, mileage; header
 required) through the car-price API, and writes one line per input row.
 
-  --url URL            the API endpoint (default http://127.0.0.1:8080/v1/price); https:// works
+  --url URL            the API endpoint (default http://127.0.0.1:8080/v1/price); https:// works.
+                       Repeat it to spread the rows over several endpoints: the row on
+                       line L goes to URL number L mod (the number of URLs)
+  --per-host N         at most N requests in flight to one host (host:port); rows of a
+                       busy host wait aside while the workers serve the others (default:
+                       half of --workers when the URLs name two or more hosts, else no
+                       limit; 0: no limit)
+  --per-host-rate R    at most R requests a second to one host (default: no limit)
   --input FILE         the CSV input, - for stdin (default -)
   --output FILE        where results go, - for stdout (default -)
   --format csv|jsonl   output format (default: jsonl for *.jsonl/*.json, else csv)
@@ -87,7 +98,7 @@ required) through the car-price API, and writes one line per input row.
                        after each failed probe, up to 30 s (default 1000)
   --unavailable-after S  stop the job once the breaker has stayed open for S seconds:
                        the server is unavailable (default 10; 0: never)
-  --ordered            write results in input order
+  --ordered            write results in input order (no per-host limits then)
   --adaptive           adapt the number of requests in flight to the server (AIMD)
   --ca-file FILE       trust this CA certificate (PEM) for https, besides the system's
   --progress MODE      auto (a bar on a terminal, else lines), bar, lines or none
@@ -155,7 +166,7 @@ inline options parse_options(int argc, char** argv)
     const char* v = argv[++i];
     auto num = [&](double lo, double hi) { return example_cli::number(a, v, lo, hi); };
     if (a == "--url")
-      o.url = v;
+      o.urls.emplace_back(v);
     else if (a == "--input")
       o.input = v;
     else if (a == "--output")
@@ -176,6 +187,10 @@ inline options parse_options(int argc, char** argv)
       o.retries = static_cast<std::size_t>(num(0, 100));
     else if (a == "--backoff")
       o.backoff_ms = static_cast<long>(num(0, 3.6e6));
+    else if (a == "--per-host")
+      o.per_host = static_cast<long>(num(0, 100000));
+    else if (a == "--per-host-rate")
+      o.per_host_rate = num(0, 1e6);
     else if (a == "--rate")
       o.rate = num(0, 1e6);
     else if (a == "--max-failures")
@@ -234,6 +249,11 @@ inline options parse_options(int argc, char** argv)
     else
       bad_option("unknown option: " + a);
   }
+  if (o.urls.empty())
+    o.urls.emplace_back(options::default_url);
+  if (o.ordered && (o.per_host > 0 || o.per_host_rate > 0))
+    bad_option("--per-host and --per-host-rate do not go with --ordered (rows of a busy host "
+               "would hold back every later row)");
   if (o.attach && o.redis_role != "submit" && o.redis_role != "status")
     bad_option("--attach and --job-id go with --redis-role submit (or status)");
   if (o.format.empty())

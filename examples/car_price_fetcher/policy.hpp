@@ -111,7 +111,22 @@ bool retryable(const Result& r)
   }
 }
 
-inline jobrunner::JobConfig make_config(const options& opt)
+// --per-host: the most requests in flight to one host. By default half the
+// workers (rounded up) once the URLs name two or more hosts, so that a slow
+// host holds at most half of them; no cap with one host (--workers is then
+// the cap) or with --ordered (the runner's ordered delivery does not go with
+// per-key limits).
+inline std::size_t per_host_cap(const options& opt, std::size_t hosts)
+{
+  if (opt.per_host >= 0)
+    return static_cast<std::size_t>(opt.per_host);
+  if (hosts < 2 || opt.ordered)
+    return 0;
+  return (opt.workers + 1) / 2;
+}
+
+// The runner's configuration; `hosts`: the distinct hosts of the --url list.
+inline jobrunner::JobConfig make_config(const options& opt, std::size_t hosts)
 {
   jobrunner::JobConfig config;
   config.workers = opt.workers;
@@ -122,6 +137,14 @@ inline jobrunner::JobConfig make_config(const options& opt)
   config.retry.max_backoff = std::chrono::milliseconds(opt.backoff_ms) * 64;
   config.rate_limit.per_second = opt.rate;
   config.rate_limit.burst = opt.rate > 0 ? std::max<std::size_t>(1, opt.workers / 10) : 1;
+  if (const auto cap = per_host_cap(opt, hosts); cap > 0 || opt.per_host_rate > 0)
+  {
+    auto& k = config.per_key; // keyed by host:port (endpoints.hpp)
+    k.enabled = true;
+    k.max_in_flight = cap;
+    k.per_second = opt.per_host_rate;
+    k.burst = opt.per_host_rate > 0 ? std::max<std::size_t>(1, opt.workers / 10) : 1;
+  }
   config.failure_budget.max_failures = opt.max_failures;
   config.failure_budget.max_failure_ratio = opt.max_failure_ratio;
   config.failure_budget.min_results = 50;

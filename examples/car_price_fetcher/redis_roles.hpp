@@ -11,7 +11,7 @@
 
 #include "csv.hpp"
 #include "distributed.hpp"
-#include "http_client.hpp"
+#include "endpoints.hpp"
 #include "input.hpp"
 #include "options.hpp"
 #include "output.hpp"
@@ -104,18 +104,23 @@ bool cannot_reach_api(const Result& r)
 }
 
 // --redis-role work: prices cars from the job's stream until it is complete.
-inline int run_redis_worker(const options& opt, const url& endpoint)
+inline int run_redis_worker(const options& opt, const std::vector<url>& urls)
 {
   namespace redis = jobrunner::redis;
   asio::io_context io(1);
   auto tls = make_tls(opt);
-  client http(io.get_executor(), endpoint, &tls);
+  endpoints http(io.get_executor(), urls, &tls);
   const auto cfg = redis_job(opt);
   auto reader = redis_connect(io, opt);
   auto acker = redis_connect(io, opt);
   jobrunner::JobRunner<redis::stream_item<car>, quote> runner(
-      io, [&http](redis::stream_item<car>& it) { return http.fetch(it.value); }, make_config(opt));
+      io,
+      [&http](redis::stream_item<car>& it) { return http.for_line(it.value.line).fetch(it.value); },
+      make_config(opt, distinct_hosts(urls)));
   runner.retry_if([](const auto& r) { return retryable(r); });
+  runner.key_by([&http](const redis::stream_item<car>& it) {
+    return http.key_for_line(it.value.line); // --per-host
+  });
   auto worker = redis::attach(
       runner, reader, acker, cfg, decode_car,
       [&opt](const auto& r) {

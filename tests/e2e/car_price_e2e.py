@@ -1145,6 +1145,72 @@ def case_failing_server(tmp):
         server.stop()
 
 
+def case_per_host(tmp):
+    # Two --url on two hosts (two servers), one slow: the rows alternate
+    # between them (line mod 2), and by default (--per-host: half of
+    # --workers with two hosts or more) at most 4 of the 8 workers wait on
+    # one host, so the slow host never holds every worker. The same run
+    # with --per-host 0 shows the check can fail: the slow host then holds
+    # all 8. --per-host-rate bounds each host's requests a second;
+    # --per-host with --ordered is a usage error.
+    inp = small_input(tmp, 200)
+    rows = read_rows(inp)
+    for name in ("slow", "fast"):  # each server writes its port file in its own folder
+        os.makedirs(os.path.join(tmp, name))
+    slow = Server(os.path.join(tmp, "slow"), "--latency-ms", "150")
+    fast = Server(os.path.join(tmp, "fast"))
+    try:
+        def run(*options):
+            before = {u: srv.stats() for u, srv in (("slow", slow), ("fast", fast))}
+            out_path = os.path.join(tmp, "out.csv")
+            code, err, _ = run_fetcher(slow.url, inp, out_path, "--url", fast.url,
+                                       "--workers", "8", *options)
+            check(code == 0, f"exit status {code} with {options}: {err[-500:]!r}")
+            out = read_output(out_path)
+            check_every_row_once(inp, out)
+            check(all(r["status"] == "ok" for r in out), "a row was not priced")
+            return {u: srv.stats()["requests"] - before[u]["requests"]
+                    for u, srv in (("slow", slow), ("fast", fast))}, \
+                {u: srv.stats()["max_open_connections"] for u, srv in (("slow", slow), ("fast", fast))}
+
+        # The row on line L goes to URL number L mod 2: odd lines to the fast server.
+        expect_slow = sum(1 for line in rows if line % 2 == 0)
+        requests, max_open = run()
+        check(requests == {"slow": expect_slow, "fast": len(rows) - expect_slow},
+              f"rows not spread by line: {requests}, expected {expect_slow} on the slow host")
+        check(max_open["slow"] <= 4, f"the slow host had {max_open['slow']} connections open, "
+              "above the default per-host cap of 4")
+        # Without the cap the slow host takes every worker (the same
+        # servers: their max_open only grows).
+        _, max_open = run("--per-host", "0")
+        check(max_open["slow"] > 4, f"without --per-host the slow host had only {max_open['slow']} "
+              "connections open: the check above could not fail")
+    finally:
+        slow.stop()
+        fast.stop()
+
+    # --per-host-rate 20 against one host: no second holds more requests
+    # than the rate, plus the burst (8 workers / 10: 1) and one start per
+    # worker that was already past the gate.
+    server = Server(tmp)
+    try:
+        out_path = os.path.join(tmp, "rate.csv")
+        code, err, elapsed = run_fetcher(server.url, small_input(tmp, 60), out_path,
+                                         "--workers", "8", "--per-host-rate", "20")
+        check(code == 0, f"exit status {code}: {err[-500:]!r}")
+        times = sorted(t for t, what in server.stats()["timeline"] if what == "req")
+        check(len(times) == 60, f"{len(times)} requests for 60 rows")
+        busiest = max(sum(1 for u in times if t <= u < t + 1.0) for t in times)
+        check(busiest <= 20 + 1 + 8, f"{busiest} requests in one second at --per-host-rate 20")
+        check(elapsed >= (60 - 1) / 20 * 0.9, f"60 rows at 20/s took only {elapsed:.2f} s")
+    finally:
+        server.stop()
+
+    code, err, _ = run_fetcher("http://127.0.0.1:9/v1/price", inp, os.path.join(tmp, "o.csv"),
+                               "--per-host", "3", "--ordered")
+    check(code == 2 and "do not go with --ordered" in err, f"--per-host --ordered: {code} {err!r}")
+
+
 def case_retry_budget(tmp):
     # A server that answers 500 to everything, the breaker off: without the
     # retry budget each of the 500 rows would be sent 4 times (2000
