@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <vector>
 
 using jobrunner::detail::policy::gradient_limit;
 using std::chrono::milliseconds;
@@ -260,4 +261,73 @@ TEST_CASE("gradient: a second cut before any growth keeps the first cut's limit"
   for (int i = 0; i < 40; ++i)
     l = g.on_sample(milliseconds(100), true, true);
   CHECK(l - slow < 0.03); // cautious below 20, not past 10
+}
+
+namespace {
+
+// Tasks run against a service with a knee at 8 (the adaptive benchmark's
+// latency service): 100 ms while at most 8 are in flight, doubled for each
+// one beyond. Starts fill the limit; each sample arrives a latency after its
+// start, so a quick start overshoots before the slow samples come back.
+// Returns the limit right after the first cut.
+double limit_after_first_cut(gradient_limit& g, bool report_levels, int spread = 0)
+{
+  struct task
+  {
+    std::int64_t end_ms;
+    std::size_t level;
+    std::int64_t latency_ms;
+  };
+  std::vector<task> running;
+  noisy_latency noise;
+  std::int64_t now = 0;
+  for (int i = 0; i < 10000; ++i)
+  {
+    while (running.size() < static_cast<std::size_t>(g.limit()))
+    {
+      const std::size_t level = running.size() + 1;
+      const int base = level <= 8 ? 100 : 100 << std::min<std::size_t>(level - 8, 10);
+      const auto latency =
+          spread == 0 ? base : static_cast<int>(noise(base, base * spread / 100).count());
+      running.push_back({now + latency, level, latency});
+    }
+    auto first = std::min_element(running.begin(), running.end(),
+                                  [](const task& a, const task& b) { return a.end_ms < b.end_ms; });
+    const task done = *first;
+    running.erase(first);
+    now = done.end_ms;
+    const double before = g.limit();
+    const double after =
+        g.on_sample(milliseconds(done.latency_ms), true, true, report_levels ? done.level : 0);
+    if (after < before)
+      return after;
+  }
+  return -1;
+}
+
+} // namespace
+
+TEST_CASE("gradient: the quick start ends at the highest load that was not queueing",
+          "[policy][gradient]")
+{
+  SECTION("the tasks' levels known: back to the knee at once")
+  {
+    gradient_limit g(limits(1, 50, 1));
+    const double cut = limit_after_first_cut(g, true);
+    CHECK(cut >= 8);
+    CHECK(cut < 9);
+  }
+  SECTION("with noise (uniform, +-20%): still the knee")
+  {
+    gradient_limit g(limits(1, 50, 1));
+    const double cut = limit_after_first_cut(g, true, 20);
+    CHECK(cut >= 8);
+    CHECK(cut < 9);
+  }
+  SECTION("levels unknown: the smoothed cut stays above the knee")
+  {
+    gradient_limit g(limits(1, 50, 1));
+    const double cut = limit_after_first_cut(g, false);
+    CHECK(cut >= 9); // what the known levels save: a round at 9, its requests twice as slow
+  }
 }

@@ -39,6 +39,7 @@ struct limit_ticket
   std::uint64_t epoch = 0; // the cuts before it started
   bool binding = false;    // the limit bound when it started
   bool within = true;      // no more than the limit in flight (or a round after the cut)
+  std::size_t level = 0;   // the tasks in flight when it started, itself included
 };
 
 // How an attempt ended, for the limit.
@@ -96,7 +97,7 @@ public:
     // no timeout) no longer makes the starts stale: it could hold the
     // gradient still for as long as it runs.
     const bool within = in_flight_ <= current() || starts_since_cut_ > current();
-    return {epoch(), binds(in_flight_, current()), within};
+    return {epoch(), binds(in_flight_, current()), within, in_flight_};
   }
 
   // "Near the limit": at least three quarters of it in flight.
@@ -121,7 +122,7 @@ public:
         // Fresh: started after the last cut, with no more than the limit in
         // flight (right after a cut the tasks started above the new limit
         // still run, so the next starts still meet the old load).
-        limit_ = gradient_->on_sample(latency, t.binding, t.epoch == epoch() && t.within);
+        limit_ = gradient_->on_sample(latency, t.binding, t.epoch == epoch() && t.within, t.level);
         if (limit_ < before) // a cut: the tasks in flight measured the old limit
           new_epoch();
       }

@@ -30,15 +30,23 @@
 // short window of samples; a cut within three rounds of a step up to a new
 // whole number of workers (a failed probe) goes back to the last whole
 // number (session 9: without these a probe past a knee at 8 cut to 6).
+// The first cut for queueing ends the quick start, which overshoots (the
+// samples that show the queueing come a latency after the growth): it goes
+// back to the highest load that was not queueing, the most tasks in flight
+// at a task's start for which the samples were mostly within the
+// tolerance (session 10: the quick start overshot a knee at 8 to 10, and
+// the smoothed cut held 9 while the 400 ms requests drained).
 // A sample from a task that started while the limit did not bind (few tasks in flight) does not
 // grow the limit, only cuts it. A sample of a task started before the last cut is ignored: it
 // measured the old limit (one slow round cuts once). An overload (a timeout or a push-back)
 // multiplies the limit by a factor, as AIMD does; the caller decides once per epoch.
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 
 namespace jobrunner::detail::policy {
 
@@ -66,8 +74,11 @@ public:
   // it started; `fresh`: it started after the last cut (the caller counts
   // cuts: on_overload, and on_sample when it returns a lower limit). A
   // sample that is not fresh measured the old limit: it is ignored, so one
-  // slow round cuts once, not once per slow sample. Returns the new limit.
-  double on_sample(std::chrono::nanoseconds latency, bool binding, bool fresh) noexcept
+  // slow round cuts once, not once per slow sample. `level`: the tasks in
+  // flight when it started, itself included (0: unknown). Returns the new
+  // limit.
+  double on_sample(std::chrono::nanoseconds latency, bool binding, bool fresh,
+                   std::size_t level = 0) noexcept
   {
     if (!fresh)
       return limit_;
@@ -87,9 +98,12 @@ public:
     if (since_cut_ >= p_.short_window && long_ > 2 * short_)
       long_ = std::max(short_, long_ * 0.9);
     const double gradient = std::clamp(p_.tolerance * long_ / short_, 0.5, 1.0);
+    if (!queued_)
+      note_level(level, x <= p_.tolerance * long_);
     // Growth at a flat latency: the allowance per sample until the first
     // sign of queueing (a quick start), then per round of `limit` samples
     // (about one round trip), so that probing above a good limit is rare.
+    const bool was_queued = queued_;
     if (gradient < 1)
       queued_ = true;
     // Between 0.9 x the limit the last cut came from and that limit, per
@@ -111,6 +125,8 @@ public:
     limit_ = std::clamp(limit_ + (target - limit_) * p_.smoothing, p_.min, p_.max);
     if (gradient < 1 && limit_ < before) // a cut for queueing
     {
+      if (!was_queued) // the end of the quick start
+        limit_ = std::max(p_.min, std::min(limit_, highest_flat_level()));
       // A failed probe: the cut came within three rounds of the step up to
       // this whole number of workers, so that worker goes (past a knee one
       // more can double the latency), and the limit goes back to the last
@@ -160,6 +176,28 @@ private:
     grew_ = false;
   }
 
+  // During the quick start: a sample that started at `level` in flight was
+  // `flat` (within the tolerance) or not.
+  void note_level(std::size_t level, bool flat) noexcept
+  {
+    if (level > max_levels)
+      flat_beyond_ = flat_beyond_ || flat;
+    else if (level != 0)
+      ++levels_[level][flat ? 0 : 1];
+  }
+
+  // The highest level whose samples were mostly flat; the limit if none is
+  // known (or a flat sample came from beyond the levels counted).
+  double highest_flat_level() const noexcept
+  {
+    if (flat_beyond_)
+      return limit_;
+    for (std::size_t k = max_levels; k >= 1; --k)
+      if (levels_[k][0] > levels_[k][1])
+        return static_cast<double>(k);
+    return limit_;
+  }
+
   unsigned long long settle() const noexcept
   {
     return std::max<unsigned long long>(1, p_.short_window / 2);
@@ -177,6 +215,11 @@ private:
   double cut_from_ = 0;                  // the limit the last cut (queueing, overload) came from
   bool grew_ = false;                    // it grew since the last cut
   static constexpr double caution = 0.9; // cautious growth from caution x cut_from_
+  // Quick start: per level of tasks in flight at a start, the flat and the
+  // queueing samples (2 KiB).
+  static constexpr std::size_t max_levels = 256;
+  std::array<std::array<std::uint32_t, 2>, max_levels + 1> levels_{};
+  bool flat_beyond_ = false; // a flat sample started above max_levels
 };
 
 } // namespace jobrunner::detail::policy
