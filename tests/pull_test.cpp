@@ -1,6 +1,7 @@
 // Copyright (c) 2026 The jobrunner authors. SPDX-License-Identifier: BSL-1.0
 // Pulled results (JobRunner::results, jobrunner::ResultStream): every result
-// once, the end of the job, backpressure, cancellation of a pull, misuse.
+// once, the end of the job, backpressure, cancellation of a pull and of the
+// job, an end of input that cannot be posted, misuse.
 #include <jobrunner/jobrunner.hpp>
 
 #include "job_outcome.hpp"
@@ -14,10 +15,15 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <future>
+#include <memory>
+#include <new>
 #include <optional>
 #include <set>
 #include <stdexcept>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace asio = boost::asio;
@@ -36,6 +42,52 @@ jobrunner::JobConfig small(std::size_t workers, std::size_t work_capacity,
 }
 using runner_type = jobrunner::JobRunner<int, int>;
 using result_type = runner_type::task_result;
+
+// An executor whose execute() throws std::bad_alloc, as a post does out of
+// memory, at the call `*fail_at` counts down to (1: the next one; 0: never).
+template <class Inner>
+struct failing_executor
+{
+  Inner inner;
+  int* fail_at;
+
+  template <class F>
+  void execute(F&& f) const
+  {
+    if (*fail_at > 0 && --*fail_at == 0)
+      throw std::bad_alloc();
+    inner.execute(std::forward<F>(f));
+  }
+  template <class P>
+  auto query(const P& p) const noexcept -> decltype(asio::query(inner, p))
+  {
+    return asio::query(inner, p);
+  }
+  template <class P>
+  auto require(const P& p) const
+      -> failing_executor<std::decay_t<decltype(asio::require(inner, p))>>
+  {
+    return {asio::require(inner, p), fail_at};
+  }
+  template <class P>
+  auto prefer(const P& p) const -> failing_executor<std::decay_t<decltype(asio::prefer(inner, p))>>
+  {
+    return {asio::prefer(inner, p), fail_at};
+  }
+  friend bool operator==(const failing_executor& a, const failing_executor& b) noexcept
+  {
+    return a.inner == b.inner && a.fail_at == b.fail_at;
+  }
+  friend bool operator!=(const failing_executor& a, const failing_executor& b) noexcept
+  {
+    return !(a == b);
+  }
+};
+
+asio::any_io_executor failing(asio::io_context& io, int& fail_at)
+{
+  return failing_executor<asio::io_context::executor_type>{io.get_executor(), &fail_at};
+}
 } // namespace
 
 TEST_CASE("a coroutine pulls every result once, then the end of the job", "[pull]")
@@ -216,6 +268,121 @@ TEST_CASE("a cancelled pull takes no result: the next pull gets it", "[pull][can
   CHECK(ended);
   CHECK(!out.ec);
   CHECK(out.summary.succeeded == 1);
+}
+
+// The result handler is never cancelled: a job cancelled while it waits to
+// hand a result over still hands over every result, then the end.
+TEST_CASE("a job cancelled while the result handler waits for a pull ends with the pulls",
+          "[pull][cancel]")
+{
+  asio::io_context io;
+  runner_type runner(
+      io, [](int x) { return x; }, small(2, 2, 1));
+  runner.add_range(jobrunner::test::iota(0, 20));
+  auto results = runner.results();
+  outcome out;
+  jobrunner::test::start(runner, out);
+  while (io.poll() != 0) // the handler waits for a pull, the queues are full
+  {}
+  REQUIRE(runner.stats().done() >= 1);
+  runner.cancel();
+  while (io.poll() != 0)
+  {}
+  CHECK(!out.done()); // a result still waits for its pull
+  int pulled = 0;
+  int ends = 0;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        for (;;)
+        {
+          auto [ec, r] = co_await results.async_next(asio::as_tuple(asio::use_awaitable));
+          REQUIRE(!ec);
+          if (!r)
+            break;
+          ++pulled;
+        }
+        ++ends;
+      },
+      [](std::exception_ptr e) { CHECK(!e); });
+  REQUIRE(run_to_completion(io)); // no coroutine left waiting
+  CHECK(ends == 1);
+  CHECK(out.ec == asio::error::operation_aborted);
+  CHECK(out.summary.cancelled > 0);
+  CHECK(static_cast<std::uint64_t>(pulled) == out.summary.succeeded + out.summary.cancelled);
+}
+
+// A pull that ends an input (input_end::when_idle) posts that end. Found in
+// review: when the post threw, the exception left the pull (or run(), from a
+// coroutine), the release was lost, and the job never ended.
+TEST_CASE("a pull whose end of input cannot be posted fails and the next pull ends the job",
+          "[pull][input][alloc]")
+{
+  asio::io_context io;
+  int fail_at = 0;
+  runner_type runner(
+      failing(io, fail_at), [](int x) { return x; }, small(2, 2, 2));
+  auto input = runner.open_input(jobrunner::input_end::when_idle);
+  auto results = runner.results();
+  int seed = 1;
+  REQUIRE(input.try_add(seed));
+  outcome out;
+  jobrunner::test::start(runner, out);
+  int calls = 0;
+  results.async_next([&](boost::system::error_code ec, std::optional<result_type> r) {
+    ++calls;
+    CHECK(!ec);
+    CHECK(r);
+  });
+  while (io.poll() != 0)
+  {}
+  REQUIRE(calls == 1); // the seed's result, held: the job waits for the next pull
+
+  // The next pull releases it, the last item: its post of the end fails.
+  fail_at = 1;
+  boost::system::error_code failed_ec;
+  CHECK_NOTHROW(results.async_next([&](boost::system::error_code ec, std::optional<result_type> r) {
+    ++calls;
+    failed_ec = ec;
+    CHECK(!r);
+  }));
+  CHECK(fail_at == 0);
+  while (io.poll() != 0)
+  {}
+  CHECK(calls == 2);
+  CHECK(failed_ec == boost::system::errc::not_enough_memory);
+  CHECK(!input.closed()); // nothing changed: no cancel, the input still open
+
+  bool ended = false;
+  results.async_next([&](boost::system::error_code ec, std::optional<result_type> r) {
+    ++calls;
+    CHECK(!ec);
+    ended = !r;
+  });
+  REQUIRE(run_to_completion(io, std::chrono::seconds(10))); // was a hang
+  CHECK(calls == 3);
+  CHECK(ended);
+  CHECK(out.done());
+  CHECK(!out.ec);
+  CHECK(out.summary.succeeded == 1);
+}
+
+// The end of input posted from outside the job's coroutines (an Input's add,
+// a pull, a worker's key message) is noexcept (Input::try_add(item, ec) is):
+// a post that throws cancels the job instead.
+TEST_CASE("an end of input that cannot be posted cancels the job without throwing",
+          "[input][alloc]")
+{
+  asio::io_context io;
+  int fail_at = 0;
+  using state = jobrunner::detail::job_state<int, int, jobrunner::single_threaded>;
+  auto job = std::make_shared<state>(failing(io, fail_at), jobrunner::JobConfig{});
+  CHECK(noexcept(jobrunner::detail::end_input_detached<jobrunner::single_threaded>(job)));
+  fail_at = 1;
+  CHECK_NOTHROW(jobrunner::detail::end_input_detached<jobrunner::single_threaded>(job));
+  CHECK(fail_at == 0); // the post failed
+  CHECK(job->cancel_requested());
+  CHECK(io.poll() == 0); // nothing was posted
 }
 
 TEST_CASE("pulled results follow submission order with ordered_delivery", "[pull][order]")

@@ -54,7 +54,11 @@ public:
    *   stopped (a plain callback has none and runs on the job's executor,
    *   which must then be run again);
    * - `asio::error::operation_aborted`: this pull was cancelled; no result
-   *   was taken (the next pull gets it).
+   *   was taken (the next pull gets it);
+   * - `boost::system::errc::not_enough_memory`: with `input_end::when_idle`,
+   *   this pull would end the input, but posting that end to the job's
+   *   executor failed (out of memory, or its `execute` threw); no result was
+   *   taken, and the next pull tries again.
    *
    * *Cancellation*: the token's bound cancellation slot (terminal, partial
    * or total) cancels the pull, not the job.
@@ -74,7 +78,12 @@ public:
   {
     return asio::async_initiate<CompletionToken, void(error_code, std::optional<task_result>)>(
         [](auto handler, std::shared_ptr<state> job) {
-          release_previous(job);
+          if (const auto ec = release_previous(job))
+          {
+            const auto ex = asio::get_associated_executor(handler, job->executor());
+            asio::post(ex, asio::append(std::move(handler), ec, std::optional<task_result>{}));
+            return;
+          }
           auto& channel = job->puller.get();
           // After the end, a pull does not touch the channel: Boost 1.88
           // and 1.92 (not 1.81 or 1.83) post a receive on a closed channel
@@ -111,11 +120,24 @@ public:
 
 private:
   // input_end::when_idle: the consumer is done with the previous result (it
-  // may have added items meanwhile); that may end the input.
-  static void release_previous(const std::shared_ptr<state>& job)
+  // may have added items meanwhile); that may end the input. If that end
+  // cannot be posted, the release is undone (this pull takes nothing, the
+  // next one tries again) and the pull completes with not_enough_memory.
+  static error_code release_previous(const std::shared_ptr<state>& job)
   {
-    if (job->puller.holding.exchange(false, std::memory_order_acq_rel) && job->open.release())
-      detail::end_input_detached<Threading>(job);
+    if (!job->puller.holding.exchange(false, std::memory_order_acq_rel) || !job->open.release())
+      return {};
+    try
+    {
+      detail::post_end_of_input<Threading>(job);
+      return {};
+    }
+    catch (...) // out of memory, or the executor's execute threw
+    {
+      job->open.unrelease();
+      job->puller.holding.store(true, std::memory_order_release);
+      return boost::system::errc::make_error_code(boost::system::errc::not_enough_memory);
+    }
   }
 
   std::shared_ptr<state> job_;

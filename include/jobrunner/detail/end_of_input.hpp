@@ -65,6 +65,10 @@ public:
   }
   // True for the caller that brought the count to zero: it ends the input.
   bool release() noexcept { return open_.fetch_sub(1, std::memory_order_acq_rel) == 1; }
+  // Takes back a release() that returned true when the end of input could
+  // not be scheduled (post_end_of_input threw). Until then, adds with
+  // when_idle are refused (try_open saw zero).
+  void unrelease() noexcept { open_.fetch_add(1, std::memory_order_acq_rel); }
 
 private:
   bool counting_;
@@ -106,17 +110,47 @@ asio::awaitable<void> end_input_owned(std::shared_ptr<Job> job)
 // Ends the input from outside the job's coroutines: the release that brought
 // open_count to zero came from an open input's add or from the puller. The
 // workers end only once they have the markers, so the job waits for this.
+// Throws only if the post fails (out of memory, or the executor's execute
+// threw), and then nothing was scheduled: the caller still owes the end.
 template <class Threading, class Job>
-void end_input_detached(std::shared_ptr<Job> job)
+void post_end_of_input(const std::shared_ptr<Job>& job)
 {
   // Spawned from a thread of the job's executor: with multi_threaded a
   // strand made on an outside thread trips ThreadSanitizer (Asio's reference
   // counts use fences, which it does not model).
   auto ex = job->executor();
-  asio::post(ex, [job = std::move(job)]() mutable {
-    auto strand = Threading::coroutine_executor(job->executor());
-    asio::co_spawn(strand, end_input_owned(std::move(job)), [](std::exception_ptr) {});
+  asio::post(ex, [job]() noexcept {
+    try
+    {
+      auto strand = Threading::coroutine_executor(job->executor());
+      asio::co_spawn(strand, end_input_owned(job), [job](std::exception_ptr e) {
+        if (e)
+          job->request_cancel();
+      });
+    }
+    catch (...) // only allocation fails here
+    {
+      job->request_cancel();
+    }
   });
+}
+
+// As above, for callers that cannot throw (Input::try_add(item, ec) is
+// noexcept). If the end cannot be scheduled, the job is cancelled: no more
+// adds, no more tasks. What remains: its workers still wait for the markers
+// that were not sent, so the job does not end (async_run does not complete).
+// Only allocation (or a throwing executor) fails here.
+template <class Threading, class Job>
+void end_input_detached(const std::shared_ptr<Job>& job) noexcept
+{
+  try
+  {
+    post_end_of_input<Threading>(job);
+  }
+  catch (...)
+  {
+    job->request_cancel();
+  }
 }
 
 // One producer's share of the end of input.
