@@ -29,6 +29,9 @@ struct car
   std::string model;
   int year = 0;
   long mileage = 0;
+  // The endpoint the per-host key chose for this row (endpoints.hpp), kept
+  // for the request that follows; npos: none chosen.
+  mutable std::size_t route = static_cast<std::size_t>(-1);
 };
 
 struct bad_row

@@ -6,20 +6,28 @@
 // has its own client (its own connection pool); a row goes to the endpoint
 // its line number picks (line mod the number of endpoints), so the same
 // input sends each row to the same endpoint, run after run and in the
-// distributed mode. The runner's per-key limits key rows by their
-// endpoint's host:port (the fetcher's --per-host, policy.hpp), so that a
-// slow host cannot hold every worker.
+// distributed mode, unless that endpoint is down: a connection to it
+// failed (refused, unreachable, no such host) lately. A down endpoint's
+// rows go to the next endpoint that is up, for a cooldown of 1 s that
+// doubles after each failed try once it is over (up to 30 s) and ends at
+// its first success; when every endpoint is down each row goes to its own
+// (the circuit breaker then sees the whole service fail). The runner's
+// per-key limits key rows by the host:port of the endpoint chosen
+// (the fetcher's --per-host, policy.hpp), so that a slow host cannot hold
+// every worker; the request then goes where the key said.
 
 #include "http_client.hpp"
 
 #include <boost/asio/ssl.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace car_price {
@@ -53,6 +61,15 @@ inline std::size_t distinct_hosts(const std::vector<url>& urls)
   return hosts.size();
 }
 
+// A connection could not be made at all: the endpoint is down (as opposed
+// to a server that answered badly or too slowly).
+inline bool cannot_connect(const boost::system::error_code& c)
+{
+  return c == asio::error::connection_refused || c == asio::error::host_not_found
+         || c == asio::error::host_not_found_try_again || c == asio::error::network_unreachable
+         || c == asio::error::host_unreachable;
+}
+
 class endpoints
 {
 public:
@@ -64,11 +81,48 @@ public:
       clients_.push_back(std::make_unique<client>(ex, u, tls));
       keys_.push_back(host_key(u));
     }
+    health_.resize(clients_.size());
   }
 
-  // The client and the host key of the row on `line`.
-  client& for_line(std::size_t line) { return *clients_[line % clients_.size()]; }
-  const std::string& key_for_line(std::size_t line) const { return keys_[line % keys_.size()]; }
+  // Prices one car at the endpoint the key chose for it (key_for), or
+  // else at the one route() picks now; notes whether the endpoint is up.
+  asio::awaitable<quote> fetch(const car& c)
+  {
+    const auto e = c.route != npos ? std::exchange(c.route, npos) : route(c.line);
+    try
+    {
+      auto q = co_await clients_[e]->fetch(c);
+      health_[e] = {};
+      co_return q;
+    }
+    catch (const boost::system::system_error& x)
+    {
+      if (cannot_connect(x.code()))
+        down(e);
+      throw;
+    }
+  }
+
+  // The host:port of the endpoint for `c`, chosen now and kept for its
+  // request (the runner's key_by: per-host limits count the host used).
+  const std::string& key_for(const car& c)
+  {
+    c.route = route(c.line);
+    return keys_[c.route];
+  }
+
+  // The endpoint for the row on `line`: its own, unless that one is down
+  // and another is up, then the next one up.
+  std::size_t route(std::size_t line) const
+  {
+    const auto n = clients_.size();
+    const auto own = line % n;
+    const auto now = std::chrono::steady_clock::now();
+    for (std::size_t i = 0; i < n; ++i)
+      if (health_[(own + i) % n].down_until <= now)
+        return (own + i) % n;
+    return own;
+  }
 
   // The distinct hosts, "a:1" or "a:1, b:2", for messages.
   std::string names() const
@@ -100,8 +154,31 @@ public:
   }
 
 private:
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+  struct health
+  {
+    std::chrono::steady_clock::time_point down_until{};
+    std::chrono::milliseconds cooldown{0};
+  };
+
+  // A connection to `e` failed: down for the cooldown, doubled if this try
+  // came after the last cooldown (the rows sent before it fail together).
+  void down(std::size_t e)
+  {
+    auto& h = health_[e];
+    const auto now = std::chrono::steady_clock::now();
+    if (h.down_until > now)
+      return;
+    h.cooldown = h.cooldown.count() == 0
+                     ? std::chrono::milliseconds(1000)
+                     : std::min(h.cooldown * 2, std::chrono::milliseconds(30000));
+    h.down_until = now + h.cooldown;
+  }
+
   std::vector<std::unique_ptr<client>> clients_;
   std::vector<std::string> keys_;
+  std::vector<health> health_;
 };
 
 } // namespace car_price

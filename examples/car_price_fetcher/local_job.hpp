@@ -41,7 +41,7 @@ inline asio::awaitable<quote> fetch_watched(endpoints& http, pushback_rule& push
 {
   try
   {
-    auto q = co_await http.for_line(c.line).fetch(c);
+    auto q = co_await http.fetch(c);
     pushback.priced();
     co_return q;
   }
@@ -168,7 +168,7 @@ inline int run_local_job(const options& opt, const std::vector<url>& urls, input
   runner_type runner(
       io, [&](car& c) { return fetch_watched(http, pushback, stop_early, c); }, config);
   runner.retry_if([](const auto& r) { return retryable(r); });
-  runner.key_by([&http](const car& c) { return http.key_for_line(c.line); }); // --per-host
+  runner.key_by([&http](const car& c) { return http.key_for(c); }); // --per-host
   // The circuit breaker (make_config) counts what would be retried: the
   // server's failures, not a row's (4xx, bad answers).
   std::string last_failure; // the last server failure, for the unavailable rows

@@ -92,10 +92,7 @@ bool cannot_reach_api(const Result& r)
   }
   catch (const boost::system::system_error& e)
   {
-    const auto c = e.code();
-    return c == asio::error::connection_refused || c == asio::error::host_not_found
-           || c == asio::error::host_not_found_try_again || c == asio::error::network_unreachable
-           || c == asio::error::host_unreachable;
+    return cannot_connect(e.code());
   }
   catch (...)
   {
@@ -114,12 +111,11 @@ inline int run_redis_worker(const options& opt, const std::vector<url>& urls)
   auto reader = redis_connect(io, opt);
   auto acker = redis_connect(io, opt);
   jobrunner::JobRunner<redis::stream_item<car>, quote> runner(
-      io,
-      [&http](redis::stream_item<car>& it) { return http.for_line(it.value.line).fetch(it.value); },
+      io, [&http](redis::stream_item<car>& it) { return http.fetch(it.value); },
       make_config(opt, distinct_hosts(urls)));
   runner.retry_if([](const auto& r) { return retryable(r); });
   runner.key_by([&http](const redis::stream_item<car>& it) {
-    return http.key_for_line(it.value.line); // --per-host
+    return http.key_for(it.value); // --per-host
   });
   auto worker = redis::attach(
       runner, reader, acker, cfg, decode_car,

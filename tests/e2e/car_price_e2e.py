@@ -1152,7 +1152,8 @@ def case_per_host(tmp):
     # one host, so the slow host never holds every worker. The same run
     # with --per-host 0 shows the check can fail: the slow host then holds
     # all 8. --per-host-rate bounds each host's requests a second;
-    # --per-host with --ordered is a usage error.
+    # --per-host with --ordered is a usage error; a dead host's rows go to
+    # the live one.
     inp = small_input(tmp, 200)
     rows = read_rows(inp)
     for name in ("slow", "fast"):  # each server writes its port file in its own folder
@@ -1209,6 +1210,28 @@ def case_per_host(tmp):
     code, err, _ = run_fetcher("http://127.0.0.1:9/v1/price", inp, os.path.join(tmp, "o.csv"),
                                "--per-host", "3", "--ordered")
     check(code == 2 and "do not go with --ordered" in err, f"--per-host --ordered: {code} {err!r}")
+
+    # A dead host among two (nothing listens on its port): the rows of its
+    # lines fail to connect, are retried, and go to the other host while
+    # the dead one is down; every row is priced, and the circuit breaker
+    # (job-wide) does not stop the job for one dead host.
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = sock.getsockname()[1]
+    inp = small_input(tmp, 1000)
+    server = Server(tmp)
+    try:
+        out_path = os.path.join(tmp, "failover.csv")
+        code, err, _ = run_fetcher(f"http://127.0.0.1:{dead}/v1/price", inp, out_path,
+                                   "--url", server.url)
+        out = read_output(out_path)
+        check_every_row_once(inp, out)
+        check(code == 0, f"exit status {code} with a dead host among two: {err[-500:]!r}")
+        check(all(r["status"] == "ok" for r in out), "a row was not priced")
+        check(server.stats()["ok"] == 1000, f"the live host priced {server.stats()['ok']} rows")
+    finally:
+        server.stop()
 
 
 def case_retry_budget(tmp):
