@@ -30,12 +30,18 @@
 // short window of samples; a cut within three rounds of a step up to a new
 // whole number of workers (a failed probe) goes back to the last whole
 // number (session 9: without these a probe past a knee at 8 cut to 6).
-// The first cut for queueing ends the quick start, which overshoots (the
-// samples that show the queueing come a latency after the growth): it goes
-// back to the highest load that was not queueing, the most tasks in flight
-// at a task's start for which the samples were mostly within the
-// tolerance (session 10: the quick start overshot a knee at 8 to 10, and
-// the smoothed cut held 9 while the 400 ms requests drained).
+// A cut by the gradient during the first long window (and before any
+// overload) may end the quick start, which overshoots (the samples that
+// show the queueing come a latency after the growth): back to the highest
+// load that was not queueing, the most tasks in flight at a task's start
+// whose samples were more often within the tolerance than clearly slow
+// (above 1.5 x the tolerance; stale samples count too: they measured their
+// load), provided that a load above it had samples back, more often
+// clearly slow than not; once, and only downwards. So noise alone never
+// lowers the limit more than the smoothed cut
+// (session 10: the quick start overshot a knee at 8 to 10, and the
+// smoothed cut held 9 while the 400 ms requests drained). Loads above 256
+// are not counted: a flat sample there keeps the smoothed cut.
 // A sample from a task that started while the limit did not bind (few tasks in flight) does not
 // grow the limit, only cuts it. A sample of a task started before the last cut is ignored: it
 // measured the old limit (one slow round cuts once). An overload (a timeout or a push-back)
@@ -80,9 +86,13 @@ public:
   double on_sample(std::chrono::nanoseconds latency, bool binding, bool fresh,
                    std::size_t level = 0) noexcept
   {
-    if (!fresh)
-      return limit_;
     const double x = std::max(1.0, static_cast<double>(latency.count()));
+    if (!fresh)
+    {
+      if (exit_pending_) // stale for the gradient, but it measured its load
+        note_level(level, x);
+      return limit_;
+    }
     ++samples_;
     ++since_cut_;
     ++since_step_;
@@ -98,12 +108,13 @@ public:
     if (since_cut_ >= p_.short_window && long_ > 2 * short_)
       long_ = std::max(short_, long_ * 0.9);
     const double gradient = std::clamp(p_.tolerance * long_ / short_, 0.5, 1.0);
-    if (!queued_)
-      note_level(level, x <= p_.tolerance * long_);
+    // The quick start's exit is looked for during the first long window.
+    exit_pending_ = exit_pending_ && samples_ <= p_.long_window;
+    if (exit_pending_)
+      note_level(level, x);
     // Growth at a flat latency: the allowance per sample until the first
     // sign of queueing (a quick start), then per round of `limit` samples
     // (about one round trip), so that probing above a good limit is rare.
-    const bool was_queued = queued_;
     if (gradient < 1)
       queued_ = true;
     // Between 0.9 x the limit the last cut came from and that limit, per
@@ -125,8 +136,15 @@ public:
     limit_ = std::clamp(limit_ + (target - limit_) * p_.smoothing, p_.min, p_.max);
     if (gradient < 1 && limit_ < before) // a cut for queueing
     {
-      if (!was_queued) // the end of the quick start
-        limit_ = std::max(p_.min, std::min(limit_, highest_flat_level()));
+      if (exit_pending_) // the end of the quick start, if a load was clearly slow
+      {
+        const double exit = quick_start_exit();
+        if (exit < limit_)
+        {
+          limit_ = std::max(p_.min, exit);
+          exit_pending_ = false;
+        }
+      }
       // A failed probe: the cut came within three rounds of the step up to
       // this whole number of workers, so that worker goes (past a knee one
       // more can double the latency), and the limit goes back to the last
@@ -155,6 +173,7 @@ public:
   double on_overload(double factor) noexcept
   {
     queued_ = true;
+    exit_pending_ = false;
     cut(limit_);
     limit_ = std::max(p_.min, limit_ * factor);
     return limit_;
@@ -176,25 +195,36 @@ private:
     grew_ = false;
   }
 
-  // During the quick start: a sample that started at `level` in flight was
-  // `flat` (within the tolerance) or not.
-  void note_level(std::size_t level, bool flat) noexcept
+  // During the first long window: a sample that started at `level` in
+  // flight took `x` nanoseconds: flat (within the tolerance), clearly slow
+  // (above 1.5 times the tolerance: queueing, not noise) or neither.
+  void note_level(std::size_t level, double x) noexcept
   {
+    const bool flat = x <= p_.tolerance * long_;
     if (level > max_levels)
       flat_beyond_ = flat_beyond_ || flat;
-    else if (level != 0)
-      ++levels_[level][flat ? 0 : 1];
+    else if (level != 0 && flat)
+      ++levels_[level][0];
+    else if (level != 0 && x > 1.5 * p_.tolerance * long_)
+      ++levels_[level][1];
   }
 
-  // The highest level whose samples were mostly flat; the limit if none is
-  // known (or a flat sample came from beyond the levels counted).
-  double highest_flat_level() const noexcept
+  // The limit the quick start goes back to: the highest level whose samples
+  // were more often flat than clearly slow, if a level above it had samples
+  // back and they were more often clearly slow than flat (else the cut may
+  // be noise: no change, the limit). Levels with no sample back say nothing.
+  double quick_start_exit() const noexcept
   {
     if (flat_beyond_)
       return limit_;
+    bool queueing_above = false;
     for (std::size_t k = max_levels; k >= 1; --k)
-      if (levels_[k][0] > levels_[k][1])
-        return static_cast<double>(k);
+    {
+      const auto& n = levels_[k];
+      if (n[0] > n[1])
+        return queueing_above ? static_cast<double>(k) : limit_;
+      queueing_above = queueing_above || n[1] > n[0];
+    }
     return limit_;
   }
 
@@ -215,11 +245,12 @@ private:
   double cut_from_ = 0;                  // the limit the last cut (queueing, overload) came from
   bool grew_ = false;                    // it grew since the last cut
   static constexpr double caution = 0.9; // cautious growth from caution x cut_from_
-  // Quick start: per level of tasks in flight at a start, the flat and the
-  // queueing samples (2 KiB).
+  // During the first long window: per level of tasks in flight at a start,
+  // the flat and the clearly slow samples (4 KiB).
   static constexpr std::size_t max_levels = 256;
-  std::array<std::array<std::uint32_t, 2>, max_levels + 1> levels_{};
+  std::array<std::array<std::uint64_t, 2>, max_levels + 1> levels_{}; // flat, clearly slow
   bool flat_beyond_ = false; // a flat sample started above max_levels
+  bool exit_pending_ = true; // the quick start's exit may still come
 };
 
 } // namespace jobrunner::detail::policy
