@@ -84,11 +84,15 @@ public:
     health_.resize(clients_.size());
   }
 
-  // Prices one car at the endpoint the key chose for it (key_for), or
-  // else at the one route() picks now; notes whether the endpoint is up.
+  // Prices one car at the endpoint the key chose for it (key_for, with
+  // per-host limits), or else at the one route() picks now; notes whether
+  // the endpoint is up.
   asio::awaitable<quote> fetch(const car& c)
   {
-    const auto e = c.route != npos ? std::exchange(c.route, npos) : route(c.line);
+    // The key's choice holds for every attempt made under that key (a
+    // push-back's re-run, a retry on the worker): the runner counts it there.
+    const auto e = c.route != npos ? c.route : route(c.line);
+    const auto started = std::chrono::steady_clock::now();
     try
     {
       auto q = co_await clients_[e]->fetch(c);
@@ -98,7 +102,7 @@ public:
     catch (const boost::system::system_error& x)
     {
       if (cannot_connect(x.code()))
-        down(e);
+        down(e, started);
       throw;
     }
   }
@@ -162,13 +166,15 @@ private:
     std::chrono::milliseconds cooldown{0};
   };
 
-  // A connection to `e` failed: down for the cooldown, doubled if this try
-  // came after the last cooldown (the rows sent before it fail together).
-  void down(std::size_t e)
+  // A connection to `e`, tried from `started`, failed: down for the
+  // cooldown, doubled after each failed try that started once the last
+  // cooldown was over. A try that started before that (sent before the
+  // endpoint was known down, or a slow connect) changes nothing.
+  void down(std::size_t e, std::chrono::steady_clock::time_point started)
   {
     auto& h = health_[e];
     const auto now = std::chrono::steady_clock::now();
-    if (h.down_until > now)
+    if (h.down_until > now || started < h.down_until)
       return;
     h.cooldown = h.cooldown.count() == 0
                      ? std::chrono::milliseconds(1000)

@@ -72,15 +72,26 @@ inline jobrunner::redis::stream_job_config redis_job(const options& opt)
   cfg.name = opt.redis_job;
   cfg.consumer = opt.consumer.empty() ? default_consumer() : opt.consumer;
   // A car pending this long belonged to a worker that died: take it over.
+  // Its time: twice what one car may take (timeout x attempts), plus twice
+  // the wait of the cars read ahead under --rate or --per-host-rate (the
+  // slower one: all of them may be for one host): (queue + workers) / rate.
   const auto per_car =
       std::chrono::milliseconds(opt.timeout_ms) * static_cast<long>(opt.retries + 1);
-  cfg.claim_idle = std::max<std::chrono::milliseconds>(std::chrono::seconds(5), per_car * 2);
+  double rate = opt.rate;
+  if (opt.per_host_rate > 0 && (rate == 0 || opt.per_host_rate < rate))
+    rate = opt.per_host_rate;
+  const auto waiting = std::chrono::milliseconds(
+      rate > 0 ? static_cast<long long>(static_cast<double>(opt.queue + opt.workers) / rate * 1000)
+               : 0);
+  cfg.claim_idle =
+      std::max<std::chrono::milliseconds>(std::chrono::seconds(5), (per_car + waiting) * 2);
   return cfg;
 }
 
-// This worker could not reach the API at all (a wrong --url, its own
-// network): the car goes back to the other workers rather than being
-// written failed. (Delivered too often, it ends as a dead letter.)
+// This worker could not reach the API at all on the car's last attempt (a
+// wrong --url, its own network, or the endpoint the car went to was down):
+// the car goes back to the other workers rather than being written failed.
+// (Delivered too often, it ends as a dead letter.)
 template <class Result>
 bool cannot_reach_api(const Result& r)
 {
