@@ -413,7 +413,10 @@ public:
   /**
    * Items with the same key share its limits (e.g. the host of a URL).
    * Called once per item taken by a worker (and again for each retry that
-   * waited aside). Without a key function every item has the empty key; a
+   * waited aside; while the key table is full, possibly several times, the
+   * last call's key counting). Not called again for an attempt made under
+   * the same key: a push-back's re-run, a retry that stays on its worker,
+   * an item set aside for its key and released. Without a key function every item has the empty key; a
    * key function that throws gives the empty key. Unused unless
    * `per_key.enabled`. Same thread-safety rules as `retry_if`.
    *
