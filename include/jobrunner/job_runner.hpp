@@ -416,9 +416,9 @@ public:
    * waited aside; while the key table is full, possibly several times, the
    * last call's key counting). Not called again for an attempt made under
    * the same key: a push-back's re-run, a retry that stays on its worker,
-   * an item set aside for its key and released. Without a key function every item has the empty key; a
-   * key function that throws gives the empty key. Unused unless
-   * `per_key.enabled`. Same thread-safety rules as `retry_if`.
+   * an item set aside for its key and released. Without a key function every item has the empty
+   * key; a key function that throws gives the empty key. Unused unless `per_key.enabled`. Same
+   * thread-safety rules as `retry_if`.
    *
    * *Errors*: `std::logic_error` once `async_run` has been called (initiated).
    */
